@@ -1,0 +1,19 @@
+import postgres from "postgres";
+import { afterAll } from "vitest";
+import { describeStoreContract } from "../store-contract.js";
+import { openPostgresStore } from "./postgres-store.js";
+
+const url = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+/** A schema of its own per run, so runs never see each other's rows. */
+const schema = `t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+
+describeStoreContract("postgres", () => openPostgresStore({ url, schema, maxConnections: 4 }));
+
+afterAll(async () => {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+});

@@ -1,0 +1,122 @@
+/**
+ * The SQL migrations, in order. PGlite and Postgres run the very same list. They are
+ * TypeScript strings so that the build needs no asset copying. Never edit a migration
+ * that has shipped: append a new one.
+ *
+ * Times are Unix epoch milliseconds in `bigint` columns. Constraint names are given
+ * explicitly where `SqlStore` maps a violation to a domain error.
+ */
+
+/** One migration: a stable id (recorded in `schema_migrations`) and its SQL script. */
+export interface Migration {
+  id: string;
+  sql: string;
+}
+
+/** Every migration, oldest first. */
+export const migrations: readonly Migration[] = [
+  {
+    id: "0001_init",
+    sql: `
+CREATE TABLE users (
+  id text PRIMARY KEY,
+  username text NOT NULL CONSTRAINT users_username_key UNIQUE,
+  display_name text NOT NULL DEFAULT '',
+  role text NOT NULL DEFAULT 'member' CHECK (role IN ('admin', 'moderator', 'member', 'guest')),
+  created_at bigint NOT NULL,
+  deactivated boolean NOT NULL DEFAULT false
+);
+
+CREATE TABLE user_settings (
+  user_id text PRIMARY KEY,
+  settings jsonb NOT NULL DEFAULT '{}'::jsonb,
+  updated_at bigint NOT NULL DEFAULT 0
+);
+
+CREATE TABLE channels (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('public', 'private', 'dm', 'group_dm')),
+  topic text NOT NULL DEFAULT '',
+  created_by text NOT NULL,
+  created_at bigint NOT NULL,
+  archived boolean NOT NULL DEFAULT false,
+  last_seq bigint NOT NULL DEFAULT 0
+);
+CREATE INDEX channels_public_idx ON channels (name) WHERE kind = 'public';
+
+CREATE TABLE channel_members (
+  channel_id text NOT NULL,
+  user_id text NOT NULL,
+  role text NOT NULL CHECK (role IN ('owner', 'moderator', 'member')),
+  joined_at bigint NOT NULL,
+  last_read_seq bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (channel_id, user_id)
+);
+CREATE INDEX channel_members_user_idx ON channel_members (user_id);
+
+-- The idempotency key and the log position are both unique per channel: a retried
+-- send cannot create a second row, and a stale writer cannot reuse a seq.
+CREATE TABLE messages (
+  id text PRIMARY KEY,
+  channel_id text NOT NULL,
+  seq bigint NOT NULL,
+  author_id text NOT NULL,
+  text text NOT NULL,
+  client_msg_id text NOT NULL,
+  created_at bigint NOT NULL,
+  edited_at bigint,
+  deleted_at bigint,
+  thread_root_id text,
+  reply_count integer NOT NULL DEFAULT 0,
+  last_reply_at bigint,
+  mentions jsonb NOT NULL DEFAULT '[]'::jsonb,
+  files jsonb NOT NULL DEFAULT '[]'::jsonb,
+  CONSTRAINT messages_send_key UNIQUE (channel_id, author_id, client_msg_id),
+  CONSTRAINT messages_seq_key UNIQUE (channel_id, seq)
+);
+CREATE INDEX messages_thread_idx ON messages (thread_root_id, seq) WHERE thread_root_id IS NOT NULL;
+
+-- The gap-free log of each channel: the resume log and the Kafka outbox. Its primary
+-- key is the fence against a stale owner.
+CREATE TABLE channel_events (
+  channel_id text NOT NULL,
+  seq bigint NOT NULL,
+  type text NOT NULL,
+  data jsonb NOT NULL,
+  created_at bigint NOT NULL,
+  CONSTRAINT channel_events_pkey PRIMARY KEY (channel_id, seq)
+);
+
+CREATE TABLE reactions (
+  message_id text NOT NULL,
+  user_id text NOT NULL,
+  emoji text NOT NULL,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (message_id, user_id, emoji)
+);
+
+CREATE TABLE files (
+  id text PRIMARY KEY,
+  uploader text NOT NULL,
+  channel_id text NOT NULL,
+  name text NOT NULL,
+  size bigint NOT NULL,
+  content_type text NOT NULL,
+  status text NOT NULL CHECK (status IN ('pending', 'clean', 'infected', 'failed', 'unscanned')),
+  created_at bigint NOT NULL
+);
+CREATE INDEX files_channel_idx ON files (channel_id);
+
+CREATE TABLE audit_log (
+  id bigserial PRIMARY KEY,
+  at bigint NOT NULL,
+  actor_id text NOT NULL,
+  action text NOT NULL,
+  target text NOT NULL DEFAULT '',
+  details jsonb NOT NULL DEFAULT '{}'::jsonb
+);
+CREATE INDEX audit_log_at_idx ON audit_log (at);
+`,
+  },
+];

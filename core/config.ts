@@ -1,0 +1,171 @@
+/**
+ * Configuration: environment variables with fixed names, optionally added to by a JSON
+ * config file (`COLINK_CONFIG`). Parsing is pure: it takes the environment and the file's
+ * contents and returns a validated config or throws ConfigError naming the variable.
+ */
+
+/** Every limit, each configurable. */
+export interface Limits {
+  /** Largest WebSocket frame or HTTP body, in bytes. */
+  maxPayloadBytes: number;
+  /** Outbound bytes buffered for one connection before it is closed as a slow consumer. */
+  maxBackpressureBytes: number;
+  /** Seconds without traffic before a connection is closed; pings are sent automatically before. */
+  idleTimeoutSec: number;
+  /** Requests in flight on one connection; more get `rate_limited`. */
+  maxPendingRequests: number;
+  /** Longest message text, in characters. */
+  maxMessageChars: number;
+  /** Most events a `sub` with `sinceSeq` replays; a larger gap answers `resync: true`. */
+  replayLimit: number;
+  /** Messages an actor queues before answering `unavailable` (retryable). */
+  mailboxCapacity: number;
+  /** Most requests folded into one group-commit transaction. */
+  maxBatchRequests: number;
+  /** Seconds an idle actor stays in memory. */
+  actorIdleSec: number;
+  /** Seconds a connection may stay unauthenticated. */
+  authTimeoutSec: number;
+}
+
+/** The server's configuration. */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Worker threads hosting actors; 0 runs them on the main thread. */
+  workers: number;
+  /** Postgres URL; absent means the embedded PGlite store. */
+  databaseUrl: string | null;
+  /** Remote OIDC issuer URL; absent means only the dev issuer (if on). */
+  oidcIssuer: string | null;
+  /** Expected `aud` of access tokens (both issuers). */
+  oidcAudience: string | null;
+  /** Dotted path of the claim holding the site role. */
+  roleClaim: string;
+  devAuth: boolean;
+  /** Virtual shards that actor keys hash into. */
+  shards: number;
+  limits: Limits;
+}
+
+/** A configuration error: one clear line naming the variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Default limits. */
+export const defaultLimits: Limits = {
+  maxPayloadBytes: 64 * 1024,
+  maxBackpressureBytes: 1024 * 1024,
+  idleTimeoutSec: 60,
+  maxPendingRequests: 256,
+  maxMessageChars: 4000,
+  replayLimit: 1000,
+  mailboxCapacity: 10_000,
+  maxBatchRequests: 1000,
+  actorIdleSec: 120,
+  authTimeoutSec: 10,
+};
+
+/** Environment variable of each limit. */
+export const limitVariables: Record<keyof Limits, string> = {
+  maxPayloadBytes: "COLINK_MAX_PAYLOAD_BYTES",
+  maxBackpressureBytes: "COLINK_MAX_BACKPRESSURE_BYTES",
+  idleTimeoutSec: "COLINK_IDLE_TIMEOUT_SEC",
+  maxPendingRequests: "COLINK_MAX_PENDING_REQUESTS",
+  maxMessageChars: "COLINK_MAX_MESSAGE_CHARS",
+  replayLimit: "COLINK_REPLAY_LIMIT",
+  mailboxCapacity: "COLINK_MAILBOX_CAPACITY",
+  maxBatchRequests: "COLINK_MAX_BATCH_REQUESTS",
+  actorIdleSec: "COLINK_ACTOR_IDLE_SEC",
+  authTimeoutSec: "COLINK_AUTH_TIMEOUT_SEC",
+};
+
+/** Where a limit's accepted range starts and ends. */
+const limitRanges: Record<keyof Limits, [number, number]> = {
+  maxPayloadBytes: [512, 64 * 1024 * 1024],
+  maxBackpressureBytes: [16 * 1024, 1024 * 1024 * 1024],
+  idleTimeoutSec: [8, 3600],
+  maxPendingRequests: [1, 100_000],
+  maxMessageChars: [1, 1_000_000],
+  replayLimit: [0, 1_000_000],
+  mailboxCapacity: [1, 10_000_000],
+  maxBatchRequests: [1, 100_000],
+  actorIdleSec: [1, 86_400],
+  authTimeoutSec: [1, 600],
+};
+
+type Source = Record<string, string | undefined>;
+
+function integer(src: Source, name: string, fallback: number, [min, max]: [number, number]): number {
+  const raw = src[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const n = Number(raw.trim());
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function onOff(src: Source, name: string, fallback: boolean): boolean {
+  const raw = src[name];
+  if (raw === undefined || raw === "") return fallback;
+  const v = raw.trim().toLowerCase();
+  if (v === "on" || v === "true" || v === "1") return true;
+  if (v === "off" || v === "false" || v === "0") return false;
+  throw new ConfigError(name, `must be "on" or "off", got "${raw}"`);
+}
+
+function url(src: Source, name: string, protocols: string[]): string | null {
+  const raw = src[name]?.trim();
+  if (!raw) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, "is not a valid URL");
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(" or ")}, got ${parsed.protocol}`);
+  }
+  return raw;
+}
+
+/**
+ * Reads the configuration. `fileValues` are the entries of the optional JSON config file
+ * (same variable names); the environment wins over the file.
+ */
+export function parseConfig(env: Source, fileValues: Source = {}): Config {
+  const src: Source = { ...fileValues, ...env };
+  const databaseUrl = url(src, "DATABASE_URL", ["postgres:", "postgresql:"]);
+  const oidcIssuer = url(src, "COLINK_OIDC_ISSUER", ["http:", "https:"]);
+  const host = src.COLINK_HOST?.trim() || "0.0.0.0";
+  if (!/^[\w.:-]+$/.test(host)) throw new ConfigError("COLINK_HOST", `is not a host name or address: "${host}"`);
+  const limits = { ...defaultLimits };
+  for (const key of Object.keys(limitVariables) as Array<keyof Limits>) {
+    limits[key] = integer(src, limitVariables[key], defaultLimits[key], limitRanges[key]);
+  }
+  const devAuth = onOff(src, "COLINK_DEV_AUTH", databaseUrl === null);
+  if (!devAuth && oidcIssuer === null) {
+    throw new ConfigError("COLINK_OIDC_ISSUER", "must be set when COLINK_DEV_AUTH is off (nobody could sign in)");
+  }
+  return {
+    host,
+    port: integer(src, "COLINK_PORT", 8080, [0, 65535]),
+    dataDir: src.COLINK_DATA_DIR?.trim() || "./data",
+    workers: integer(src, "COLINK_WORKERS", 0, [0, 64]),
+    databaseUrl,
+    oidcIssuer,
+    oidcAudience: src.COLINK_OIDC_AUDIENCE?.trim() || null,
+    roleClaim: src.COLINK_ROLE_CLAIM?.trim() || "role",
+    devAuth,
+    shards: integer(src, "COLINK_SHARDS", 1024, [1, 65536]),
+    limits,
+  };
+}

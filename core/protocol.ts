@@ -1,0 +1,112 @@
+/**
+ * The frame layer of the wire protocol (DESIGN.md): every WebSocket message is one
+ * MessagePack array of one of four kinds. Decoding is strict because it runs on
+ * untrusted bytes; anything that is not a well-formed request is reported, not thrown.
+ */
+import { Decoder, Encoder } from "@msgpack/msgpack";
+import type { ErrorBody } from "./errors.js";
+
+/** The first element of every frame. */
+export const FrameKind = { request: 0, ok: 1, error: 2, event: 3 } as const;
+
+/** `[0, id, op, args]` sent by a client. */
+export type RequestFrame = [kind: 0, id: number, op: string, args: Record<string, unknown>];
+/** `[1, id, result]` */
+export type OkFrame = [kind: 1, id: number, result: Record<string, unknown>];
+/** `[2, id, error]` */
+export type ErrorFrame = [kind: 2, id: number, error: ErrorBody];
+/** `[3, topic, type, data]`; a channel event's `data.seq` is its log position. */
+export type EventFrame = [kind: 3, topic: string, type: string, data: Record<string, unknown>];
+/** Any frame. */
+export type Frame = RequestFrame | OkFrame | ErrorFrame | EventFrame;
+
+/** Largest request id a client may use (fits an unsigned 32-bit integer). */
+export const maxRequestId = 0xffff_ffff;
+
+const encoder = new Encoder({ ignoreUndefined: true });
+// Limits on nested sizes stop a small frame from claiming huge allocations.
+const decoder = new Decoder({
+  maxStrLength: 1 << 20,
+  maxBinLength: 1 << 20,
+  maxArrayLength: 10_000,
+  maxMapLength: 1_000,
+  maxExtLength: 0,
+});
+
+/** Encodes a frame to bytes. The result is a view into a fresh buffer, safe to keep. */
+export function encodeFrame(frame: Frame): Uint8Array {
+  return encoder.encode(frame);
+}
+
+/** Encodes a value that is already a frame-shaped array (used by the client). */
+export function encodeValue(value: unknown): Uint8Array {
+  return encoder.encode(value);
+}
+
+/** The outcome of decoding a client frame: a request, or why it is not one. */
+export type DecodedRequest =
+  | { ok: true; id: number; op: string; args: Record<string, unknown> }
+  | { ok: false; id: number | null; reason: string };
+
+/** True for a plain object (a MessagePack map), not an array or null. */
+export function isPlainMap(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
+/**
+ * Decodes a client frame. A request whose id can be read but whose other parts are
+ * wrong gets `id` back so that the error can be answered on that id.
+ */
+export function decodeRequest(bytes: Uint8Array): DecodedRequest {
+  let value: unknown;
+  try {
+    value = decoder.decode(bytes);
+  } catch {
+    return { ok: false, id: null, reason: "frame is not valid MessagePack" };
+  }
+  if (!Array.isArray(value)) return { ok: false, id: null, reason: "frame must be an array" };
+  const [kind, id, op, args] = value as unknown[];
+  if (value.length !== 4 || kind !== FrameKind.request) {
+    return { ok: false, id: null, reason: "frame must be a request [0, id, op, args]" };
+  }
+  if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id > maxRequestId) {
+    return { ok: false, id: null, reason: "request id must be an unsigned integer" };
+  }
+  if (typeof op !== "string" || op.length === 0 || op.length > 64) {
+    return { ok: false, id, reason: "op must be a non-empty string" };
+  }
+  if (!isPlainMap(args)) return { ok: false, id, reason: "args must be a map" };
+  return { ok: true, id, op, args };
+}
+
+/** Decodes any server frame (used by the client SDK and tests). */
+export function decodeFrame(bytes: Uint8Array): Frame {
+  const value = decoder.decode(bytes);
+  if (!Array.isArray(value) || value.length < 3) throw new Error("not a frame");
+  return value as Frame;
+}
+
+/** Encodes an ok reply. */
+export function okFrame(id: number, result: Record<string, unknown>): Uint8Array {
+  return encoder.encode([FrameKind.ok, id, result]);
+}
+
+/** Encodes an error reply. */
+export function errorFrame(id: number, error: ErrorBody): Uint8Array {
+  return encoder.encode([FrameKind.error, id, error]);
+}
+
+/** Encodes an event. */
+export function eventFrame(topic: string, type: string, data: Record<string, unknown>): Uint8Array {
+  return encoder.encode([FrameKind.event, topic, type, data]);
+}
+
+/** The topic of a channel's events. */
+export function channelTopic(channelId: string): string {
+  return `ch:${channelId}`;
+}
+
+/** The personal topic of a user. */
+export function userTopic(userId: string): string {
+  return `u:${userId}`;
+}

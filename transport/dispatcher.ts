@@ -1,0 +1,74 @@
+/**
+ * The transport's side of the actors: it numbers every call, remembers who waits for
+ * the answer (a WebSocket request or an HTTP response), and implements the Outlet that
+ * the actors answer through. Calls reach it in the actor's order, so a `sub` grant is
+ * applied before any later event of that channel is published.
+ */
+import type { ErrorBody } from "../core/errors.js";
+import type { Grant, Outcome, Outlet } from "../actors/envelope.js";
+import type { ActorSystem } from "../actors/runtime/actor-system.js";
+import type { Routed } from "../actors/runtime/actor-host.js";
+
+/** Who waits for a call's answer. */
+export interface Waiter {
+  /** Called once with the outcome and, for `sub`, the subscription grant. */
+  settle(outcome: Outcome, grant?: Grant): void;
+}
+
+/** Where published frames and revocations go (the uWS app and its connections). */
+export interface Fanout {
+  publish(topic: string, frame: Uint8Array): void;
+  revoke(userId: string, topic: string): void;
+}
+
+/** Routes calls to actors and their answers back. */
+export class Dispatcher implements Outlet {
+  private nextCallId = 1;
+  private readonly waiting = new Map<number, Waiter>();
+  private system: ActorSystem | null = null;
+
+  constructor(private readonly fanout: Fanout) {}
+
+  /** Connects the actor system (created after the dispatcher, since it needs the Outlet). */
+  attach(system: ActorSystem): void {
+    this.system = system;
+  }
+
+  /** Sends a call to its actor; `waiter` hears the answer. */
+  call(env: Omit<Routed, "callId">, waiter: Waiter): void {
+    const callId = this.nextCallId++;
+    if (this.nextCallId > 0x7fff_ffff) this.nextCallId = 1;
+    this.waiting.set(callId, waiter);
+    this.system!.deliver({ ...env, callId } as Routed);
+  }
+
+  /** Like `call`, as a promise of the outcome (for HTTP and internal calls). */
+  ask(env: Omit<Routed, "callId">): Promise<Outcome> {
+    return new Promise((resolve) => this.call(env, { settle: (outcome) => resolve(outcome) }));
+  }
+
+  /** Calls still waiting for an answer. */
+  get pending(): number {
+    return this.waiting.size;
+  }
+
+  reply(callId: number, outcome: Outcome, grant?: Grant): void {
+    const waiter = this.waiting.get(callId);
+    if (!waiter) return;
+    this.waiting.delete(callId);
+    waiter.settle(outcome, grant);
+  }
+
+  publish(topic: string, frame: Uint8Array): void {
+    this.fanout.publish(topic, frame);
+  }
+
+  revoke(userId: string, topic: string): void {
+    this.fanout.revoke(userId, topic);
+  }
+}
+
+/** The error body of a failed outcome, or null. */
+export function errorOf(outcome: Outcome): ErrorBody | null {
+  return outcome.ok ? null : outcome.error;
+}

@@ -1,0 +1,295 @@
+/**
+ * The WebSocket gateway: `GET /ws`, binary MessagePack frames only. It authenticates
+ * (token in the `access_token` query parameter, an `Authorization: Bearer` header, or a
+ * first `auth` frame), validates every frame at the edge, enforces the per-connection
+ * limits, and routes requests to actors. It never authorises: the actors do.
+ */
+import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from "@trufflesuite/uws-js-unofficial";
+import type { Limits } from "../core/config.js";
+import { CloseCode, ColinkError, type ErrorBody, errorBodyOf, fail } from "../core/errors.js";
+import { type ArgsOf, isOpName, parseArgs } from "../core/ops.js";
+import type { TokenVerifier } from "../core/ports.js";
+import { decodeRequest, errorFrame, okFrame, userTopic } from "../core/protocol.js";
+import type { Principal } from "../core/types.js";
+import type { Grant, Outcome } from "../actors/envelope.js";
+import type { Dispatcher } from "./dispatcher.js";
+import { routeOp } from "./routing.js";
+
+/** Per-connection state, kept in uWS user data. */
+export interface Conn {
+  id: number;
+  principal: Principal | null;
+  /** Set when the token given at upgrade was refused; the connection is closed on open. */
+  authError: ErrorBody | null;
+  /** Request ids in flight. */
+  pending: Set<number>;
+  /** Channels subscribed. */
+  subs: Set<string>;
+  closed: boolean;
+  authTimer: NodeJS.Timeout | null;
+}
+
+type Socket = WebSocket<Conn>;
+
+/** Copies what the upgrade needs out of the request (uWS invalidates `req` after the first await). */
+function tokenOf(req: HttpRequest): string | null {
+  const q = req.getQuery("access_token");
+  if (q) return q;
+  const h = req.getHeader("authorization");
+  if (h.toLowerCase().startsWith("bearer ")) return h.slice(7).trim();
+  return null;
+}
+
+/** The WebSocket gateway. */
+export class Gateway {
+  private nextConnId = 1;
+  /** Every open, authenticated socket by user, for revocations. */
+  private readonly byUser = new Map<string, Set<Socket>>();
+  private readonly sockets = new Set<Socket>();
+  private readonly backpressureSweep: NodeJS.Timeout;
+  private draining = false;
+
+  constructor(
+    private readonly app: TemplatedApp,
+    private readonly dispatcher: Dispatcher,
+    private readonly verifier: TokenVerifier,
+    private readonly limits: Limits,
+  ) {
+    // uWS skips (drops) a publish to a socket past maxBackpressure; we close such a
+    // socket with the slow-consumer code first, so that it resumes instead of losing events.
+    this.backpressureSweep = setInterval(() => this.closeSlowConsumers(), 250);
+    this.backpressureSweep.unref();
+  }
+
+  /** Registers `/ws` on the app. */
+  register(): void {
+    const limits = this.limits;
+    this.app.ws<Conn>("/ws", {
+      compression: 0,
+      maxPayloadLength: limits.maxPayloadBytes,
+      // Twice our limit: our sweep closes at the limit with a code; uWS closes at twice it.
+      maxBackpressure: limits.maxBackpressureBytes * 2,
+      closeOnBackpressureLimit: true as unknown as number,
+      idleTimeout: limits.idleTimeoutSec,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => this.upgrade(res, req, context),
+      open: (ws) => this.open(ws),
+      message: (ws, data, isBinary) => this.message(ws, data, isBinary),
+      close: (ws) => this.close(ws),
+    });
+  }
+
+  /** Connections open now. */
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  /** Publishes a frame to a topic's subscribers. */
+  publish(topic: string, frame: Uint8Array): void {
+    this.app.publish(topic, frame, true, false);
+  }
+
+  /** Removes a user's sockets from a topic. */
+  revoke(userId: string, topic: string): void {
+    const channelId = topic.startsWith("ch:") ? topic.slice(3) : topic;
+    for (const ws of this.byUser.get(userId) ?? []) {
+      ws.getUserData().subs.delete(channelId);
+      ws.unsubscribe(topic);
+    }
+  }
+
+  /** Closes every connection with "server draining" so clients reconnect elsewhere and resume. */
+  drain(): void {
+    this.draining = true;
+    clearInterval(this.backpressureSweep);
+    for (const ws of [...this.sockets]) ws.end(CloseCode.serverDraining, "server draining");
+  }
+
+  private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
+    const key = req.getHeader("sec-websocket-key");
+    const protocol = req.getHeader("sec-websocket-protocol");
+    const extensions = req.getHeader("sec-websocket-extensions");
+    const token = tokenOf(req);
+    const conn: Conn = {
+      id: this.nextConnId++,
+      principal: null,
+      authError: null,
+      pending: new Set(),
+      subs: new Set(),
+      closed: false,
+      authTimer: null,
+    };
+    if (this.draining) {
+      res.writeStatus("503 Service Unavailable").end("draining");
+      return;
+    }
+    if (token === null) {
+      res.upgrade(conn, key, protocol, extensions, context);
+      return;
+    }
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    this.verifier.verify(token).then(
+      (principal) => {
+        conn.principal = principal;
+      },
+      (err: unknown) => {
+        conn.authError = errorBodyOf(err);
+      },
+    ).finally(() => {
+      if (aborted) return;
+      res.cork(() => res.upgrade(conn, key, protocol, extensions, context));
+    });
+  }
+
+  private open(ws: Socket): void {
+    const conn = ws.getUserData();
+    this.sockets.add(ws);
+    if (conn.authError) {
+      const code = conn.authError.code === "unavailable" ? CloseCode.internalError : CloseCode.badToken;
+      ws.end(code, conn.authError.message);
+      return;
+    }
+    if (conn.principal) this.authenticated(ws, conn.principal);
+    else {
+      conn.authTimer = setTimeout(() => {
+        if (!conn.closed && !conn.principal) ws.end(CloseCode.authTimeout, "authenticate first");
+      }, this.limits.authTimeoutSec * 1000);
+    }
+  }
+
+  private authenticated(ws: Socket, principal: Principal): void {
+    const conn = ws.getUserData();
+    conn.principal = principal;
+    if (conn.authTimer) clearTimeout(conn.authTimer);
+    conn.authTimer = null;
+    let set = this.byUser.get(principal.userId);
+    if (!set) this.byUser.set(principal.userId, (set = new Set()));
+    set.add(ws);
+    ws.subscribe(userTopic(principal.userId));
+    // Creates the user on first sight; nothing waits for it.
+    this.dispatcher.call(
+      { actor: "user", key: principal.userId, op: "user.hello", args: {}, principal },
+      { settle: () => {} },
+    );
+  }
+
+  private close(ws: Socket): void {
+    const conn = ws.getUserData();
+    conn.closed = true;
+    if (conn.authTimer) clearTimeout(conn.authTimer);
+    this.sockets.delete(ws);
+    if (conn.principal) {
+      const set = this.byUser.get(conn.principal.userId);
+      set?.delete(ws);
+      if (set?.size === 0) this.byUser.delete(conn.principal.userId);
+    }
+  }
+
+  private message(ws: Socket, data: ArrayBuffer, isBinary: boolean): void {
+    const conn = ws.getUserData();
+    if (!isBinary) {
+      ws.end(CloseCode.protocolError, "binary MessagePack frames only");
+      return;
+    }
+    const req = decodeRequest(new Uint8Array(data));
+    if (!req.ok) {
+      if (req.id === null) ws.end(CloseCode.protocolError, req.reason);
+      else this.send(ws, errorFrame(req.id, fail.badRequest(req.reason).toBody()));
+      return;
+    }
+    const { id, op, args } = req;
+    if (conn.pending.has(id)) {
+      ws.end(CloseCode.protocolError, `request id ${id} is already in flight`);
+      return;
+    }
+    if (conn.pending.size >= this.limits.maxPendingRequests) {
+      this.send(ws, errorFrame(id, fail.rateLimited("too many requests in flight on this connection").toBody()));
+      return;
+    }
+    try {
+      if (!isOpName(op)) throw fail.badRequest(`unknown op "${op}"`);
+      const valid = parseArgs(op, args);
+      if (op === "auth") return this.auth(ws, id, valid as ArgsOf<"auth">);
+      const principal = conn.principal;
+      if (!principal) throw fail.unauthenticated("send auth first");
+      if (op === "unsub") {
+        const { channelId } = valid as ArgsOf<"unsub">;
+        conn.subs.delete(channelId);
+        ws.unsubscribe(`ch:${channelId}`);
+        this.send(ws, okFrame(id, {}));
+        return;
+      }
+      const env = routeOp(op, valid, principal);
+      if (!env) throw fail.badRequest(`op "${op}" is not available here`);
+      conn.pending.add(id);
+      this.dispatcher.call(env, { settle: (outcome, grant) => this.answer(ws, id, outcome, grant) });
+    } catch (err) {
+      this.send(ws, errorFrame(id, errorBodyOf(err)));
+    }
+  }
+
+  private auth(ws: Socket, id: number, args: ArgsOf<"auth">): void {
+    const conn = ws.getUserData();
+    if (conn.principal) {
+      this.send(ws, errorFrame(id, fail.conflict("already authenticated").toBody()));
+      return;
+    }
+    conn.pending.add(id);
+    this.verifier.verify(args.token).then(
+      (principal) => {
+        if (conn.closed) return;
+        conn.pending.delete(id);
+        this.authenticated(ws, principal);
+        conn.pending.add(id);
+        this.dispatcher.call(
+          { actor: "user", key: principal.userId, op: "user.me", args: {}, principal },
+          { settle: (outcome) => this.answer(ws, id, outcome) },
+        );
+      },
+      (err: unknown) => {
+        if (conn.closed) return;
+        conn.pending.delete(id);
+        const body = errorBodyOf(err);
+        ws.cork(() => {
+          ws.send(errorFrame(id, body), true);
+          if (!(err instanceof ColinkError && err.retryable)) ws.end(CloseCode.badToken, body.message);
+        });
+      },
+    );
+  }
+
+  /** Sends an actor's answer: for `sub`, subscribe first, then the replay, then the reply. */
+  private answer(ws: Socket, id: number, outcome: Outcome, grant?: Grant): void {
+    const conn = ws.getUserData();
+    if (conn.closed) return;
+    conn.pending.delete(id);
+    ws.cork(() => {
+      if (grant) {
+        ws.subscribe(grant.topic);
+        conn.subs.add(grant.topic.slice(3));
+        for (const frame of grant.replay) ws.send(frame, true, false);
+      }
+      ws.send(outcome.ok ? okFrame(id, outcome.result) : errorFrame(id, outcome.error), true, false);
+    });
+    this.checkBackpressure(ws);
+  }
+
+  private send(ws: Socket, frame: Uint8Array): void {
+    if (ws.getUserData().closed) return;
+    ws.cork(() => ws.send(frame, true, false));
+    this.checkBackpressure(ws);
+  }
+
+  private checkBackpressure(ws: Socket): void {
+    if (!ws.getUserData().closed && ws.getBufferedAmount() > this.limits.maxBackpressureBytes) {
+      ws.end(CloseCode.slowConsumer, "slow consumer");
+    }
+  }
+
+  private closeSlowConsumers(): void {
+    for (const ws of this.sockets) this.checkBackpressure(ws);
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Assembles the uWS app: the WebSocket gateway, the HTTP API and the dispatcher that
+ * links them to the actors. The composition root passes in what it chose.
+ */
+import uWS from "@trufflesuite/uws-js-unofficial";
+import type { Outlet } from "../actors/envelope.js";
+import type { ActorSystem } from "../actors/runtime/actor-system.js";
+import type { Config } from "../core/config.js";
+import type { DevLogin, TokenVerifier } from "../core/ports.js";
+import { Dispatcher } from "./dispatcher.js";
+import { Gateway } from "./gateway.js";
+import { HttpApi } from "./http-api.js";
+
+/** What the server is built from. */
+export interface ServerParts {
+  config: Config;
+  verifier: TokenVerifier;
+  devLogin: DevLogin | null;
+  /** Starts the actors, answering through `outlet`. */
+  startActors(outlet: Outlet): Promise<ActorSystem>;
+}
+
+/** A listening server. */
+export interface RunningServer {
+  port: number;
+  /** Closes connections with "server draining", drains the actors' commits, stops listening. */
+  close(): Promise<void>;
+}
+
+/** Starts the actors, then listens. Rejects if the port cannot be bound. */
+export async function startServer(parts: ServerParts): Promise<RunningServer> {
+  const { config } = parts;
+  const app = uWS.App();
+  let gateway: Gateway | null = null;
+  const dispatcher = new Dispatcher({
+    publish: (topic, frame) => gateway?.publish(topic, frame),
+    revoke: (userId, topic) => gateway?.revoke(userId, topic),
+  });
+  const actors = await parts.startActors(dispatcher);
+  dispatcher.attach(actors);
+  gateway = new Gateway(app, dispatcher, parts.verifier, config.limits);
+  gateway.register();
+  new HttpApi(app, dispatcher, parts.verifier, parts.devLogin, config.limits, () => actors.ready()).register();
+
+  const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
+    app.listen(config.host, config.port, (token) => {
+      if (token) resolve(token);
+      else reject(new Error(`COLINK_PORT: cannot listen on ${config.host}:${config.port}`));
+    });
+  });
+  const port = uWS.us_socket_local_port(listenSocket);
+  let closing: Promise<void> | null = null;
+  return {
+    port,
+    close() {
+      closing ??= (async () => {
+        uWS.us_listen_socket_close(listenSocket);
+        gateway?.drain();
+        await actors.close();
+      })();
+      return closing;
+    },
+  };
+}
