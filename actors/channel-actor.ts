@@ -9,9 +9,23 @@ import * as rules from "../core/channel-rules.js";
 import { ColinkError, errorBodyOf, fail } from "../core/errors.js";
 import { IdPrefix, newId } from "../core/ids.js";
 import type { ArgsOf } from "../core/ops.js";
-import { type ChannelLog, type ChannelRecord, type Directory, DuplicateSendError, SeqConflictError } from "../core/ports.js";
+import {
+  type ChannelLog,
+  type ChannelRecord,
+  type Directory,
+  DuplicateSendError,
+  SeqConflictError,
+} from "../core/ports.js";
 import { channelTopic, eventFrame } from "../core/protocol.js";
-import type { Channel, ChannelEvent, ChannelEventType, ChannelRole, Member, Message, Principal } from "../core/types.js";
+import type {
+  Channel,
+  ChannelEvent,
+  ChannelEventType,
+  ChannelRole,
+  Member,
+  Message,
+  Principal,
+} from "../core/types.js";
 import { ChannelBatch } from "./channel-batch.js";
 import type { Envelope, Grant, Outcome, Outlet } from "./envelope.js";
 import type { GroupCommitter } from "./runtime/group-commit.js";
@@ -117,12 +131,17 @@ export class ChannelActor {
   /** Loads the channel's state. On failure answers everything queued with `unavailable`. */
   private async activate(): Promise<boolean> {
     try {
-      const snap = await this.deps.log.loadChannel(this.id, { recentEvents: eventWindowSize, recentKeys: 1000 });
+      const snap = await this.deps.log.loadChannel(this.id, {
+        recentEvents: eventWindowSize,
+        recentKeys: 1000,
+      });
       this.channel = snap?.channel ?? null;
       this.members = new Map((snap?.members ?? []).map((m) => [m.userId, m]));
       this.events = (snap?.recentEvents ?? []).map((e) => ({ seq: e.seq, frame: this.frameOf(e) }));
       this.eventFloor = this.events.length > 0 ? this.events[0]!.seq - 1 : (snap?.channel.lastSeq ?? 0);
-      this.keys = new Map((snap?.recentKeys ?? []).map((k) => [sendKey(k.authorId, k.clientMsgId), k.messageId]));
+      this.keys = new Map(
+        (snap?.recentKeys ?? []).map((k) => [sendKey(k.authorId, k.clientMsgId), k.messageId]),
+      );
       const recent = snap ? await this.deps.log.readMessages(this.id, { limit: messageWindowSize }) : [];
       this.messages = recent;
       this.messageFloor = recent.length < messageWindowSize ? 0 : recent[0]!.seq - 1;
@@ -162,7 +181,9 @@ export class ChannelActor {
     }
     this.state = ChannelActorState.inactive;
     const message =
-      err instanceof SeqConflictError ? "channel moved to another writer, retry" : "storage unavailable, retry";
+      err instanceof SeqConflictError
+        ? "channel moved to another writer, retry"
+        : "storage unavailable, retry";
     const body = fail.unavailable(message).toBody();
     for (const env of affected) this.deps.outlet.reply(env.callId, { ok: false, error: body });
   }
@@ -240,7 +261,11 @@ export class ChannelActor {
     // request is then handled again from the queue, so this outcome is dropped.
     if (batch !== this.open) return;
     batch.envelopes.push(env);
-    batch.outputs.push(grant ? { kind: "reply", callId: env.callId, outcome, grant } : { kind: "reply", callId: env.callId, outcome });
+    batch.outputs.push(
+      grant
+        ? { kind: "reply", callId: env.callId, outcome, grant }
+        : { kind: "reply", callId: env.callId, outcome },
+    );
   }
 
   private dispatch(env: Envelope): Promise<Record<string, unknown>> | Record<string, unknown> {
@@ -315,7 +340,13 @@ export class ChannelActor {
   /** Appends an event with the next seq to the open batch and the window. */
   private append(type: ChannelEventType, data: Record<string, unknown>): ChannelEvent {
     const channel = this.channel!;
-    const event: ChannelEvent = { channelId: this.id, seq: channel.lastSeq + 1, type, data, at: this.deps.now() };
+    const event: ChannelEvent = {
+      channelId: this.id,
+      seq: channel.lastSeq + 1,
+      type,
+      data,
+      at: this.deps.now(),
+    };
     channel.lastSeq = event.seq;
     const frame = this.frameOf(event);
     this.open.appendEvent(event, frame);
@@ -361,7 +392,8 @@ export class ChannelActor {
 
   private update(p: Principal, a: ArgsOf<"ch.update">): Record<string, unknown> {
     const s = this.readable(p);
-    if (!rules.canManage(s)) throw fail.forbidden("only channel owners and moderators can change the channel");
+    if (!rules.canManage(s))
+      throw fail.forbidden("only channel owners and moderators can change the channel");
     if (s.channel.archived) throw fail.forbidden("channel is archived");
     const name = a.name ?? s.channel.name;
     const topic = a.topic ?? s.channel.topic;
@@ -391,7 +423,8 @@ export class ChannelActor {
   private join(p: Principal): Record<string, unknown> {
     const s = this.readable(p);
     if (s.role === null) {
-      if (!rules.canJoin(s)) throw fail.forbidden(s.channel.archived ? "channel is archived" : "cannot join this channel");
+      if (!rules.canJoin(s))
+        throw fail.forbidden(s.channel.archived ? "channel is archived" : "cannot join this channel");
       this.setMember(p.userId, "member", null);
     }
     return { channel: this.view() };
@@ -450,7 +483,8 @@ export class ChannelActor {
     let next = since + 1;
     while (next <= this.eventFloor) {
       const stored = await this.deps.log.readEvents(this.id, next - 1, this.eventFloor - next + 1);
-      if (stored.length === 0 || stored[0]!.seq !== next) throw fail.unavailable("channel log is being rewritten");
+      if (stored.length === 0 || stored[0]!.seq !== next)
+        throw fail.unavailable("channel log is being rewritten");
       for (const e of stored) {
         if (e.seq !== next) break;
         out.push(this.frameOf(e));

@@ -4,7 +4,7 @@
  * `iss` names.
  */
 import { decodeJwt } from "jose";
-import { openDevIssuer, devUserId, parseDevUsername } from "../adapters/dev-identity/dev-issuer.js";
+import { devUserId, openDevIssuer, parseDevUsername } from "../adapters/dev-identity/dev-issuer.js";
 import { openOidcKeys } from "../adapters/oidc/remote-jwks.js";
 import type { Config } from "../core/config.js";
 import { fail } from "../core/errors.js";
@@ -15,7 +15,9 @@ import { createTokenVerifier } from "../core/tokens.js";
 export const devIssuerName = "colink-dev";
 
 /** Verification and, when on, dev login. */
-export async function buildIdentity(config: Config): Promise<{ verifier: TokenVerifier; devLogin: DevLogin | null }> {
+export async function buildIdentity(
+  config: Config,
+): Promise<{ verifier: TokenVerifier; devLogin: DevLogin | null }> {
   const audience = config.oidcAudience ?? "colink";
   const byIssuer = new Map<string, TokenVerifier>();
   let devLogin: DevLogin | null = null;
@@ -23,12 +25,22 @@ export async function buildIdentity(config: Config): Promise<{ verifier: TokenVe
     const issuer = await openDevIssuer({ dataDir: config.dataDir, issuer: devIssuerName, audience });
     byIssuer.set(
       devIssuerName,
-      createTokenVerifier({ keys: issuer.keys, issuer: devIssuerName, audience, roleClaim: config.roleClaim }),
+      createTokenVerifier({
+        keys: issuer.keys,
+        issuer: devIssuerName,
+        audience,
+        roleClaim: config.roleClaim,
+      }),
     );
     devLogin = {
       async login(raw) {
         const username = parseDevUsername(raw);
-        const principal = { userId: devUserId(username), username, displayName: username, role: "member" as const };
+        const principal = {
+          userId: devUserId(username),
+          username,
+          displayName: username,
+          role: "member" as const,
+        };
         const accessToken = await issuer.issue({ id: principal.userId, username });
         return { accessToken, principal };
       },

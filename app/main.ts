@@ -54,7 +54,11 @@ async function main(): Promise<void> {
         const store = await openConfiguredStore(config);
         const maxCommitsInFlight = commitsInFlightFor(config);
         const host = new ActorHost({ store, outlet, limits: config.limits, maxCommitsInFlight });
-        return new LocalActorSystem(host, () => store.ping(), () => store.close());
+        return new LocalActorSystem(
+          host,
+          () => store.ping(),
+          () => store.close(),
+        );
       }
       if (config.databaseUrl) {
         // Migrate once, here, before the workers open their own connections.

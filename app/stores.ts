@@ -6,7 +6,10 @@ import type { Config } from "../core/config.js";
 import type { Store } from "../core/ports.js";
 
 /** Opens the configured store and runs its migrations. */
-export async function openConfiguredStore(config: Config, opts: { maxConnections?: number } = {}): Promise<Store> {
+export async function openConfiguredStore(
+  config: Config,
+  opts: { maxConnections?: number } = {},
+): Promise<Store> {
   const store = config.databaseUrl
     ? await openPostgresStore({
         url: config.databaseUrl,

@@ -96,9 +96,17 @@ export class ChannelCursor<E> {
   subReply(lastSeq: number, resync: boolean): CursorStep<E> {
     this.awaiting = false;
     if (isSeq(lastSeq)) {
-      if (this.lastSeq === undefined || (resync && lastSeq > this.lastSeq)) this.lastSeq = lastSeq;
-      // Without resync every event up to lastSeq was due before the reply.
-      if (lastSeq > this.maxSeen) this.maxSeen = lastSeq;
+      if (resync) {
+        // The server could not replay (too far behind, or sinceSeq is ahead of its log):
+        // continue from its lastSeq, even when that is below the old position.
+        this.lastSeq = lastSeq;
+        this.maxSeen = lastSeq;
+        for (const seq of this.held.keys()) if (seq > this.maxSeen) this.maxSeen = seq;
+      } else {
+        if (this.lastSeq === undefined) this.lastSeq = lastSeq;
+        // Every event up to lastSeq was due before the reply.
+        if (lastSeq > this.maxSeen) this.maxSeen = lastSeq;
+      }
     }
     const deliver: E[] = [];
     this.drain(deliver);

@@ -156,6 +156,8 @@ interface Connection {
   /** A frame was received: the server accepted the token. */
   healthy: boolean;
   httpStatus: number | undefined;
+  /** What the socket's error event said, if anything (Node only; browsers say nothing). */
+  errorText: string | undefined;
   connectTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
@@ -290,6 +292,7 @@ export class ColinkClient extends TypedEmitter<ColinkClientEvents> {
       openedAt: 0,
       healthy: false,
       httpStatus: undefined,
+      errorText: undefined,
       connectTimer: undefined,
     };
     this.conn = conn;
@@ -305,7 +308,9 @@ export class ColinkClient extends TypedEmitter<ColinkClientEvents> {
       if (this.conn === conn) this.onMessage(conn, event.data);
     });
     ws.addEventListener("error", (event) => {
-      if (this.conn === conn) conn.httpStatus ??= handshakeStatus(event);
+      if (this.conn !== conn) return;
+      conn.httpStatus ??= handshakeStatus(event);
+      conn.errorText ??= socketErrorText(event);
     });
     ws.addEventListener("close", (event) => {
       if (this.conn === conn) this.connectionEnded(conn, event.code, event.reason);
@@ -354,7 +359,10 @@ export class ColinkClient extends TypedEmitter<ColinkClientEvents> {
     } else if (action === "reconnect" && (!this.autoReconnect || this.firstAttempt)) {
       action = "stop";
     }
-    const why = status !== undefined ? `handshake refused with HTTP ${status}` : `${code} ${reason}`.trim();
+    const why =
+      status !== undefined
+        ? `handshake refused with HTTP ${status}`
+        : `${code} ${reason || conn?.errorText || ""}`.trim();
     if (action === "stop") {
       const refused = code === 4001 || status === 401;
       const reqError = refused
@@ -833,6 +841,11 @@ function closeSocket(ws: WebSocketLike): Promise<void> {
 function withOp(error: ColinkRequestError, op: string): ColinkRequestError {
   const body = { code: error.code, message: error.message, retryable: error.retryable };
   return new ColinkRequestError(error.details ? { ...body, details: error.details } : body, op);
+}
+
+function socketErrorText(event: { message?: unknown; error?: unknown }): string | undefined {
+  if (event.error instanceof Error) return event.error.message;
+  return typeof event.message === "string" && event.message !== "" ? event.message : undefined;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -66,7 +66,8 @@ export function canKick(standing: Standing, targetRole: ChannelRole): boolean {
 
 /** May the caller delete a message by `authorId`? Its author, channel staff, site staff. */
 export function canDeleteMessage(standing: Standing, authorId: string): boolean {
-  if (standing.principal.userId === authorId) return standing.role !== null || isSiteStaff(standing.principal);
+  if (standing.principal.userId === authorId)
+    return standing.role !== null || isSiteStaff(standing.principal);
   return isChannelStaff(standing.role) || isSiteStaff(standing.principal);
 }
 

@@ -146,14 +146,18 @@ export function parseConfig(env: Source, fileValues: Source = {}): Config {
   const databaseUrl = url(src, "DATABASE_URL", ["postgres:", "postgresql:"]);
   const oidcIssuer = url(src, "COLINK_OIDC_ISSUER", ["http:", "https:"]);
   const host = src.COLINK_HOST?.trim() || "0.0.0.0";
-  if (!/^[\w.:-]+$/.test(host)) throw new ConfigError("COLINK_HOST", `is not a host name or address: "${host}"`);
+  if (!/^[\w.:-]+$/.test(host))
+    throw new ConfigError("COLINK_HOST", `is not a host name or address: "${host}"`);
   const limits = { ...defaultLimits };
   for (const key of Object.keys(limitVariables) as Array<keyof Limits>) {
     limits[key] = integer(src, limitVariables[key], defaultLimits[key], limitRanges[key]);
   }
   const devAuth = onOff(src, "COLINK_DEV_AUTH", databaseUrl === null);
   if (!devAuth && oidcIssuer === null) {
-    throw new ConfigError("COLINK_OIDC_ISSUER", "must be set when COLINK_DEV_AUTH is off (nobody could sign in)");
+    throw new ConfigError(
+      "COLINK_OIDC_ISSUER",
+      "must be set when COLINK_DEV_AUTH is off (nobody could sign in)",
+    );
   }
   return {
     host,

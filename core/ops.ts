@@ -2,7 +2,7 @@
  * Every op of the protocol: its argument schema (validated once, at the edge), its result
  * schema (for the OpenAPI document and the SDK's types) and which actor handles it.
  */
-import { type Static, type TSchema, Type as T } from "@sinclair/typebox";
+import { type Static, Type as T, type TSchema } from "@sinclair/typebox";
 import { type TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
 import { fail } from "./errors.js";
 import { ChannelSchema, MemberSchema, MessageSchema, UserSchema } from "./types.js";
@@ -16,7 +16,11 @@ const ChannelName = T.String({
   description: "lowercase letters, digits, '-' and '_', starting with a letter or digit (as in Slack)",
 });
 const Topic = T.String({ maxLength: 250 });
-const ClientMsgId = T.String({ minLength: 1, maxLength: 64, description: "idempotency key chosen by the client" });
+const ClientMsgId = T.String({
+  minLength: 1,
+  maxLength: 64,
+  description: "idempotency key chosen by the client",
+});
 const MessageText = T.String({ minLength: 1, description: "limited by COLINK_MAX_MESSAGE_CHARS" });
 const ChannelRef = { channelId: Id };
 const strict = { additionalProperties: false };
@@ -62,14 +66,9 @@ export const ops = {
   "ch.list": op(
     "user",
     "List the caller's channels, and optionally every public channel.",
-    T.Object(
-      { includePublic: T.Optional(T.Boolean()), includeArchived: T.Optional(T.Boolean()) },
-      strict,
-    ),
+    T.Object({ includePublic: T.Optional(T.Boolean()), includeArchived: T.Optional(T.Boolean()) }, strict),
     T.Object({
-      channels: T.Array(
-        T.Intersect([ChannelSchema, T.Object({ myRole: T.Union([T.String(), T.Null()]) })]),
-      ),
+      channels: T.Array(T.Intersect([ChannelSchema, T.Object({ myRole: T.Union([T.String(), T.Null()]) })])),
     }),
   ),
   "ch.update": op(
@@ -174,8 +173,30 @@ export function isOpName(name: string): name is OpName {
  */
 export function parseArgs<O extends OpName>(name: O, args: unknown): ArgsOf<O> {
   const check = validators.get(name)!;
-  if (check.Check(args)) return args as ArgsOf<O>;
+  if (check.Check(args)) {
+    const bad = badStringPath(args, "");
+    if (bad !== null)
+      throw fail.badRequest(`invalid args for ${name}: ${bad} holds a NUL or a lone surrogate`, {
+        path: bad,
+      });
+    return args as ArgsOf<O>;
+  }
   const first = check.Errors(args).First();
   const path = first?.path || "/";
   throw fail.badRequest(`invalid args for ${name}: ${path} ${first?.message ?? "is invalid"}`, { path });
+}
+
+/**
+ * The path of the first string that Postgres cannot store (a NUL) or that is not valid
+ * UTF-16 (a lone surrogate), or null. Such text would fail a whole group commit.
+ */
+function badStringPath(value: unknown, path: string): string | null {
+  if (typeof value === "string")
+    return value.includes("\u0000") || !value.isWellFormed() ? path || "/" : null;
+  if (typeof value !== "object" || value === null) return null;
+  for (const [k, v] of Object.entries(value)) {
+    const found = badStringPath(v, `${path}/${k}`);
+    if (found !== null) return found;
+  }
+  return null;
 }

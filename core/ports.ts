@@ -2,7 +2,17 @@
  * The ports: what the actors need from the outside world. Each port has an embedded
  * implementation and a production one, and one shared contract suite that both run.
  */
-import type { Channel, ChannelEvent, ChannelKind, ChannelRole, Member, Message, Principal, SiteRole, User } from "./types.js";
+import type {
+  Channel,
+  ChannelEvent,
+  ChannelKind,
+  ChannelRole,
+  Member,
+  Message,
+  Principal,
+  SiteRole,
+  User,
+} from "./types.js";
 
 /** A channel's row as stored: what `Channel` shows except the member count. */
 export interface ChannelRecord {
@@ -84,7 +94,10 @@ export interface MessagePage {
  */
 export interface ChannelLog {
   /** Loads a channel for activation, or null when it does not exist. */
-  loadChannel(channelId: string, opts: { recentEvents: number; recentKeys: number }): Promise<ChannelSnapshot | null>;
+  loadChannel(
+    channelId: string,
+    opts: { recentEvents: number; recentKeys: number },
+  ): Promise<ChannelSnapshot | null>;
   /** Applies many channels' writes in one transaction. Throws DuplicateSendError or SeqConflictError. */
   commit(writes: ChannelWrite[]): Promise<void>;
   /** Events with seq > afterSeq, ascending, at most `limit`. */
@@ -115,7 +128,10 @@ export interface Directory {
   /** The id of the channel that holds a message, or null. Access is checked by that channel. */
   locateMessage(messageId: string): Promise<string | null>;
   /** The channels the user belongs to, and with `includePublic` every public channel too. */
-  listChannels(userId: string, opts: { includePublic: boolean; includeArchived: boolean }): Promise<ChannelListing[]>;
+  listChannels(
+    userId: string,
+    opts: { includePublic: boolean; includeArchived: boolean },
+  ): Promise<ChannelListing[]>;
 }
 
 /** The store: the channel log and the directory over one database, plus its lifecycle. */

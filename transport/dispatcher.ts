@@ -4,10 +4,11 @@
  * the actors answer through. Calls reach it in the actor's order, so a `sub` grant is
  * applied before any later event of that channel is published.
  */
-import type { ErrorBody } from "../core/errors.js";
+
 import type { Grant, Outcome, Outlet } from "../actors/envelope.js";
-import type { ActorSystem } from "../actors/runtime/actor-system.js";
 import type { Routed } from "../actors/runtime/actor-host.js";
+import type { ActorSystem } from "../actors/runtime/actor-system.js";
+import type { ErrorBody } from "../core/errors.js";
 
 /** Who waits for a call's answer. */
 export interface Waiter {

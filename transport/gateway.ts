@@ -4,14 +4,20 @@
  * first `auth` frame), validates every frame at the edge, enforces the per-connection
  * limits, and routes requests to actors. It never authorises: the actors do.
  */
-import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from "@trufflesuite/uws-js-unofficial";
+import type {
+  HttpRequest,
+  HttpResponse,
+  TemplatedApp,
+  us_socket_context_t,
+  WebSocket,
+} from "@trufflesuite/uws-js-unofficial";
+import type { Grant, Outcome } from "../actors/envelope.js";
 import type { Limits } from "../core/config.js";
 import { CloseCode, ColinkError, type ErrorBody, errorBodyOf, fail } from "../core/errors.js";
 import { type ArgsOf, isOpName, parseArgs } from "../core/ops.js";
 import type { TokenVerifier } from "../core/ports.js";
 import { decodeRequest, errorFrame, okFrame, userTopic } from "../core/protocol.js";
 import type { Principal } from "../core/types.js";
-import type { Grant, Outcome } from "../actors/envelope.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { routeOp } from "./routing.js";
 
@@ -131,17 +137,20 @@ export class Gateway {
     res.onAborted(() => {
       aborted = true;
     });
-    this.verifier.verify(token).then(
-      (principal) => {
-        conn.principal = principal;
-      },
-      (err: unknown) => {
-        conn.authError = errorBodyOf(err);
-      },
-    ).finally(() => {
-      if (aborted) return;
-      res.cork(() => res.upgrade(conn, key, protocol, extensions, context));
-    });
+    this.verifier
+      .verify(token)
+      .then(
+        (principal) => {
+          conn.principal = principal;
+        },
+        (err: unknown) => {
+          conn.authError = errorBodyOf(err);
+        },
+      )
+      .finally(() => {
+        if (aborted) return;
+        res.cork(() => res.upgrade(conn, key, protocol, extensions, context));
+      });
   }
 
   private open(ws: Socket): void {
@@ -165,8 +174,8 @@ export class Gateway {
     conn.principal = principal;
     if (conn.authTimer) clearTimeout(conn.authTimer);
     conn.authTimer = null;
-    let set = this.byUser.get(principal.userId);
-    if (!set) this.byUser.set(principal.userId, (set = new Set()));
+    const set = this.byUser.get(principal.userId) ?? new Set<Socket>();
+    this.byUser.set(principal.userId, set);
     set.add(ws);
     ws.subscribe(userTopic(principal.userId));
     // Creates the user on first sight; nothing waits for it.
@@ -206,13 +215,19 @@ export class Gateway {
       return;
     }
     if (conn.pending.size >= this.limits.maxPendingRequests) {
-      this.send(ws, errorFrame(id, fail.rateLimited("too many requests in flight on this connection").toBody()));
+      this.send(
+        ws,
+        errorFrame(id, fail.rateLimited("too many requests in flight on this connection").toBody()),
+      );
       return;
     }
     try {
       if (!isOpName(op)) throw fail.badRequest(`unknown op "${op}"`);
       const valid = parseArgs(op, args);
-      if (op === "auth") return this.auth(ws, id, valid as ArgsOf<"auth">);
+      if (op === "auth") {
+        this.auth(ws, id, valid as ArgsOf<"auth">);
+        return;
+      }
       const principal = conn.principal;
       if (!principal) throw fail.unauthenticated("send auth first");
       if (op === "unsub") {

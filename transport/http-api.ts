@@ -69,7 +69,8 @@ function queryFlag(q: URLSearchParams, name: string): boolean | string | undefin
 
 function bodyMap(body: unknown): Record<string, unknown> {
   if (body === undefined) return {};
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw fail.badRequest("body must be a JSON object");
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw fail.badRequest("body must be a JSON object");
   return body as Record<string, unknown>;
 }
 
@@ -109,13 +110,21 @@ export class HttpApi {
         }),
       }),
     },
-    { method: "get", path: "/v1/channels/:id", build: (r) => ({ op: "ch.get", args: { channelId: r.params[0] } }) },
+    {
+      method: "get",
+      path: "/v1/channels/:id",
+      build: (r) => ({ op: "ch.get", args: { channelId: r.params[0] } }),
+    },
     {
       method: "patch",
       path: "/v1/channels/:id",
       build: (r) => ({ op: "ch.update", args: { ...bodyMap(r.body), channelId: r.params[0] } }),
     },
-    { method: "del", path: "/v1/channels/:id", build: (r) => ({ op: "ch.archive", args: { channelId: r.params[0] } }) },
+    {
+      method: "del",
+      path: "/v1/channels/:id",
+      build: (r) => ({ op: "ch.archive", args: { channelId: r.params[0] } }),
+    },
     {
       method: "get",
       path: "/v1/channels/:id/members",
@@ -235,12 +244,16 @@ export class HttpApi {
     return {
       params: Array.from({ length: paramCount }, (_, i) => req.getParameter(i) ?? ""),
       query: new URLSearchParams(req.getQuery() ?? ""),
-      headers: { authorization: req.getHeader("authorization"), idempotencyKey: req.getHeader("idempotency-key") },
+      headers: {
+        authorization: req.getHeader("authorization"),
+        idempotencyKey: req.getHeader("idempotency-key"),
+      },
     };
   }
 
   private async authenticate(authorization: string): Promise<Principal> {
-    if (!authorization.toLowerCase().startsWith("bearer ")) throw fail.unauthenticated("missing bearer token");
+    if (!authorization.toLowerCase().startsWith("bearer "))
+      throw fail.unauthenticated("missing bearer token");
     return this.verifier.verify(authorization.slice(7).trim());
   }
 

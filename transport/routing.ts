@@ -5,7 +5,11 @@ import { type OpName, ops } from "../core/ops.js";
 import type { Principal } from "../core/types.js";
 
 /** The envelope (without call id) for an actor op; null for ops the connection handles itself. */
-export function routeOp(op: OpName, args: Record<string, unknown>, principal: Principal): Omit<Routed, "callId"> | null {
+export function routeOp(
+  op: OpName,
+  args: Record<string, unknown>,
+  principal: Principal,
+): Omit<Routed, "callId"> | null {
   switch (ops[op].route) {
     case "channel":
       return { actor: "channel", key: args.channelId as string, op, args, principal };

@@ -11,6 +11,9 @@ import { Dispatcher } from "./dispatcher.js";
 import { Gateway } from "./gateway.js";
 import { HttpApi } from "./http-api.js";
 
+/** uWS's LIBUS_LISTEN_EXCLUSIVE_PORT. */
+const exclusivePort = 1;
+
 /** What the server is built from. */
 export interface ServerParts {
   config: Config;
@@ -40,12 +43,22 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
   dispatcher.attach(actors);
   gateway = new Gateway(app, dispatcher, parts.verifier, config.limits);
   gateway.register();
-  new HttpApi(app, dispatcher, parts.verifier, parts.devLogin, config.limits, () => actors.ready()).register();
+  new HttpApi(app, dispatcher, parts.verifier, parts.devLogin, config.limits, () =>
+    actors.ready(),
+  ).register();
 
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
-    app.listen(config.host, config.port, (token) => {
+    // uWS shares a port between processes by default (SO_REUSEPORT); a second Colink on
+    // the same port must fail instead of silently splitting the traffic.
+    const listen = app.listen as unknown as (
+      host: string,
+      port: number,
+      options: number,
+      cb: (token: uWS.us_listen_socket | false) => void,
+    ) => void;
+    listen.call(app, config.host, config.port, exclusivePort, (token) => {
       if (token) resolve(token);
-      else reject(new Error(`COLINK_PORT: cannot listen on ${config.host}:${config.port}`));
+      else reject(new Error(`COLINK_PORT: cannot listen on ${config.host}:${config.port} (in use?)`));
     });
   });
   const port = uWS.us_socket_local_port(listenSocket);

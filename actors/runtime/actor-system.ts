@@ -45,10 +45,7 @@ export class LocalActorSystem implements ActorSystem {
 }
 
 /** Messages from the main thread to a worker. */
-export type ToWorker =
-  | { t: "envs"; list: Routed[] }
-  | { t: "ping"; id: number }
-  | { t: "close" };
+export type ToWorker = { t: "envs"; list: Routed[] } | { t: "ping"; id: number } | { t: "close" };
 
 /** One output, as it crosses from a worker to the main thread. */
 export type OutletRecord =

@@ -3,7 +3,12 @@
  * transaction is running are folded into the next transaction, so throughput grows with
  * load while every ack still waits for its commit (invariant 3).
  */
-import { type ChannelLog, type ChannelWrite, DuplicateSendError, SeqConflictError } from "../../core/ports.js";
+import {
+  type ChannelLog,
+  type ChannelWrite,
+  DuplicateSendError,
+  SeqConflictError,
+} from "../../core/ports.js";
 
 interface Submission {
   write: ChannelWrite;
@@ -90,7 +95,8 @@ function culpritChannels(err: unknown): Set<string> | null {
 }
 
 function narrowed(err: unknown, channelId: string): unknown {
-  if (err instanceof DuplicateSendError) return new DuplicateSendError(err.keys.filter((k) => k.channelId === channelId));
+  if (err instanceof DuplicateSendError)
+    return new DuplicateSendError(err.keys.filter((k) => k.channelId === channelId));
   if (err instanceof SeqConflictError) return new SeqConflictError([channelId]);
   return err;
 }

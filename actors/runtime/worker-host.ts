@@ -10,7 +10,11 @@ import { ActorHost } from "./actor-host.js";
 import { type FromWorker, PortOutlet, type ToWorker } from "./actor-system.js";
 
 /** Runs this worker thread's actors over `openStore()` until told to close. */
-export async function runActorWorker(openStore: () => Promise<Store>, limits: Limits, maxCommitsInFlight: number) {
+export async function runActorWorker(
+  openStore: () => Promise<Store>,
+  limits: Limits,
+  maxCommitsInFlight: number,
+) {
   const port = parentPort;
   if (!port) throw new Error("runActorWorker must run in a worker thread");
   const post = (msg: FromWorker) => port.postMessage(msg);

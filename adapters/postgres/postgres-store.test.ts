@@ -1,5 +1,5 @@
 import postgres from "postgres";
-import { afterAll } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { describeStoreContract } from "../store-contract.js";
 import { openPostgresStore } from "./postgres-store.js";
 
@@ -16,4 +16,13 @@ afterAll(async () => {
   } finally {
     await sql.end({ timeout: 5 });
   }
+});
+
+describe("postgres store, database unreachable", () => {
+  it("fails to open with the retryable `unavailable` error", async () => {
+    await expect(openPostgresStore({ url: "postgres://postgres@127.0.0.1:1/test" })).rejects.toMatchObject({
+      code: "unavailable",
+      retryable: true,
+    });
+  });
 });

@@ -5,7 +5,7 @@
  */
 import postgres from "postgres";
 import type { Store } from "../../core/ports.js";
-import { type SqlDriver, type SqlQuery, SqlStore } from "../sql/sql-store.js";
+import { type SqlDriver, type SqlQuery, SqlStore, unavailableOr } from "../sql/sql-store.js";
 
 /** Options of the Postgres store. */
 export interface PostgresStoreOptions {
@@ -86,7 +86,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
     await driver.query("SELECT 1 AS ok");
   } catch (err) {
     await driver.close();
-    throw err;
+    throw unavailableOr(err);
   }
   return new SqlStore(driver);
 }

@@ -63,6 +63,61 @@ export function sqlErrorOf(err: unknown): SqlErrorInfo | null {
   };
 }
 
+/** Error codes meaning "the database cannot be reached right now", from Postgres, Node or postgres.js. */
+const unreachableCodes = new Set([
+  "53300", // too_many_connections
+  "57P01", // admin_shutdown
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+]);
+
+/**
+ * True when a driver error means the database is unreachable (SQLSTATE class 08 and the
+ * codes above) rather than that the statement was wrong.
+ */
+export function isUnreachable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (unreachableCodes.has(code) || /^08[0-9A-Z]{3}$/.test(code));
+}
+
+/** Turns "database unreachable" into the retryable `unavailable` error; anything else passes. */
+export function unavailableOr(err: unknown): unknown {
+  if (!isUnreachable(err)) return err;
+  const e = fail.unavailable("database unavailable");
+  e.cause = err;
+  return e;
+}
+
+/**
+ * Wraps a driver so that an unreachable database surfaces as ColinkError `unavailable`
+ * (retryable). A commit that fails this way has an unknown outcome: it may have landed.
+ */
+function guarded(db: SqlDriver): SqlDriver {
+  const q = (inner: SqlQuery): SqlQuery => ({
+    query: <R>(text: string, params?: unknown[]) =>
+      inner.query<R>(text, params).catch((err: unknown) => Promise.reject(unavailableOr(err))),
+    exec: (script: string) => inner.exec(script).catch((err: unknown) => Promise.reject(unavailableOr(err))),
+  });
+  return {
+    ...q(db),
+    transaction: <T>(fn: (tx: SqlQuery) => Promise<T>) =>
+      db.transaction((tx) => fn(q(tx))).catch((err: unknown) => Promise.reject(unavailableOr(err))),
+    close: () => db.close(),
+  };
+}
+
 /** SQLSTATE of a unique violation. */
 const uniqueViolation = "23505";
 
@@ -179,7 +234,8 @@ function mergeWrites(writes: ChannelWrite[]): CommitRows {
   const duplicates: Array<SendKey & { channelId: string }> = [];
   for (const [channelId, m] of byChannel) {
     rows.channels.push(m.channel);
-    for (const e of m.events) rows.events.push(e);
+    // A write only ever touches its own channel, whatever its rows say.
+    for (const e of m.events) rows.events.push(e.channelId === channelId ? e : { ...e, channelId });
     for (const msg of m.newMessages.values()) {
       const key = sendKeyOf(channelId, msg.authorId, msg.clientMsgId);
       if (seen.has(key)) duplicates.push({ channelId, authorId: msg.authorId, clientMsgId: msg.clientMsgId });
@@ -227,12 +283,11 @@ export interface SqlStoreOptions {
 
 /** The `Store` port over any `SqlDriver`. */
 export class SqlStore implements Store {
+  private readonly db: SqlDriver;
   private readonly migrations: readonly Migration[];
 
-  constructor(
-    private readonly db: SqlDriver,
-    opts: SqlStoreOptions = {},
-  ) {
+  constructor(db: SqlDriver, opts: SqlStoreOptions = {}) {
+    this.db = guarded(db);
     this.migrations = opts.migrations ?? allMigrations;
   }
 

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Makes sure every server the test suite talks to is installed and running.
+# Today that is PostgreSQL (127.0.0.1:5432, trust auth, database "test").
+set -euo pipefail
+
+log() { echo "[services] $*"; }
+
+ensure_postgres() {
+  if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+    log "installing PostgreSQL (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
+  fi
+  if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    log "starting PostgreSQL"
+    local version
+    version=$(ls /etc/postgresql | sort -V | tail -1)
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    for _ in $(seq 1 60); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done
+  fi
+  pg_isready -h 127.0.0.1 -p 5432 >/dev/null || { log "PostgreSQL did not come up"; exit 1; }
+  # The suite connects as "postgres" to database "test" with trust auth on loopback.
+  if ! psql -h 127.0.0.1 -U postgres -d postgres -Atqc "select 1" >/dev/null 2>&1; then
+    log "enabling trust auth for loopback"
+    local hba
+    hba=$(su postgres -c "psql -Atqc 'show hba_file'")
+    sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
+    su postgres -c "psql -qc 'select pg_reload_conf()'" >/dev/null
+  fi
+  if ! psql -h 127.0.0.1 -U postgres -d postgres -Atqc "select 1 from pg_database where datname='test'" | grep -q 1; then
+    log "creating database test"
+    psql -h 127.0.0.1 -U postgres -d postgres -qc "create database test" >/dev/null
+  fi
+  log "PostgreSQL ready"
+}
+
+ensure_postgres
