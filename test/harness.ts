@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -90,7 +91,9 @@ export async function startServer(store: StoreKind, env: Record<string, string> 
     });
   };
 
-  await launch(0);
+  // An explicit port (not 0): uWS sets SO_REUSEADDR only then, which a restart on the
+  // same port needs while the killed server's connections sit in TIME_WAIT.
+  await launch(await freePort());
   const server: TestServer = {
     get port() {
       return port;
@@ -115,6 +118,18 @@ export async function startServer(store: StoreKind, env: Record<string, string> 
     },
   };
   return server;
+}
+
+/** A port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 /** A dev token and user id for `username`. */

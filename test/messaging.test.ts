@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ColinkClient } from "../client/index.js";
 import type { Message } from "../core/types.js";
-import { connectAs, type StoreKind, startServer, storeKinds, type TestServer, until } from "./harness.js";
+import { connectAs, type StoreKind, startServer, type TestServer, until } from "./harness.js";
 
 interface Seen {
   type: string;
@@ -23,7 +23,15 @@ async function record(client: ColinkClient, channelId: string, sinceSeq?: number
   return seen;
 }
 
-describe.each(storeKinds)("messaging on %s", (store: StoreKind) => {
+/** Each store, and actors in worker threads as well as on the main thread. */
+const setups: Array<{ store: StoreKind; workers: number }> = [
+  { store: "pglite", workers: 0 },
+  { store: "pglite", workers: 1 },
+  { store: "postgres", workers: 0 },
+  { store: "postgres", workers: 2 },
+];
+
+describe.each(setups)("messaging on $store with $workers worker(s)", ({ store, workers }) => {
   let server: TestServer;
   const clients: ColinkClient[] = [];
   const connect = async (name: string) => {
@@ -33,7 +41,7 @@ describe.each(storeKinds)("messaging on %s", (store: StoreKind) => {
   };
 
   beforeAll(async () => {
-    server = await startServer(store, { COLINK_REPLAY_LIMIT: "700" });
+    server = await startServer(store, { COLINK_REPLAY_LIMIT: "700", COLINK_WORKERS: String(workers) });
   });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));
