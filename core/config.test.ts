@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, defaultLimits, parseConfig } from "./config.js";
+
+describe("parseConfig", () => {
+  it("defaults to the embedded mode with dev auth", () => {
+    const c = parseConfig({});
+    expect(c).toMatchObject({
+      host: "0.0.0.0",
+      port: 8080,
+      dataDir: "./data",
+      workers: 0,
+      databaseUrl: null,
+      devAuth: true,
+      limits: defaultLimits,
+    });
+  });
+
+  it("turns dev auth off by default with Postgres, and then needs an OIDC issuer", () => {
+    expect(() => parseConfig({ DATABASE_URL: "postgres://x@h/db" })).toThrow(/COLINK_OIDC_ISSUER/);
+    const c = parseConfig({ DATABASE_URL: "postgres://x@h/db", COLINK_OIDC_ISSUER: "http://kc/realms/r" });
+    expect(c.devAuth).toBe(false);
+    expect(parseConfig({ DATABASE_URL: "postgres://x@h/db", COLINK_DEV_AUTH: "on" }).devAuth).toBe(true);
+  });
+
+  it.each([
+    ["COLINK_PORT", "abc"],
+    ["COLINK_PORT", "70000"],
+    ["COLINK_WORKERS", "-1"],
+    ["COLINK_DEV_AUTH", "maybe"],
+    ["DATABASE_URL", "mysql://x/y"],
+    ["COLINK_OIDC_ISSUER", "not a url"],
+    ["COLINK_MAX_PAYLOAD_BYTES", "10"],
+    ["COLINK_REPLAY_LIMIT", "1.5"],
+    ["COLINK_HOST", "a b"],
+  ])("refuses %s=%s with a line naming it", (name, value) => {
+    try {
+      parseConfig({ [name]: value });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).variable).toBe(name);
+      expect((err as Error).message).toMatch(new RegExp(`^${name}: `));
+      expect((err as Error).message).not.toContain("\n");
+    }
+  });
+
+  it("reads every limit, and the environment wins over the config file", () => {
+    const c = parseConfig(
+      { COLINK_MAX_MESSAGE_CHARS: "100" },
+      { COLINK_MAX_MESSAGE_CHARS: "50", COLINK_PORT: "9000" },
+    );
+    expect(c.limits.maxMessageChars).toBe(100);
+    expect(c.port).toBe(9000);
+  });
+});

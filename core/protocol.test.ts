@@ -1,0 +1,44 @@
+import { encode } from "@msgpack/msgpack";
+import { describe, expect, it } from "vitest";
+import { decodeFrame, decodeRequest, errorFrame, eventFrame, okFrame } from "./protocol.js";
+
+describe("frames", () => {
+  it("decodes a request and encodes the three server kinds", () => {
+    expect(decodeRequest(encode([0, 7, "ch.get", { channelId: "C1" }]))).toEqual({
+      ok: true,
+      id: 7,
+      op: "ch.get",
+      args: { channelId: "C1" },
+    });
+    expect(decodeFrame(okFrame(7, { a: 1 }))).toEqual([1, 7, { a: 1 }]);
+    expect(decodeFrame(errorFrame(7, { code: "not_found", message: "x", retryable: false }))).toEqual([
+      2,
+      7,
+      { code: "not_found", message: "x", retryable: false },
+    ]);
+    expect(decodeFrame(eventFrame("ch:C1", "message.created", { seq: 3 }))).toEqual([
+      3,
+      "ch:C1",
+      "message.created",
+      { seq: 3 },
+    ]);
+  });
+
+  it.each([
+    ["garbage", new Uint8Array([0xc1, 0xff, 0x00]), null],
+    ["a map", encode({ a: 1 }), null],
+    ["wrong arity", encode([0, 1, "x"]), null],
+    ["wrong kind", encode([1, 1, "x", {}]), null],
+    ["negative id", encode([0, -1, "x", {}]), null],
+    ["float id", encode([0, 1.5, "x", {}]), null],
+    ["id above 2^32", encode([0, 2 ** 33, "x", {}]), null],
+    ["empty op", encode([0, 4, "", {}]), 4],
+    ["args not a map", encode([0, 5, "ch.get", [1]]), 5],
+    ["args nil", encode([0, 6, "ch.get", null]), 6],
+    ["huge declared array", new Uint8Array([0xdd, 0x7f, 0xff, 0xff, 0xff]), null],
+  ])("refuses %s, keeping the id when it is readable", (_name, bytes, id) => {
+    const r = decodeRequest(bytes);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.id).toBe(id);
+  });
+});
