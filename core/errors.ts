@@ -112,7 +112,11 @@ export const CloseCode = {
 /** One of the close codes. */
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
-/** True when a client should reconnect and resume after this close code. */
+/**
+ * True for the server's "reconnect and resume" range (4500–4999). Standard codes such as
+ * 1001 or 1006 (a dropped network) are outside both ranges: clients reconnect after
+ * those too. Only 4000–4499 means "do not reconnect as-is".
+ */
 export function closeMeansReconnect(code: number): boolean {
   return code >= 4500 && code <= 4999;
 }

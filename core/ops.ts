@@ -113,6 +113,12 @@ export const ops = {
       resync: T.Optional(T.Boolean({ description: "gap beyond the replay limit: reload history" })),
     }),
   ),
+  ping: op(
+    "connection",
+    "Round trip that keeps the connection alive and proves it works (browsers cannot send WebSocket pings).",
+    Empty,
+    T.Object({ now: T.Integer({ description: "server time, epoch ms" }) }),
+  ),
   unsub: op("connection", "Stop receiving a channel's events.", T.Object(ChannelRef, strict), Empty),
   "msg.send": op(
     "channel",

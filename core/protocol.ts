@@ -79,9 +79,12 @@ export function decodeRequest(bytes: Uint8Array): DecodedRequest {
   return { ok: true, id, op, args };
 }
 
+// Frames from the server are trusted and may be large (a long member list).
+const serverFrameDecoder = new Decoder();
+
 /** Decodes any server frame (used by the client SDK and tests). */
 export function decodeFrame(bytes: Uint8Array): Frame {
-  const value = decoder.decode(bytes);
+  const value = serverFrameDecoder.decode(bytes);
   if (!Array.isArray(value) || value.length < 3) throw new Error("not a frame");
   return value as Frame;
 }

@@ -22,7 +22,7 @@ export type ChannelRole = (typeof ChannelRoles)[number];
 /** Schema of a channel role. */
 export const ChannelRoleSchema = literals(ChannelRoles);
 
-/** Kinds of channel; `dm` and `group_dm` are opened with `dm.open`. */
+/** Kinds of channel; `dm` and `group_dm` are for direct messages (opened by `dm.open`, coming next). */
 export const ChannelKinds = ["public", "private", "dm", "group_dm"] as const;
 /** A kind of channel. */
 export type ChannelKind = (typeof ChannelKinds)[number];
@@ -106,7 +106,7 @@ export const ChannelEventTypes = [
 /** A type of channel event. */
 export type ChannelEventType = (typeof ChannelEventTypes)[number];
 
-/** One entry of a channel's gap-free log. `data` is what the event frame carries besides `seq`. */
+/** One entry of a channel's gap-free log. The event frame's data is `{seq, ...data}`. */
 export interface ChannelEvent {
   channelId: string;
   seq: number;

@@ -16,7 +16,7 @@ import type { Limits } from "../core/config.js";
 import { CloseCode, ColinkError, type ErrorBody, errorBodyOf, fail } from "../core/errors.js";
 import { type ArgsOf, isOpName, parseArgs } from "../core/ops.js";
 import type { TokenVerifier } from "../core/ports.js";
-import { decodeRequest, errorFrame, okFrame, userTopic } from "../core/protocol.js";
+import { channelTopic, decodeRequest, errorFrame, okFrame, userTopic } from "../core/protocol.js";
 import type { Principal } from "../core/types.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { routeOp } from "./routing.js";
@@ -31,6 +31,11 @@ export interface Conn {
   pending: Set<number>;
   /** Channels subscribed. */
   subs: Set<string>;
+  /**
+   * The latest `sub` asked per channel, by number. A grant that arrives after an
+   * `unsub` (or a newer `sub`) of the same channel is stale and is not applied.
+   */
+  subIntents: Map<string, number>;
   closed: boolean;
   authTimer: NodeJS.Timeout | null;
 }
@@ -49,6 +54,7 @@ function tokenOf(req: HttpRequest): string | null {
 /** The WebSocket gateway. */
 export class Gateway {
   private nextConnId = 1;
+  private nextIntent = 1;
   /** Every open, authenticated socket by user, for revocations. */
   private readonly byUser = new Map<string, Set<Socket>>();
   private readonly sockets = new Set<Socket>();
@@ -122,6 +128,7 @@ export class Gateway {
       authError: null,
       pending: new Set(),
       subs: new Set(),
+      subIntents: new Map(),
       closed: false,
       authTimer: null,
     };
@@ -230,17 +237,32 @@ export class Gateway {
       }
       const principal = conn.principal;
       if (!principal) throw fail.unauthenticated("send auth first");
+      if (op === "ping") {
+        this.send(ws, okFrame(id, { now: Date.now() }));
+        return;
+      }
       if (op === "unsub") {
         const { channelId } = valid as ArgsOf<"unsub">;
+        conn.subIntents.delete(channelId);
         conn.subs.delete(channelId);
-        ws.unsubscribe(`ch:${channelId}`);
+        ws.unsubscribe(channelTopic(channelId));
         this.send(ws, okFrame(id, {}));
         return;
       }
       const env = routeOp(op, valid, principal);
       if (!env) throw fail.badRequest(`op "${op}" is not available here`);
+      let intent = 0;
+      if (op === "sub") {
+        intent = this.nextIntent++;
+        conn.subIntents.set(env.key, intent);
+      }
       conn.pending.add(id);
-      this.dispatcher.call(env, { settle: (outcome, grant) => this.answer(ws, id, outcome, grant) });
+      this.dispatcher.call(env, {
+        settle: (outcome, grant) => {
+          const current = grant !== undefined && conn.subIntents.get(env.key) === intent;
+          this.answer(ws, id, outcome, current ? grant : undefined);
+        },
+      });
     } catch (err) {
       this.send(ws, errorFrame(id, errorBodyOf(err)));
     }
