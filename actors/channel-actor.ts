@@ -444,7 +444,7 @@ export class ChannelActor {
   }
 
   private leave(p: Principal): Record<string, unknown> {
-    const s = this.standing(p);
+    const s = this.readable(p);
     if (s.role !== null) this.dropMember(p.userId, "left", null);
     return {};
   }
@@ -557,6 +557,7 @@ export class ChannelActor {
 
   private async remove(p: Principal, a: ArgsOf<"msg.delete">): Promise<Record<string, unknown>> {
     const s = this.readable(p);
+    if (s.channel.archived) throw fail.forbidden("channel is archived");
     const found = await this.findMessage(a.messageId);
     if (!found) throw fail.notFound("message");
     if (!rules.canDeleteMessage(s, found.authorId)) throw fail.forbidden("cannot delete this message");
@@ -597,12 +598,14 @@ export class ChannelActor {
     } else {
       // Older messages are committed: read them, then overlay changes made in memory.
       const upper = Math.min(before, this.messageFloor + 1);
-      const need = oldestFirst ? limit + 1 : limit + 1 - fromWindow.length;
-      const stored = await this.deps.log.readMessages(this.id, {
-        afterSeq: after,
-        beforeSeq: upper,
-        limit: need,
-      });
+      const stored = oldestFirst
+        ? await this.deps.log.readMessages(this.id, { afterSeq: after, beforeSeq: upper, limit: limit + 1 })
+        : (
+            await this.deps.log.readMessages(this.id, {
+              beforeSeq: upper,
+              limit: limit + 1 - fromWindow.length,
+            })
+          ).filter((m) => m.seq > after);
       merged = [...stored.map((m) => this.touched.get(m.id) ?? m), ...this.messages.filter(inRange)];
     }
     if (oldestFirst) return { messages: merged.slice(0, limit), hasMore: merged.length > limit };

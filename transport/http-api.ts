@@ -137,7 +137,8 @@ export class HttpApi {
         const body = bodyMap(r.body);
         // With no userId, or one's own, the caller joins; otherwise the caller invites.
         if (body.userId === undefined || body.userId === p.userId) {
-          return { op: "ch.join", args: { channelId: r.params[0] } };
+          const { userId: _self, ...rest } = body;
+          return { op: "ch.join", args: { ...rest, channelId: r.params[0] } };
         }
         return { op: "ch.invite", args: { ...body, channelId: r.params[0] } };
       },
@@ -179,17 +180,17 @@ export class HttpApi {
       method: "patch",
       path: "/v1/messages/:id",
       build: async (r, p) => {
-        const body = bodyMap(r.body);
-        const channelId = body.channelId ?? (await this.locate(r.params[0]!, p));
-        return { op: "msg.edit", args: { ...body, channelId, messageId: r.params[0] } };
+        const args = { ...bodyMap(r.body), messageId: r.params[0] };
+        return { op: "msg.edit", args: await this.withChannel("msg.edit", args, p) };
       },
     },
     {
       method: "del",
       path: "/v1/messages/:id",
       build: async (r, p) => {
-        const channelId = r.query.get("channelId") ?? (await this.locate(r.params[0]!, p));
-        return { op: "msg.delete", args: { channelId, messageId: r.params[0] } };
+        const channelId = r.query.get("channelId") ?? undefined;
+        const args = defined({ channelId, messageId: r.params[0] });
+        return { op: "msg.delete", args: await this.withChannel("msg.delete", args, p) };
       },
     },
     { method: "get", path: "/v1/users/me", build: () => ({ op: "user.me", args: {} }) },
@@ -257,15 +258,25 @@ export class HttpApi {
     return this.verifier.verify(authorization.slice(7).trim());
   }
 
-  private async locate(messageId: string, principal: Principal): Promise<string> {
+  /**
+   * Message routes name only the message: validate everything else first (so a bad body
+   * is a 400, not a 404), then find the channel that holds it unless the caller said.
+   */
+  private async withChannel(
+    op: "msg.edit" | "msg.delete",
+    args: Record<string, unknown>,
+    principal: Principal,
+  ): Promise<Record<string, unknown>> {
+    if (args.channelId !== undefined) return args;
+    parseArgs(op, { ...args, channelId: "C" });
     const outcome = await this.dispatcher.ask({
       actor: "user",
       key: principal.userId,
       op: "msg.locate",
-      args: { messageId },
+      args: { messageId: args.messageId },
       principal,
     });
-    return this.unwrap(outcome).channelId as string;
+    return { ...args, channelId: this.unwrap(outcome).channelId };
   }
 
   private unwrap(outcome: Outcome): Record<string, unknown> {
