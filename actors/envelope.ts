@@ -8,7 +8,13 @@ import type { OpName } from "../core/ops.js";
 import type { Principal } from "../core/types.js";
 
 /** Ops only the server itself sends to actors. */
-export type InternalOp = "user.hello" | "msg.locate";
+export type InternalOp =
+  | "user.hello"
+  | "msg.locate"
+  | "presence.connect"
+  | "presence.disconnect"
+  | "presence.member"
+  | "schedule.due";
 
 /** A request delivered to an actor. `args` were validated at the edge. */
 export interface Envelope {

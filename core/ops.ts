@@ -5,7 +5,18 @@
 import { type Static, Type as T, type TSchema } from "@sinclair/typebox";
 import { type TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
 import { fail } from "./errors.js";
-import { ChannelSchema, MemberSchema, MessageSchema, UserSchema } from "./types.js";
+import {
+  ChannelSchema,
+  MemberSchema,
+  MessageSchema,
+  MessageVersionSchema,
+  NotifyLevels,
+  PresenceSchema,
+  ScheduledSchema,
+  UnreadSchema,
+  UserSchema,
+  UserSettingsSchema,
+} from "./types.js";
 
 const Id = T.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_-]+$" });
 const Seq = T.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
@@ -25,8 +36,19 @@ const MessageText = T.String({ minLength: 1, description: "limited by COLINK_MAX
 const ChannelRef = { channelId: Id };
 const strict = { additionalProperties: false };
 
-/** Who handles an op: a ChannelActor keyed by `args.channelId`, the caller's UserActor, or the connection itself. */
-export type OpRoute = "channel" | "newChannel" | "user" | "connection";
+const Emoji = T.String({
+  minLength: 1,
+  maxLength: 64,
+  description: "a short name such as `thumbsup` or `+1` (letters, digits, _ + -), or one emoji grapheme",
+});
+const MessageRef = { channelId: Id, messageId: Id };
+const ThreadRef = { channelId: Id, rootId: Id };
+
+/**
+ * Who handles an op: a ChannelActor keyed by `args.channelId`, a new channel's actor, the
+ * DM channel of a set of users, the caller's UserActor, or the connection itself.
+ */
+export type OpRoute = "channel" | "newChannel" | "dm" | "user" | "connection";
 
 interface OpSpec<A extends TSchema, R extends TSchema> {
   args: A;
@@ -122,8 +144,16 @@ export const ops = {
   unsub: op("connection", "Stop receiving a channel's events.", T.Object(ChannelRef, strict), Empty),
   "msg.send": op(
     "channel",
-    "Post a message. Idempotent per (channel, author, clientMsgId).",
-    T.Object({ ...ChannelRef, text: MessageText, clientMsgId: ClientMsgId }, strict),
+    "Post a message, or a thread reply with `threadRootId`. Idempotent per (channel, author, clientMsgId).",
+    T.Object(
+      {
+        ...ChannelRef,
+        text: MessageText,
+        clientMsgId: ClientMsgId,
+        threadRootId: T.Optional(T.Union([Id, T.Null()], { description: "reply in this message's thread" })),
+      },
+      strict,
+    ),
     MessageResult,
   ),
   "msg.edit": op(
@@ -153,6 +183,153 @@ export const ops = {
     T.Object({ messages: T.Array(MessageSchema), hasMore: T.Boolean() }),
   ),
   "user.me": op("user", "The caller's profile.", Empty, T.Object({ user: UserSchema })),
+  "dm.open": op(
+    "dm",
+    "Open (or find) the direct message channel of the caller and these users: kind dm for two, group_dm for 3 to 8.",
+    T.Object({ userIds: T.Array(Id, { minItems: 1, maxItems: 7, uniqueItems: true }) }, strict),
+    ChannelResult,
+  ),
+  "thread.history": op(
+    "channel",
+    "A thread's replies, ascending by seq.",
+    T.Object(
+      {
+        ...ThreadRef,
+        afterSeq: T.Optional(Seq),
+        limit: T.Optional(T.Integer({ minimum: 1, maximum: 200 })),
+      },
+      strict,
+    ),
+    T.Object({ root: MessageSchema, messages: T.Array(MessageSchema), hasMore: T.Boolean() }),
+  ),
+  "thread.follow": op(
+    "channel",
+    "Follow a thread: its new replies arrive on the personal topic.",
+    T.Object(ThreadRef, strict),
+    Empty,
+  ),
+  "thread.unfollow": op("channel", "Stop following a thread.", T.Object(ThreadRef, strict), Empty),
+  "react.add": op(
+    "channel",
+    "Add a reaction. Idempotent per (message, user, emoji).",
+    T.Object({ ...MessageRef, emoji: Emoji }, strict),
+    MessageResult,
+  ),
+  "react.remove": op(
+    "channel",
+    "Remove one's reaction. Idempotent.",
+    T.Object({ ...MessageRef, emoji: Emoji }, strict),
+    MessageResult,
+  ),
+  "pin.add": op("channel", "Pin a message (any member).", T.Object(MessageRef, strict), MessageResult),
+  "pin.remove": op("channel", "Unpin a message (any member).", T.Object(MessageRef, strict), MessageResult),
+  "pin.list": op(
+    "channel",
+    "The channel's pinned messages, most recently pinned first.",
+    T.Object(ChannelRef, strict),
+    T.Object({ messages: T.Array(MessageSchema) }),
+  ),
+  "msg.versions": op(
+    "channel",
+    "Previous versions of an edited message (author, channel and site moderators).",
+    T.Object(MessageRef, strict),
+    T.Object({ versions: T.Array(MessageVersionSchema) }),
+  ),
+  "msg.schedule": op(
+    "channel",
+    "Schedule a message: the channel posts it at `sendAt` (stored durably). Idempotent per clientMsgId.",
+    T.Object(
+      {
+        ...ChannelRef,
+        text: MessageText,
+        clientMsgId: ClientMsgId,
+        sendAt: T.Integer({ minimum: 0, description: "epoch ms; a past time posts at once" }),
+        threadRootId: T.Optional(T.Union([Id, T.Null()])),
+      },
+      strict,
+    ),
+    T.Object({ scheduled: ScheduledSchema }),
+  ),
+  "msg.scheduled.list": op(
+    "channel",
+    "The caller's pending scheduled messages in a channel.",
+    T.Object(ChannelRef, strict),
+    T.Object({ scheduled: T.Array(ScheduledSchema) }),
+  ),
+  "msg.scheduled.cancel": op(
+    "channel",
+    "Cancel one of the caller's pending scheduled messages.",
+    T.Object({ ...ChannelRef, scheduleId: Id }, strict),
+    T.Object({ scheduled: ScheduledSchema }),
+  ),
+  typing: op(
+    "channel",
+    "Tell the channel's subscribers the caller is typing (ephemeral; expires after 5 s).",
+    T.Object({ ...ChannelRef, threadRootId: T.Optional(Id) }, strict),
+    Empty,
+  ),
+  "read.mark": op(
+    "user",
+    "Move the caller's read marker forward in a channel, or in a thread with `threadRootId`.",
+    T.Object({ ...ChannelRef, seq: Seq, threadRootId: T.Optional(Id) }, strict),
+    T.Object({ channelId: T.String(), lastReadSeq: T.Integer(), threadRootId: T.Optional(T.String()) }),
+  ),
+  "unread.summary": op(
+    "user",
+    "Unread state of every channel the caller is in, for the sidebar.",
+    Empty,
+    T.Object({ channels: T.Array(UnreadSchema) }),
+  ),
+  "presence.set": op(
+    "user",
+    "Set the caller's status. `online` clears away and dnd; offline is derived from having no session.",
+    T.Object({ status: T.Union([T.Literal("online"), T.Literal("away"), T.Literal("dnd")]) }, strict),
+    T.Object({ presence: PresenceSchema }),
+  ),
+  "presence.query": op(
+    "user",
+    "Presence of users who share a channel or DM with the caller (others are left out).",
+    T.Object({ userIds: T.Array(Id, { minItems: 1, maxItems: 500 }) }, strict),
+    T.Object({ presence: T.Array(PresenceSchema) }),
+  ),
+  "user.get": op("user", "Another user's profile.", T.Object({ userId: Id }, strict), T.Object({ user: UserSchema })),
+  "user.update": op(
+    "user",
+    "Change the caller's profile.",
+    T.Object(
+      {
+        displayName: T.Optional(T.String({ minLength: 1, maxLength: 80 })),
+        title: T.Optional(T.String({ maxLength: 120 })),
+        timeZone: T.Optional(T.String({ maxLength: 64, pattern: "^$|^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$" })),
+      },
+      strict,
+    ),
+    T.Object({ user: UserSchema }),
+  ),
+  "user.search": op(
+    "user",
+    "Find active users by prefix of username or display name.",
+    T.Object({ q: T.String({ minLength: 1, maxLength: 80 }), limit: T.Optional(T.Integer({ minimum: 1, maximum: 50 })) }, strict),
+    T.Object({ users: T.Array(UserSchema) }),
+  ),
+  "user.settings.get": op("user", "The caller's settings.", Empty, T.Object({ settings: UserSettingsSchema })),
+  "user.settings.set": op(
+    "user",
+    "Change some of the caller's settings; `notify` entries are merged per channel.",
+    T.Object(
+      {
+        theme: T.Optional(T.Union([T.Literal("system"), T.Literal("light"), T.Literal("dark")])),
+        language: T.Optional(T.String({ pattern: "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", maxLength: 35 })),
+        notify: T.Optional(
+          T.Record(Id, T.Union(NotifyLevels.map((l) => T.Literal(l))), {
+            description: "channel id → all | mentions | none",
+          }),
+        ),
+      },
+      strict,
+    ),
+    T.Object({ settings: UserSettingsSchema }),
+  ),
 } as const;
 
 /** The op table's type. */

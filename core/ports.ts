@@ -9,10 +9,41 @@ import type {
   ChannelRole,
   Member,
   Message,
+  MessageVersion,
   Principal,
+  Scheduled,
   SiteRole,
+  Unread,
   User,
+  UserSettings,
 } from "./types.js";
+
+/** Who reacted with one emoji, in reaction order. */
+export interface StoredReaction {
+  emoji: string;
+  users: string[];
+}
+
+/**
+ * A message as stored: the wire `Message` but with who reacted, from which each
+ * caller's view (`count`, `me`) is made.
+ */
+export type StoredMessage = Omit<Message, "reactions"> & { reactions: StoredReaction[] };
+
+/** One user's reaction, as a row. */
+export interface ReactionRow {
+  messageId: string;
+  userId: string;
+  emoji: string;
+  at: number;
+}
+
+/** A follow or an explicit unfollow of a thread. Participants follow unless they unfollowed. */
+export interface ThreadFollow {
+  rootId: string;
+  userId: string;
+  following: boolean;
+}
 
 /** A channel's row as stored: what `Channel` shows except the member count. */
 export interface ChannelRecord {
@@ -40,6 +71,8 @@ export interface ChannelSnapshot {
   recentEvents: ChannelEvent[];
   /** Idempotency keys of the newest messages (at most the number asked for), with their ids. */
   recentKeys: Array<SendKey & { messageId: string }>;
+  /** Scheduled messages of this channel still pending. */
+  pendingSchedules: Scheduled[];
 }
 
 /**
@@ -52,13 +85,26 @@ export interface ChannelWrite {
   /** New log entries, seq ascending and contiguous after the stored `lastSeq`. */
   events: ChannelEvent[];
   /** Messages created in this batch (their final state if also edited in it). */
-  newMessages: Message[];
+  newMessages: StoredMessage[];
   /** Messages that existed before this batch, in their new state. */
-  changedMessages: Message[];
-  /** Members added or changed. */
+  changedMessages: StoredMessage[];
+  /**
+   * Members added or changed. An existing member's `lastReadSeq` is not overwritten:
+   * read markers belong to the user's actor (`Directory.markRead`).
+   */
   upsertMembers: Member[];
   /** User ids of members removed. */
   removedMembers: string[];
+  /** Reactions added; a row that exists already is left as it is. */
+  addedReactions: ReactionRow[];
+  /** Reactions removed (matched on message, user, emoji). */
+  removedReactions: ReactionRow[];
+  /** Previous versions of messages edited in this batch. */
+  versions: MessageVersion[];
+  /** Thread follows and unfollows (latest wins per thread and user). */
+  follows: ThreadFollow[];
+  /** Scheduled messages created or changed (cancelled, sent). */
+  schedules: Scheduled[];
 }
 
 /** Thrown by `commit` when a new message repeats a stored idempotency key. Nothing was written. */
@@ -85,6 +131,8 @@ export interface MessagePage {
   afterSeq?: number;
   /** Most messages to return. */
   limit: number;
+  /** A thread root's id: its replies. Absent: top-level messages only (no thread replies). */
+  thread?: string;
 }
 
 /**
@@ -106,11 +154,19 @@ export interface ChannelLog {
    * Messages in seq order, ascending. With `beforeSeq` (or neither bound) the newest
    * ones below it; with only `afterSeq`, the oldest ones above it.
    */
-  readMessages(channelId: string, page: MessagePage): Promise<Message[]>;
+  readMessages(channelId: string, page: MessagePage): Promise<StoredMessage[]>;
   /** One message of this channel, or null. */
-  getMessage(channelId: string, messageId: string): Promise<Message | null>;
+  getMessage(channelId: string, messageId: string): Promise<StoredMessage | null>;
   /** The stored messages that hold these idempotency keys. */
-  findSends(channelId: string, keys: SendKey[]): Promise<Message[]>;
+  findSends(channelId: string, keys: SendKey[]): Promise<StoredMessage[]>;
+  /** The channel's pinned messages, most recently pinned first, at most `limit`. */
+  listPinned(channelId: string, limit: number): Promise<StoredMessage[]>;
+  /** Previous versions of a message of this channel, oldest first. */
+  readVersions(channelId: string, messageId: string): Promise<MessageVersion[]>;
+  /** Explicit follow and unfollow rows of a thread. */
+  threadFollows(channelId: string, rootId: string): Promise<ThreadFollow[]>;
+  /** Pending scheduled messages due at or before `now`, across all channels, oldest first. */
+  dueSchedules(now: number, limit: number): Promise<Scheduled[]>;
 }
 
 /** A user's view of a channel in a listing. */
@@ -121,10 +177,19 @@ export interface ChannelListing extends Channel {
 
 /** Users and cross-channel listings. */
 export interface Directory {
-  /** Creates the user, or updates username, display name and role from fresh claims. */
+  /**
+   * Creates the user from token claims, or refreshes username and role. The display
+   * name comes from the claims only on creation; later the user sets it (`updateProfile`).
+   */
   upsertUser(user: { id: string; username: string; displayName: string; role: SiteRole }): Promise<User>;
   /** One user, or null. */
   getUser(userId: string): Promise<User | null>;
+  /** The users with these usernames (case-insensitive), deactivated ones included. */
+  getUsersByUsername(usernames: string[]): Promise<User[]>;
+  /** Changes profile fields; returns the new profile, or null when the user does not exist. */
+  updateProfile(userId: string, patch: { displayName?: string; title?: string; timeZone?: string }): Promise<User | null>;
+  /** Active users whose username or display name starts with `prefix` (case-insensitive), by username. */
+  searchUsers(prefix: string, limit: number): Promise<User[]>;
   /** The id of the channel that holds a message, or null. Access is checked by that channel. */
   locateMessage(messageId: string): Promise<string | null>;
   /** The channels the user belongs to, and with `includePublic` every public channel too. */
@@ -134,8 +199,36 @@ export interface Directory {
   ): Promise<ChannelListing[]>;
 }
 
+/** Per-user state that is not part of any channel's log: settings and read markers. */
+export interface UserState {
+  /** The user's settings (defaults when never saved). */
+  getSettings(userId: string): Promise<UserSettings>;
+  /** Replaces the user's settings. */
+  saveSettings(userId: string, settings: UserSettings): Promise<void>;
+  /**
+   * Moves the user's read marker in a channel forward to `seq` (never back, never past
+   * the channel's last seq). Returns the marker, or null when the user is not a member.
+   */
+  markRead(userId: string, channelId: string, seq: number): Promise<number | null>;
+  /** Moves the user's read marker in a thread forward. Returns it, or null for a non-member. */
+  markThreadRead(userId: string, channelId: string, rootId: string, seq: number): Promise<number | null>;
+  /**
+   * Unread state of every channel the user is in. Unread messages are those after the
+   * marker that the user did not write, are not deleted, and are top-level or in a thread
+   * the user follows; mentions are the unread ones that name the user, @channel or @here.
+   */
+  unreadSummary(userId: string): Promise<Unread[]>;
+  /**
+   * The users who share at least one channel with `userId` whose member count is at most
+   * `maxChannelMembers` (DMs always count), and the ids of the larger channels the user is in.
+   */
+  presenceAudience(userId: string, maxChannelMembers: number): Promise<{ users: string[]; largeChannels: string[] }>;
+  /** Which of `others` share at least one channel with `userId`. */
+  sharingWith(userId: string, others: string[]): Promise<string[]>;
+}
+
 /** The store: the channel log and the directory over one database, plus its lifecycle. */
-export interface Store extends ChannelLog, Directory {
+export interface Store extends ChannelLog, Directory, UserState {
   /** Runs the SQL migrations that have not run yet. Safe to call on every start. */
   migrate(): Promise<void>;
   /** Resolves when the database answers. */

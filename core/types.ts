@@ -43,6 +43,10 @@ export const UserSchema = T.Object({
   username: T.String(),
   displayName: T.String(),
   role: SiteRoleSchema,
+  title: T.String({ description: "job title, free text" }),
+  timeZone: T.String({ description: "IANA time zone, e.g. Europe/Paris; empty when unset" }),
+  avatarFileId: T.Union([T.String(), T.Null()]),
+  deactivated: T.Boolean(),
   createdAt: T.Integer(),
 });
 /** A user profile. */
@@ -73,6 +77,15 @@ export const MemberSchema = T.Object({
 /** One member of a channel. */
 export type Member = Static<typeof MemberSchema>;
 
+/** Schema of one emoji's reactions on a message, as the caller sees them. */
+export const ReactionSummarySchema = T.Object({
+  emoji: T.String(),
+  count: T.Integer(),
+  me: T.Boolean({ description: "whether the caller reacted with it (always false in broadcast events)" }),
+});
+/** One emoji's reactions on a message. */
+export type ReactionSummary = Static<typeof ReactionSummarySchema>;
+
 /** Schema of a message. Deleted messages keep their row with the text redacted. */
 export const MessageSchema = T.Object({
   id: T.String(),
@@ -84,10 +97,17 @@ export const MessageSchema = T.Object({
   createdAt: T.Integer(),
   editedAt: T.Union([T.Integer(), T.Null()]),
   deletedAt: T.Union([T.Integer(), T.Null()]),
-  threadRootId: T.Union([T.String(), T.Null()]),
-  replyCount: T.Integer(),
+  threadRootId: T.Union([T.String(), T.Null()], { description: "the root's id for a thread reply" }),
+  replyCount: T.Integer({ description: "replies, on a thread root" }),
   lastReplyAt: T.Union([T.Integer(), T.Null()]),
-  mentions: T.Array(T.String()),
+  threadParticipants: T.Array(T.String(), { description: "authors of the root and its replies, on a root" }),
+  mentions: T.Array(T.String(), { description: "user ids mentioned with @username" }),
+  broadcast: T.Union([T.Literal("channel"), T.Literal("here"), T.Null()], {
+    description: "@channel or @here in the text",
+  }),
+  reactions: T.Array(ReactionSummarySchema),
+  pinnedAt: T.Union([T.Integer(), T.Null()]),
+  pinnedBy: T.Union([T.String(), T.Null()]),
   files: T.Array(T.String()),
 });
 /** A message. */
@@ -102,6 +122,11 @@ export const ChannelEventTypes = [
   "message.created",
   "message.updated",
   "message.deleted",
+  "reaction.added",
+  "reaction.removed",
+  "thread.updated",
+  "pin.added",
+  "pin.removed",
 ] as const;
 /** A type of channel event. */
 export type ChannelEventType = (typeof ChannelEventTypes)[number];
@@ -114,3 +139,69 @@ export interface ChannelEvent {
   data: Record<string, unknown>;
   at: number;
 }
+
+/** Presence statuses. `offline` is derived (no live session); clients set the others. */
+export const PresenceStatuses = ["online", "away", "dnd", "offline"] as const;
+/** A presence status. */
+export type PresenceStatus = (typeof PresenceStatuses)[number];
+/** Schema of a presence status. */
+export const PresenceStatusSchema = literals(PresenceStatuses);
+
+/** Schema of one user's presence. */
+export const PresenceSchema = T.Object({
+  userId: T.String(),
+  status: PresenceStatusSchema,
+  /** When the status last changed, epoch ms. */
+  since: T.Integer(),
+});
+/** One user's presence. */
+export type Presence = Static<typeof PresenceSchema>;
+
+/** Notification levels per channel. */
+export const NotifyLevels = ["all", "mentions", "none"] as const;
+
+/** Schema of a user's settings. */
+export const UserSettingsSchema = T.Object({
+  theme: T.Union([T.Literal("system"), T.Literal("light"), T.Literal("dark")]),
+  language: T.String({ pattern: "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", maxLength: 35 }),
+  /** Notification level per channel id; channels not listed use `all`. */
+  notify: T.Record(T.String(), literals(NotifyLevels)),
+});
+/** A user's settings. */
+export type UserSettings = Static<typeof UserSettingsSchema>;
+
+/** Schema of one channel's unread state for the caller. */
+export const UnreadSchema = T.Object({
+  channelId: T.String(),
+  lastReadSeq: T.Integer(),
+  unread: T.Integer({ description: "messages after lastReadSeq, not the caller's own, not in unfollowed threads" }),
+  mentions: T.Integer({ description: "of those, the ones that mention the caller (@username, @channel, @here)" }),
+  threads: T.Integer({ description: "unread replies in threads the caller follows" }),
+});
+/** One channel's unread state. */
+export type Unread = Static<typeof UnreadSchema>;
+
+/** Schema of a scheduled message. */
+export const ScheduledSchema = T.Object({
+  id: T.String(),
+  channelId: T.String(),
+  authorId: T.String(),
+  text: T.String(),
+  clientMsgId: T.String(),
+  threadRootId: T.Union([T.String(), T.Null()]),
+  sendAt: T.Integer(),
+  status: T.Union([T.Literal("pending"), T.Literal("sent"), T.Literal("cancelled")]),
+  messageId: T.Union([T.String(), T.Null()]),
+});
+/** A scheduled message. */
+export type Scheduled = Static<typeof ScheduledSchema>;
+
+/** Schema of a previous version of an edited message. */
+export const MessageVersionSchema = T.Object({
+  messageId: T.String(),
+  version: T.Integer({ description: "1 is the original text" }),
+  text: T.String(),
+  editedAt: T.Integer({ description: "when this version was replaced" }),
+});
+/** A previous version of an edited message. */
+export type MessageVersion = Static<typeof MessageVersionSchema>;
