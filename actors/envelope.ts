@@ -16,6 +16,17 @@ export type InternalOp =
   | "presence.member"
   | "schedule.due";
 
+/** The call id of an envelope nobody waits for (internal notices such as `schedule.due`). */
+export const noReply = 0;
+
+/** The principal of envelopes the server sends itself (never a client). */
+export const systemPrincipal: Principal = {
+  userId: "system",
+  username: "system",
+  displayName: "Colink",
+  role: "admin",
+};
+
 /** A request delivered to an actor. `args` were validated at the edge. */
 export interface Envelope {
   /** Correlates the reply; chosen by the caller's side of the Outlet. */

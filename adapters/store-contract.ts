@@ -1,6 +1,6 @@
 /**
  * The one contract suite of the `Store` port. Every Store adapter runs it against its
- * real database: `describeStoreContract("pglite", () => openPgliteStore())`.
+ * real database: `describeStoreContract("pglite", async () => ({ store, hooks }))`.
  *
  * Tests share one database per run, so each test uses its own random ids.
  */
@@ -9,10 +9,34 @@ import {
   type ChannelRecord,
   type ChannelWrite,
   DuplicateSendError,
+  type ReactionRow,
   SeqConflictError,
   type Store,
+  type StoredMessage,
+  type ThreadFollow,
 } from "../core/ports.js";
-import type { ChannelEvent, ChannelEventType, ChannelKind, Member, Message } from "../core/types.js";
+import type {
+  ChannelEvent,
+  ChannelEventType,
+  ChannelKind,
+  Member,
+  MessageVersion,
+  Scheduled,
+} from "../core/types.js";
+
+/** What the suite needs beyond the port: state the port neither sets nor shows. */
+export interface StoreContractHooks {
+  /** One message's reaction rows (one per user and emoji), by user then emoji. */
+  reactionRows(messageId: string): Promise<ReactionRow[]>;
+  /** Marks a user deactivated. */
+  deactivateUser(userId: string): Promise<void>;
+}
+
+/** A new, unmigrated store handle and the hooks over the same database. */
+export interface OpenedStore {
+  store: Store;
+  hooks: StoreContractHooks;
+}
 
 let counter = 0;
 /** A fresh id with a kind prefix, unique within a run and across runs. */
@@ -51,10 +75,10 @@ class TestChannel {
   message(
     authorId: string,
     text: string,
-    over: Partial<Message> = {},
-  ): { message: Message; event: ChannelEvent } {
+    over: Partial<StoredMessage> = {},
+  ): { message: StoredMessage; event: ChannelEvent } {
     const event = this.event("message.created", { text });
-    const message: Message = {
+    const message: StoredMessage = {
       id: fresh("M"),
       channelId: this.id,
       seq: event.seq,
@@ -67,7 +91,12 @@ class TestChannel {
       threadRootId: null,
       replyCount: 0,
       lastReplyAt: null,
+      threadParticipants: [],
       mentions: [],
+      broadcast: null,
+      reactions: [],
+      pinnedAt: null,
+      pinnedBy: null,
       files: [],
       ...over,
     };
@@ -86,8 +115,8 @@ class TestChannel {
   }
 
   /** A batch of `count` messages by `authorId`. */
-  messages(authorId: string, count: number): { write: ChannelWrite; messages: Message[] } {
-    const messages: Message[] = [];
+  messages(authorId: string, count: number): { write: ChannelWrite; messages: StoredMessage[] } {
+    const messages: StoredMessage[] = [];
     const events: ChannelEvent[] = [];
     for (let i = 0; i < count; i++) {
       const { message, event } = this.message(authorId, `message ${i}`);
@@ -95,6 +124,25 @@ class TestChannel {
       events.push(event);
     }
     return { write: this.write({ events, newMessages: messages }), messages };
+  }
+
+  /** A batch of new messages (built with `message`) and their events. */
+  post(...made: Array<{ message: StoredMessage; event: ChannelEvent }>): ChannelWrite {
+    return this.write({ events: made.map((m) => m.event), newMessages: made.map((m) => m.message) });
+  }
+
+  /** A member joining: the event and the member row. */
+  join(userId: string, over: Partial<Member> = {}): ChannelWrite {
+    const event = this.event("member.joined", { userId });
+    return this.write({
+      events: [event],
+      upsertMembers: [{ userId, role: "member", joinedAt: event.at, lastReadSeq: 0, ...over }],
+    });
+  }
+
+  /** A member leaving. */
+  leave(userId: string): ChannelWrite {
+    return this.write({ events: [this.event("member.left", { userId })], removedMembers: [userId] });
   }
 
   /** A write with the channel's current record. */
@@ -106,6 +154,11 @@ class TestChannel {
       changedMessages: [],
       upsertMembers: [],
       removedMembers: [],
+      addedReactions: [],
+      removedReactions: [],
+      versions: [],
+      follows: [],
+      schedules: [],
       ...parts,
     };
   }
@@ -119,15 +172,40 @@ async function created(store: Store, ...channels: TestChannel[]): Promise<TestCh
 
 const seqs = (xs: Array<{ seq: number }>) => xs.map((x) => x.seq);
 
-/** Registers the Store contract suite for one adapter. `open` returns a new, unmigrated handle. */
-export function describeStoreContract(name: string, open: () => Promise<Store>): void {
+/** A scheduled message of a channel, pending unless `over` says otherwise. */
+function scheduled(
+  ch: TestChannel,
+  authorId: string,
+  sendAt: number,
+  over: Partial<Scheduled> = {},
+): Scheduled {
+  return {
+    id: fresh("S"),
+    channelId: ch.id,
+    authorId,
+    text: `at ${sendAt}`,
+    clientMsgId: fresh("k"),
+    threadRootId: null,
+    sendAt,
+    status: "pending",
+    messageId: null,
+    ...over,
+  };
+}
+
+/**
+ * Registers the Store contract suite for one adapter. `open` returns a new, unmigrated
+ * handle and the test hooks over its database.
+ */
+export function describeStoreContract(name: string, open: () => Promise<OpenedStore>): void {
   describe(`Store contract: ${name}`, () => {
     let store: Store;
+    let hooks: StoreContractHooks;
 
     beforeAll(async () => {
-      store = await open();
+      ({ store, hooks } = await open());
       // Two handles migrating at once, as two processes starting together would.
-      const other = await open();
+      const { store: other } = await open();
       try {
         await Promise.all([store.migrate(), other.migrate()]);
       } finally {
@@ -225,7 +303,9 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await page({ afterSeq: 10, limit: 10 })).toEqual([11, 12]);
       expect(await page({ afterSeq: 12, limit: 10 })).toEqual([]);
       expect(await page({ afterSeq: 4, beforeSeq: 8, limit: 10 })).toEqual([5, 6, 7]);
-      expect(await page({ afterSeq: 4, beforeSeq: 12, limit: 2 })).toEqual([5, 6]);
+      // Both bounds: the newest between them.
+      expect(await page({ afterSeq: 4, beforeSeq: 12, limit: 2 })).toEqual([10, 11]);
+      expect(await page({ afterSeq: 4, beforeSeq: 5, limit: 2 })).toEqual([]);
       expect(await page({ limit: 0 })).toEqual([]);
       expect(await store.readMessages(fresh("C"), { limit: 10 })).toEqual([]);
     });
@@ -250,10 +330,10 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       const author = fresh("U");
       const { write, messages } = ch!.messages(author, 2);
       await store.commit([write]);
-      const [root, other] = messages as [Message, Message];
+      const [root, other] = messages as [StoredMessage, StoredMessage];
 
-      const edited: Message = { ...root, text: "edited", editedAt: T0 + 500, mentions: ["U9"] };
-      const deleted: Message = { ...other, text: "", deletedAt: T0 + 600 };
+      const edited: StoredMessage = { ...root, text: "edited", editedAt: T0 + 500, mentions: ["U9"] };
+      const deleted: StoredMessage = { ...other, text: "", deletedAt: T0 + 600 };
       await store.commit([
         ch!.write({
           events: [
@@ -267,7 +347,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.getMessage(ch!.id, other.id)).toEqual(deleted);
 
       const reply = ch!.message(author, "a reply", { threadRootId: root.id });
-      const rootWithReply: Message = { ...edited, replyCount: 1, lastReplyAt: reply.message.createdAt };
+      const rootWithReply: StoredMessage = { ...edited, replyCount: 1, lastReplyAt: reply.message.createdAt };
       await store.commit([
         ch!.write({
           events: [reply.event, ch!.event("message.updated", { messageId: root.id })],
@@ -277,7 +357,8 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       ]);
       expect(await store.getMessage(ch!.id, root.id)).toEqual(rootWithReply);
       expect(await store.getMessage(ch!.id, reply.message.id)).toEqual(reply.message);
-      expect(seqs(await store.readMessages(ch!.id, { limit: 10 }))).toEqual([3, 4, 7]);
+      expect(seqs(await store.readMessages(ch!.id, { limit: 10 }))).toEqual([3, 4]);
+      expect(seqs(await store.readMessages(ch!.id, { limit: 10, thread: root.id }))).toEqual([7]);
       expect((await store.loadChannel(ch!.id, { recentEvents: 0, recentKeys: 0 }))!.channel.lastSeq).toBe(8);
     });
 
@@ -400,7 +481,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(await store.findSends(ch!.id, [])).toEqual([]);
     });
 
-    it("upserts and removes members", async () => {
+    it("upserts and removes members, keeping an existing member's read marker and join time", async () => {
       const [ch] = await created(store, new TestChannel());
       const owner = ch!.record.createdBy;
       const [a, b] = [fresh("U"), fresh("U")];
@@ -416,14 +497,15 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       await store.commit([
         ch!.write({
           events: [ch!.event("member.left", { userId: b }), ch!.event("channel.updated", { userId: a })],
-          upsertMembers: [{ userId: a, role: "moderator", joinedAt: T0 + 10, lastReadSeq: 4 }],
+          upsertMembers: [{ userId: a, role: "moderator", joinedAt: T0 + 99, lastReadSeq: 4 }],
           removedMembers: [b],
         }),
       ]);
       const snap = await store.loadChannel(ch!.id, { recentEvents: 0, recentKeys: 0 });
+      // Only the role changes: the marker is the user's actor's (markRead).
       expect(snap!.members).toEqual([
         { userId: owner, role: "owner", joinedAt: T0, lastReadSeq: 0 },
-        { userId: a, role: "moderator", joinedAt: T0 + 10, lastReadSeq: 4 },
+        { userId: a, role: "moderator", joinedAt: T0 + 10, lastReadSeq: 0 },
       ]);
       expect(snap!.channel.lastSeq).toBe(6);
     });
@@ -505,13 +587,26 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       expect(typeof made.createdAt).toBe("number");
       expect(await store.getUser(id)).toEqual(made);
 
+      expect(made).toEqual({
+        id,
+        username,
+        displayName: "Ada",
+        role: "member",
+        title: "",
+        timeZone: "",
+        avatarFileId: null,
+        deactivated: false,
+        createdAt: made.createdAt,
+      });
+
+      // Later logins refresh the username and role; the display name is the user's own.
       const renamed = await store.upsertUser({
         id,
         username: `${username}-2`,
         displayName: "Ada L.",
         role: "admin",
       });
-      expect(renamed).toEqual({ ...made, username: `${username}-2`, displayName: "Ada L.", role: "admin" });
+      expect(renamed).toEqual({ ...made, username: `${username}-2`, role: "admin" });
       expect(await store.getUser(id)).toEqual(renamed);
       expect(await store.getUser(fresh("U"))).toBeNull();
 
@@ -544,6 +639,670 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       for (const c of chs) {
         expect(seqs(await store.readMessages(c.id, { limit: 100 }))).toEqual([3, 4, 5, 6, 7]);
       }
+    });
+
+    // ---- Collaboration: threads, reactions, versions, pins, schedules ----
+
+    it("round-trips a message's collaboration fields through inserts and updates", async () => {
+      const [ch] = await created(store, new TestChannel());
+      const [u1, u2, u3] = [fresh("U"), fresh("U"), fresh("U")];
+      const { message, event } = ch!.message(u1, "@here look", {
+        threadParticipants: [u1, u2],
+        mentions: [u3],
+        broadcast: "here",
+        reactions: [
+          { emoji: "👍", users: [u2, u1] },
+          { emoji: "🎉", users: [u3] },
+        ],
+        pinnedAt: T0 + 5,
+        pinnedBy: u2,
+      });
+      await store.commit([ch!.write({ events: [event], newMessages: [message] })]);
+      expect(await store.getMessage(ch!.id, message.id)).toEqual(message);
+      expect(await store.readMessages(ch!.id, { limit: 10 })).toEqual([message]);
+      expect(await store.findSends(ch!.id, [{ authorId: u1, clientMsgId: message.clientMsgId }])).toEqual([
+        message,
+      ]);
+
+      const changed: StoredMessage = {
+        ...message,
+        threadParticipants: [u1, u2, u3],
+        broadcast: null,
+        reactions: [{ emoji: "🎉", users: [u3, u1] }],
+        pinnedAt: null,
+        pinnedBy: null,
+      };
+      await store.commit([
+        ch!.write({ events: [ch!.event("message.updated", {})], changedMessages: [changed] }),
+      ]);
+      expect(await store.getMessage(ch!.id, message.id)).toEqual(changed);
+
+      const channelWide = { ...changed, broadcast: "channel" as const };
+      await store.commit([
+        ch!.write({ events: [ch!.event("message.updated", {})], changedMessages: [channelWide] }),
+      ]);
+      expect((await store.getMessage(ch!.id, message.id))!.broadcast).toBe("channel");
+    });
+
+    it("pages top-level messages and each thread's replies apart", async () => {
+      const [ch] = await created(store, new TestChannel());
+      const a = fresh("U");
+      const root1 = ch!.message(a, "root 1"); // 3
+      const root2 = ch!.message(a, "root 2"); // 4
+      const r1a = ch!.message(a, "1a", { threadRootId: root1.message.id }); // 5
+      const r2a = ch!.message(a, "2a", { threadRootId: root2.message.id }); // 6
+      const top = ch!.message(a, "top"); // 7
+      const r1b = ch!.message(a, "1b", { threadRootId: root1.message.id }); // 8
+      const r1c = ch!.message(a, "1c", { threadRootId: root1.message.id }); // 9
+      const all = [root1, root2, r1a, r2a, top, r1b, r1c];
+      await store.commit([ch!.post(...all)]);
+      const page = (p: Parameters<Store["readMessages"]>[1]) =>
+        store.readMessages(ch!.id, p).then((ms) => seqs(ms));
+      const t1 = root1.message.id;
+
+      expect(await page({ limit: 10 })).toEqual([3, 4, 7]);
+      expect(await page({ limit: 2 })).toEqual([4, 7]);
+      expect(await page({ beforeSeq: 7, limit: 10 })).toEqual([3, 4]);
+      expect(await page({ afterSeq: 3, limit: 10 })).toEqual([4, 7]);
+      expect(await page({ thread: t1, limit: 10 })).toEqual([5, 8, 9]);
+      expect(await page({ thread: t1, limit: 2 })).toEqual([8, 9]);
+      expect(await page({ thread: t1, beforeSeq: 9, limit: 10 })).toEqual([5, 8]);
+      expect(await page({ thread: t1, afterSeq: 5, limit: 1 })).toEqual([8]);
+      expect(await page({ thread: t1, afterSeq: 4, beforeSeq: 9, limit: 1 })).toEqual([8]);
+      expect(await page({ thread: root2.message.id, limit: 10 })).toEqual([6]);
+      expect(await page({ thread: top.message.id, limit: 10 })).toEqual([]);
+      expect(await page({ thread: fresh("M"), limit: 10 })).toEqual([]);
+      expect(await page({ allThreads: true, limit: 10 })).toEqual([3, 4, 5, 6, 7, 8, 9]);
+      expect(await page({ allThreads: true, thread: t1, beforeSeq: 8, limit: 3 })).toEqual([5, 6, 7]);
+      expect(await page({ allThreads: true, afterSeq: 7, limit: 10 })).toEqual([8, 9]);
+      expect(await store.readMessages(ch!.id, { thread: t1, limit: 1 })).toEqual([r1c.message]);
+      expect(await store.getMessage(ch!.id, r1a.message.id)).toEqual(r1a.message);
+
+      // Idempotency keys cover replies too.
+      const snap = await store.loadChannel(ch!.id, { recentEvents: 0, recentKeys: 10 });
+      expect(snap!.recentKeys.map((k) => k.messageId)).toEqual(all.map((m) => m.message.id));
+    });
+
+    it("writes reaction rows: once per user and emoji, removed, and merged within a commit", async () => {
+      const [ch, other] = await created(store, new TestChannel(), new TestChannel());
+      const [u1, u2, u3, u4] = [fresh("U"), fresh("U"), fresh("U"), fresh("U")];
+      const { write, messages } = ch!.messages(fresh("U"), 1);
+      await store.commit([write]);
+      const m = messages[0]!.id;
+      const row = (userId: string, emoji: string, at: number): ReactionRow => ({
+        messageId: m,
+        userId,
+        emoji,
+        at,
+      });
+      const rowsOf = async () =>
+        (await hooks.reactionRows(m)).map((r) => [r.userId, r.emoji, r.at] as [string, string, number]);
+      const sorted = (xs: Array<[string, string, number]>) =>
+        xs.sort((x, y) => (x[0] === y[0] ? (x[1] < y[1] ? -1 : 1) : x[0] < y[0] ? -1 : 1));
+      const react = (parts: Partial<ChannelWrite>) =>
+        ch!.write({ events: [ch!.event("reaction.added", { messageId: m })], ...parts });
+
+      await store.commit([react({ addedReactions: [row(u1, "👍", T0 + 1), row(u2, "👍", T0 + 2)] })]);
+      expect(await rowsOf()).toEqual(
+        sorted([
+          [u1, "👍", T0 + 1],
+          [u2, "👍", T0 + 2],
+        ]),
+      );
+
+      // A row that exists is left as it is.
+      await store.commit([react({ addedReactions: [row(u1, "👍", T0 + 9)] })]);
+      await store.commit([react({ removedReactions: [row(u2, "👍", T0 + 10)] })]);
+      expect(await rowsOf()).toEqual([[u1, "👍", T0 + 1]]);
+
+      // Within one commit the last change wins: removed then added again is a fresh reaction,
+      // added then removed leaves nothing, and both in one write counts as removed.
+      await store.commit([
+        react({ removedReactions: [row(u1, "👍", T0 + 20)], addedReactions: [row(u3, "🎉", T0 + 20)] }),
+        react({ addedReactions: [row(u1, "👍", T0 + 21)], removedReactions: [row(u3, "🎉", T0 + 21)] }),
+        react({ addedReactions: [row(u4, "🔥", T0 + 22)], removedReactions: [row(u4, "🔥", T0 + 22)] }),
+      ]);
+      expect(await rowsOf()).toEqual([[u1, "👍", T0 + 21]]);
+
+      // Another channel's write cannot remove this channel's reactions.
+      await store.commit([
+        other!.write({
+          events: [other!.event("reaction.removed", { messageId: m })],
+          removedReactions: [row(u1, "👍", T0 + 30)],
+        }),
+      ]);
+      expect(await rowsOf()).toEqual([[u1, "👍", T0 + 21]]);
+
+      // A reaction to a message created in the same commit.
+      const fresh1 = ch!.message(u1, "new");
+      await store.commit([
+        ch!.post(fresh1),
+        ch!.write({
+          events: [ch!.event("reaction.added", {})],
+          addedReactions: [{ messageId: fresh1.message.id, userId: u2, emoji: "👀", at: T0 + 40 }],
+        }),
+      ]);
+      expect(await hooks.reactionRows(fresh1.message.id)).toEqual([
+        { messageId: fresh1.message.id, userId: u2, emoji: "👀", at: T0 + 40 },
+      ]);
+    });
+
+    it("keeps the previous versions of an edited message, readable from its channel only", async () => {
+      const [ch, other] = await created(store, new TestChannel(), new TestChannel());
+      const author = fresh("U");
+      const { write, messages } = ch!.messages(author, 2);
+      await store.commit([write]);
+      const [m, untouched] = messages as [StoredMessage, StoredMessage];
+      const v1: MessageVersion = { messageId: m.id, version: 1, text: m.text, editedAt: T0 + 100 };
+      const v2: MessageVersion = { messageId: m.id, version: 2, text: "second", editedAt: T0 + 200 };
+      // Two edits in one commit: the second write's version comes after the first's.
+      await store.commit([
+        ch!.write({
+          events: [ch!.event("message.updated", {})],
+          changedMessages: [{ ...m, text: "second", editedAt: T0 + 100 }],
+          versions: [v1],
+        }),
+        ch!.write({
+          events: [ch!.event("message.updated", {})],
+          changedMessages: [{ ...m, text: "third", editedAt: T0 + 200 }],
+          versions: [v2],
+        }),
+      ]);
+      expect(await store.readVersions(ch!.id, m.id)).toEqual([v1, v2]);
+      expect((await store.getMessage(ch!.id, m.id))!.text).toBe("third");
+      expect(await store.readVersions(ch!.id, untouched.id)).toEqual([]);
+      expect(await store.readVersions(other!.id, m.id)).toEqual([]);
+      expect(await store.readVersions(ch!.id, fresh("M"))).toEqual([]);
+
+      // A version number taken already means a stale writer: nothing of the commit lands.
+      const lastSeq = ch!.record.lastSeq;
+      const err = await store
+        .commit([
+          ch!.write({
+            events: [ch!.event("message.updated", {})],
+            changedMessages: [{ ...m, text: "stale" }],
+            versions: [{ ...v2, text: "stale" }],
+          }),
+        ])
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SeqConflictError);
+      expect((err as SeqConflictError).channelIds).toEqual([ch!.id]);
+      expect(await store.readEvents(ch!.id, lastSeq, 10)).toEqual([]);
+      expect((await store.getMessage(ch!.id, m.id))!.text).toBe("third");
+    });
+
+    it("records thread follows and unfollows, the latest winning", async () => {
+      const [ch, other] = await created(store, new TestChannel(), new TestChannel());
+      const root = ch!.message(fresh("U"), "root");
+      await store.commit([ch!.post(root)]);
+      const rootId = root.message.id;
+      const [u1, u2, u3] = [fresh("U"), fresh("U"), fresh("U")].sort();
+      const f = (userId: string, following: boolean): ThreadFollow => ({ rootId, userId, following });
+      const follow = (...follows: ThreadFollow[]) =>
+        ch!.write({ events: [ch!.event("thread.updated", { rootId })], follows });
+
+      expect(await store.threadFollows(ch!.id, rootId)).toEqual([]);
+      await store.commit([follow(f(u1!, true), f(u2!, false))]);
+      expect(await store.threadFollows(ch!.id, rootId)).toEqual([f(u1!, true), f(u2!, false)]);
+
+      await store.commit([follow(f(u1!, false), f(u3!, true)), follow(f(u3!, false), f(u2!, true))]);
+      expect(await store.threadFollows(ch!.id, rootId)).toEqual([f(u1!, false), f(u2!, true), f(u3!, false)]);
+      expect(await store.threadFollows(other!.id, rootId)).toEqual([]);
+      expect(await store.threadFollows(ch!.id, fresh("M"))).toEqual([]);
+
+      // Another channel's write does not change this thread's rows.
+      await store.commit([
+        other!.write({ events: [other!.event("thread.updated", {})], follows: [f(u1!, true)] }),
+      ]);
+      expect((await store.threadFollows(ch!.id, rootId))[0]).toEqual(f(u1!, false));
+    });
+
+    it("lists pinned messages, most recently pinned first", async () => {
+      const [ch, other] = await created(store, new TestChannel(), new TestChannel());
+      const a = fresh("U");
+      const m1 = ch!.message(a, "1", { pinnedAt: T0 + 30, pinnedBy: a });
+      const m2 = ch!.message(a, "2", { pinnedAt: T0 + 10, pinnedBy: a });
+      const m3 = ch!.message(a, "3");
+      const m4 = ch!.message(a, "4", { threadRootId: m3.message.id, pinnedAt: T0 + 20, pinnedBy: a });
+      await store.commit([ch!.post(m1, m2, m3, m4)]);
+      expect(await store.listPinned(ch!.id, 10)).toEqual([m1.message, m4.message, m2.message]);
+      expect(seqs(await store.listPinned(ch!.id, 2))).toEqual([m1.message.seq, m4.message.seq]);
+      expect(await store.listPinned(ch!.id, 0)).toEqual([]);
+      expect(await store.listPinned(other!.id, 10)).toEqual([]);
+
+      await store.commit([
+        ch!.write({
+          events: [ch!.event("pin.removed", {})],
+          changedMessages: [{ ...m1.message, pinnedAt: null, pinnedBy: null }],
+        }),
+      ]);
+      expect(seqs(await store.listPinned(ch!.id, 10))).toEqual([m4.message.seq, m2.message.seq]);
+    });
+
+    it("creates and changes scheduled messages, and loads a channel's pending ones", async () => {
+      const [ch, other] = await created(store, new TestChannel(), new TestChannel());
+      const author = fresh("U");
+      const later = scheduled(ch!, author, T0 + 2000);
+      const sooner = scheduled(ch!, author, T0 + 1000, { threadRootId: fresh("M") });
+      const third = scheduled(ch!, author, T0 + 3000);
+      const otherChannels = scheduled(other!, author, T0 + 500);
+      const schedule = (c: TestChannel, ...schedules: Scheduled[]) =>
+        c.write({ events: [c.event("channel.updated", {})], schedules });
+      await store.commit([schedule(ch!, later, sooner, third), schedule(other!, otherChannels)]);
+      const pending = async () =>
+        (await store.loadChannel(ch!.id, { recentEvents: 0, recentKeys: 0 }))!.pendingSchedules;
+      expect(await pending()).toEqual([sooner, later, third]);
+
+      const sent = ch!.message(author, sooner.text, { clientMsgId: sooner.clientMsgId });
+      await store.commit([
+        ch!.write({
+          events: [sent.event],
+          newMessages: [sent.message],
+          schedules: [
+            { ...sooner, status: "sent", messageId: sent.message.id },
+            { ...later, status: "cancelled" },
+            { ...third, text: "edited", sendAt: T0 + 2500 },
+          ],
+        }),
+      ]);
+      expect(await pending()).toEqual([{ ...third, text: "edited", sendAt: T0 + 2500 }]);
+      expect(await store.getMessage(ch!.id, sent.message.id)).toEqual(sent.message);
+      const created2 = await store.loadChannel(other!.id, { recentEvents: 0, recentKeys: 0 });
+      expect(created2!.pendingSchedules).toEqual([otherChannels]);
+
+      // Another channel's write cannot change this channel's schedules.
+      await store.commit([schedule(other!, { ...third, channelId: other!.id, status: "cancelled" })]);
+      expect((await pending()).map((s) => s.id)).toEqual([third.id]);
+    });
+
+    it("refuses a scheduled message that repeats an idempotency key, writing nothing", async () => {
+      const [ch] = await created(store, new TestChannel());
+      const author = fresh("U");
+      const first = scheduled(ch!, author, T0 + 1000);
+      await store.commit([ch!.write({ events: [ch!.event("channel.updated", {})], schedules: [first] })]);
+      const lastSeq = ch!.record.lastSeq;
+
+      const retry = scheduled(ch!, author, T0 + 5000, { clientMsgId: first.clientMsgId });
+      const err = await store
+        .commit([ch!.write({ events: [ch!.event("channel.updated", {})], schedules: [retry] })])
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DuplicateSendError);
+      expect((err as DuplicateSendError).keys).toEqual([
+        { channelId: ch!.id, authorId: author, clientMsgId: first.clientMsgId },
+      ]);
+      expect(await store.readEvents(ch!.id, lastSeq, 10)).toEqual([]);
+
+      const twice = scheduled(ch!, author, T0 + 6000);
+      await expect(
+        store.commit([
+          ch!.write({
+            events: [ch!.event("channel.updated", {})],
+            schedules: [twice, { ...twice, id: fresh("S") }],
+          }),
+        ]),
+      ).rejects.toBeInstanceOf(DuplicateSendError);
+      const snap = await store.loadChannel(ch!.id, { recentEvents: 0, recentKeys: 0 });
+      expect(snap!.pendingSchedules).toEqual([first]);
+    });
+
+    it("lists due scheduled messages across channels, oldest first", async () => {
+      const [c1, c2] = await created(store, new TestChannel(), new TestChannel());
+      const author = fresh("U");
+      // Times far below every other test's, which all schedule after T0.
+      const s1 = scheduled(c1!, author, 1000);
+      const s2 = scheduled(c2!, author, 2000);
+      const s3 = scheduled(c1!, author, 3000);
+      const cancelled = scheduled(c2!, author, 1500, { status: "cancelled" });
+      await store.commit([
+        c1!.write({ events: [c1!.event("channel.updated", {})], schedules: [s1, s3] }),
+        c2!.write({ events: [c2!.event("channel.updated", {})], schedules: [s2, cancelled] }),
+      ]);
+      const ours = new Set([s1.id, s2.id, s3.id, cancelled.id]);
+      const due = async (now: number, limit: number) =>
+        (await store.dueSchedules(now, limit)).filter((s) => ours.has(s.id));
+      expect(await due(2500, 10)).toEqual([s1, s2]);
+      expect(await due(2000, 10)).toEqual([s1, s2]);
+      expect(await due(3000, 1)).toEqual([s1]);
+      expect(await due(999, 10)).toEqual([]);
+      expect(await store.dueSchedules(3000, 0)).toEqual([]);
+
+      await store.commit([
+        c1!.write({ events: [c1!.event("channel.updated", {})], schedules: [{ ...s1, status: "sent" }] }),
+      ]);
+      expect(await due(5000, 10)).toEqual([s2, s3]);
+    });
+
+    // ---- Directory ----
+
+    it("updates a profile field by field", async () => {
+      const id = fresh("U");
+      const made = await store.upsertUser({
+        id,
+        username: fresh("prof-"),
+        displayName: "Ada",
+        role: "member",
+      });
+      const named = await store.updateProfile(id, { displayName: "Ada Lovelace", title: "Engineer" });
+      expect(named).toEqual({ ...made, displayName: "Ada Lovelace", title: "Engineer" });
+      const zoned = await store.updateProfile(id, { timeZone: "Europe/London" });
+      expect(zoned).toEqual({ ...named, timeZone: "Europe/London" });
+      expect(await store.updateProfile(id, {})).toEqual(zoned);
+      expect(await store.updateProfile(id, { title: "" })).toEqual({ ...zoned, title: "" });
+      expect(await store.getUser(id)).toEqual({ ...zoned, title: "" });
+      expect(await store.updateProfile(fresh("U"), { title: "x" })).toBeNull();
+
+      // A later login keeps the name the user chose.
+      const again = await store.upsertUser({
+        id,
+        username: made.username,
+        displayName: "ada",
+        role: "moderator",
+      });
+      expect(again).toEqual({ ...zoned, title: "", role: "moderator" });
+    });
+
+    it("finds users by username, case-insensitively, deactivated ones included", async () => {
+      const base = fresh("byname-");
+      const alice = await store.upsertUser({
+        id: fresh("U"),
+        username: `${base}-Alice`,
+        displayName: "A",
+        role: "member",
+      });
+      const bob = await store.upsertUser({
+        id: fresh("U"),
+        username: `${base}-bob`,
+        displayName: "B",
+        role: "guest",
+      });
+      await hooks.deactivateUser(bob.id);
+      const found = await store.getUsersByUsername([`${base}-alice`, `${base}-BOB`, `${base}-nobody`]);
+      expect(found.sort((x, y) => (x.id < y.id ? -1 : 1))).toEqual(
+        [alice, { ...bob, deactivated: true }].sort((x, y) => (x.id < y.id ? -1 : 1)),
+      );
+      expect(await store.getUsersByUsername([`${base}-%`])).toEqual([]);
+      expect(await store.getUsersByUsername([])).toEqual([]);
+    });
+
+    it("searches active users by prefix of username or display name, wildcards taken literally", async () => {
+      const p = fresh("q").toLowerCase();
+      const mk = (username: string, displayName: string) =>
+        store.upsertUser({ id: fresh("U"), username, displayName, role: "member" });
+      const anna = await mk(`${p}a-anna`, "Zed");
+      const bert = await mk(`${p}b-bert`, "Bert");
+      const carl = await mk(`zz${p}-carl`, `${p.toUpperCase()} Carl`);
+      const under = await mk(`${p}_under`, "U");
+      const percent = await mk(`${p}%percent`, "P");
+      const slash = await mk(`${p}\\slash`, "S");
+      const gone = await mk(`${p}c-gone`, "Gone");
+      await hooks.deactivateUser(gone.id);
+
+      const names = async (prefix: string, limit = 50) =>
+        (await store.searchUsers(prefix, limit)).map((u) => u.username);
+      // Ordered by username: the alphanumeric ones only, whose order every collation agrees on.
+      expect((await names(p)).filter((n) => /^[a-z0-9-]+$/.test(n))).toEqual([
+        anna.username,
+        bert.username,
+        carl.username,
+      ]);
+      expect((await names(p)).sort()).toEqual(
+        [anna, bert, carl, under, percent, slash].map((u) => u.username).sort(),
+      );
+      expect(await names(p.toUpperCase())).toHaveLength(6);
+      expect(await names(`${p}A`)).toEqual([anna.username]);
+      expect(await names(`${p} carl`)).toEqual([carl.username]);
+      expect(await names(`zz${p}`)).toEqual([carl.username]);
+      expect(await names(`${p}_`)).toEqual([under.username]);
+      expect(await names(`${p}%`)).toEqual([percent.username]);
+      expect(await names(`${p}\\`)).toEqual([slash.username]);
+      expect(await names(`${p}c`)).toEqual([]);
+      expect(await names(p, 1)).toHaveLength(1);
+      expect(await names(p, 0)).toEqual([]);
+      const [first] = await store.searchUsers(`${p}b`, 10);
+      expect(first).toEqual(bert);
+    });
+
+    // ---- UserState ----
+
+    it("keeps settings, with defaults for what was never saved", async () => {
+      const id = fresh("U");
+      expect(await store.getSettings(id)).toEqual({ theme: "system", language: "en", notify: {} });
+      await store.saveSettings(id, { theme: "dark", language: "fr", notify: { C1: "mentions" } });
+      expect(await store.getSettings(id)).toEqual({
+        theme: "dark",
+        language: "fr",
+        notify: { C1: "mentions" },
+      });
+      await store.saveSettings(id, { theme: "light", language: "en", notify: {} });
+      expect(await store.getSettings(id)).toEqual({ theme: "light", language: "en", notify: {} });
+      // Settings saved by an older version, with fields missing.
+      await store.saveSettings(id, { theme: "dark" } as never);
+      expect(await store.getSettings(id)).toEqual({ theme: "dark", language: "en", notify: {} });
+    });
+
+    it("moves a read marker forward only, never past the channel's last seq, for members only", async () => {
+      const [ch] = await created(store, new TestChannel());
+      const me = fresh("U");
+      await store.commit([ch!.join(me), ch!.messages(fresh("U"), 5).write]); // seqs 3; 4..8
+      expect(await store.markRead(me, ch!.id, 5)).toBe(5);
+      expect(await store.markRead(me, ch!.id, 3)).toBe(5);
+      expect(await store.markRead(me, ch!.id, 1000)).toBe(8);
+      expect(await store.markRead(me, ch!.id, -1)).toBe(8);
+      const snap = await store.loadChannel(ch!.id, { recentEvents: 0, recentKeys: 0 });
+      expect(snap!.members.find((m) => m.userId === me)!.lastReadSeq).toBe(8);
+      expect(await store.markRead(fresh("U"), ch!.id, 5)).toBeNull();
+      expect(await store.markRead(me, fresh("C"), 5)).toBeNull();
+
+      // The channel's writes never move it back.
+      await store.commit([
+        ch!.write({
+          events: [ch!.event("channel.updated", {})],
+          upsertMembers: [{ userId: me, role: "moderator", joinedAt: T0, lastReadSeq: 0 }],
+        }),
+      ]);
+      const after = await store.loadChannel(ch!.id, { recentEvents: 0, recentKeys: 0 });
+      expect(after!.members.find((m) => m.userId === me)).toMatchObject({
+        role: "moderator",
+        lastReadSeq: 8,
+      });
+    });
+
+    it("resets a member's marker on leaving and joining again, in separate commits or one", async () => {
+      const [ch] = await created(store, new TestChannel());
+      const me = fresh("U");
+      await store.commit([ch!.join(me), ch!.messages(fresh("U"), 3).write]); // 3; 4..6
+      expect(await store.markRead(me, ch!.id, 6)).toBe(6);
+
+      await store.commit([ch!.leave(me)]); // 7
+      expect(await store.markRead(me, ch!.id, 7)).toBeNull();
+      expect((await store.unreadSummary(me)).map((u) => u.channelId)).not.toContain(ch!.id);
+      await store.commit([ch!.join(me, { lastReadSeq: 2, joinedAt: T0 + 800 })]); // 8
+      const member = async () =>
+        (await store.loadChannel(ch!.id, { recentEvents: 0, recentKeys: 0 }))!.members.find(
+          (m) => m.userId === me,
+        );
+      expect(await member()).toEqual({ userId: me, role: "member", joinedAt: T0 + 800, lastReadSeq: 2 });
+      expect(await store.markRead(me, ch!.id, 8)).toBe(8);
+
+      await store.commit([ch!.leave(me), ch!.join(me, { lastReadSeq: 4, joinedAt: T0 + 900 })]); // 9, 10
+      expect(await member()).toEqual({ userId: me, role: "member", joinedAt: T0 + 900, lastReadSeq: 4 });
+      expect(await store.unreadSummary(me)).toEqual([
+        { channelId: ch!.id, lastReadSeq: 4, unread: 2, mentions: 0, threads: 0 },
+      ]);
+    });
+
+    it("moves a thread's read marker forward only, for members only", async () => {
+      const [ch] = await created(store, new TestChannel());
+      const me = fresh("U");
+      const root = ch!.message(fresh("U"), "root");
+      await store.commit([ch!.join(me), ch!.post(root)]); // 3, 4
+      const rootId = root.message.id;
+      expect(await store.markThreadRead(me, ch!.id, rootId, 3)).toBe(3);
+      expect(await store.markThreadRead(me, ch!.id, rootId, 2)).toBe(3);
+      expect(await store.markThreadRead(me, ch!.id, rootId, 1000)).toBe(4);
+      expect(await store.markThreadRead(fresh("U"), ch!.id, rootId, 3)).toBeNull();
+      expect(await store.markThreadRead(me, fresh("C"), rootId, 3)).toBeNull();
+      expect(await store.markThreadRead(me, ch!.id, fresh("M"), -5)).toBe(0);
+    });
+
+    it("sums unread messages, mentions and followed thread replies per channel", async () => {
+      const me = fresh("U");
+      const [a, b] = [fresh("U"), fresh("U")];
+      const [ch, quiet, notMine] = await created(
+        store,
+        new TestChannel("public", fresh("n-"), a),
+        new TestChannel("private", fresh("n-"), a),
+        new TestChannel("public", fresh("n-"), a),
+      );
+      await store.commit([ch!.join(me), quiet!.join(me)]); // ch: 3, quiet: 3
+      const c = ch!;
+      const m1 = c.message(a, "hello");
+      const own = c.message(me, "mine");
+      const gone = c.message(a, "gone", { deletedAt: T0 + 1, text: "" });
+      const named = c.message(a, "@me", { mentions: [me] });
+      const here = c.message(b, "@here", { broadcast: "here" });
+      const myRoot = c.message(me, "my root", { threadParticipants: [me, a] });
+      const r1 = c.message(a, "reply in my thread", { threadRootId: myRoot.message.id });
+      const r1Gone = c.message(a, "deleted reply", { threadRootId: myRoot.message.id, deletedAt: T0 + 2 });
+      const r1Mine = c.message(me, "my own reply", { threadRootId: myRoot.message.id });
+      const theirRoot = c.message(a, "their root", { threadParticipants: [a, b] });
+      const r2 = c.message(b, "reply in their thread", {
+        threadRootId: theirRoot.message.id,
+        mentions: [me],
+      });
+      const followedRoot = c.message(a, "followed root", { threadParticipants: [a, b] });
+      const r3 = c.message(b, "@me in a followed thread", {
+        threadRootId: followedRoot.message.id,
+        mentions: [me],
+      });
+      const unfollowedRoot = c.message(me, "unfollowed root", { threadParticipants: [me, a] });
+      const r4 = c.message(a, "reply in an unfollowed thread", { threadRootId: unfollowedRoot.message.id });
+      await store.commit([
+        c.post(m1, own, gone, named, here, myRoot, r1, r1Gone, r1Mine, theirRoot, r2, followedRoot, r3),
+        c.post(unfollowedRoot, r4),
+        c.write({
+          events: [c.event("thread.updated", {})],
+          follows: [
+            { rootId: followedRoot.message.id, userId: me, following: true },
+            { rootId: unfollowedRoot.message.id, userId: me, following: false },
+          ],
+        }),
+        notMine!.messages(a, 2).write,
+      ]);
+
+      // Unread: m1, named, here, theirRoot, followedRoot (top level, not mine, not deleted),
+      // r1 (participant), r3 (explicit follow). Mentions: named, here, r3. Threads: r1, r3.
+      const summary = async () => {
+        const all = await store.unreadSummary(me);
+        expect(all.map((u) => u.channelId).sort()).toEqual([ch!.id, quiet!.id].sort());
+        return Object.fromEntries(all.map((u) => [u.channelId, u]));
+      };
+      expect((await summary())[c.id]).toEqual({
+        channelId: c.id,
+        lastReadSeq: 0,
+        unread: 7,
+        mentions: 3,
+        threads: 2,
+      });
+      expect((await summary())[quiet!.id]).toEqual({
+        channelId: quiet!.id,
+        lastReadSeq: 0,
+        unread: 0,
+        mentions: 0,
+        threads: 0,
+      });
+
+      expect(await store.markThreadRead(me, c.id, myRoot.message.id, r1Mine.message.seq)).toBe(
+        r1Mine.message.seq,
+      );
+      expect((await summary())[c.id]).toMatchObject({ unread: 7, mentions: 3, threads: 1 });
+
+      expect(await store.markRead(me, c.id, here.message.seq)).toBe(here.message.seq);
+      // Left after `here`: theirRoot, followedRoot, r1, r3; mentions: r3.
+      expect((await summary())[c.id]).toEqual({
+        channelId: c.id,
+        lastReadSeq: here.message.seq,
+        unread: 4,
+        mentions: 1,
+        threads: 1,
+      });
+
+      // An explicit unfollow beats taking part; an explicit follow can be withdrawn.
+      await store.commit([
+        c.write({
+          events: [c.event("thread.updated", {})],
+          follows: [{ rootId: followedRoot.message.id, userId: me, following: false }],
+        }),
+      ]);
+      expect((await summary())[c.id]).toMatchObject({ unread: 3, mentions: 0, threads: 0 });
+      await store.commit([
+        c.write({
+          events: [c.event("thread.updated", {})],
+          follows: [{ rootId: unfollowedRoot.message.id, userId: me, following: true }],
+        }),
+      ]);
+      expect((await summary())[c.id]).toMatchObject({ unread: 4, mentions: 0, threads: 1 });
+
+      await store.markRead(me, c.id, c.record.lastSeq);
+      expect((await summary())[c.id]).toMatchObject({ lastReadSeq: c.record.lastSeq, unread: 0, threads: 1 });
+      await store.markThreadRead(me, c.id, unfollowedRoot.message.id, c.record.lastSeq);
+      expect((await summary())[c.id]).toMatchObject({ unread: 0, mentions: 0, threads: 0 });
+      expect(await store.unreadSummary(fresh("U"))).toEqual([]);
+    });
+
+    it("finds who sees a user's presence: small channels' and direct messages' members", async () => {
+      const me = fresh("U");
+      const others = Array.from({ length: 10 }, () => fresh("U"));
+      const [a, b, c, d, e, f, g, h, i, j] = others as [string, ...string[]];
+      const small = new TestChannel("public", fresh("n-"), me);
+      const big = new TestChannel("public", fresh("n-"), me);
+      const dm = new TestChannel("dm", fresh("n-"), me);
+      const groupDm = new TestChannel("group_dm", fresh("n-"), me);
+      const without = new TestChannel("public", fresh("n-"), a);
+      await created(store, small, big, dm, groupDm, without);
+      await store.commit([
+        small.join(a),
+        small.join(b!),
+        big.join(c!),
+        big.join(d!),
+        big.join(e!),
+        dm.join(f!),
+        groupDm.join(g!),
+        groupDm.join(h!),
+        groupDm.join(i!),
+        groupDm.join(j!),
+        without.join(c!),
+      ]);
+      // small: 3 members, big: 4, dm: 2, group dm: 5; the limit is 3.
+      const audience = await store.presenceAudience(me, 3);
+      expect(audience.users.sort()).toEqual([a, b, f, g, h, i, j].sort());
+      expect(audience.largeChannels).toEqual([big.id]);
+      const wide = await store.presenceAudience(me, 4);
+      expect(wide.users.sort()).toEqual([a, b, c, d, e, f, g, h, i, j].sort());
+      expect(wide.largeChannels).toEqual([]);
+      const tight = await store.presenceAudience(me, 0);
+      expect(tight.users.sort()).toEqual([f, g, h, i, j].sort());
+      expect(tight.largeChannels.sort()).toEqual([small.id, big.id].sort());
+      expect(await store.presenceAudience(fresh("U"), 3)).toEqual({ users: [], largeChannels: [] });
+    });
+
+    it("tells which users share a channel with a user", async () => {
+      const me = fresh("U");
+      const [mate, dmMate, stranger, neighbour] = [fresh("U"), fresh("U"), fresh("U"), fresh("U")];
+      const ch = new TestChannel("private", fresh("n-"), me);
+      const dm = new TestChannel("dm", fresh("n-"), dmMate);
+      const elsewhere = new TestChannel("public", fresh("n-"), stranger);
+      await created(store, ch, dm, elsewhere);
+      await store.commit([ch.join(mate), dm.join(me), elsewhere.join(neighbour)]);
+      expect(await store.sharingWith(me, [stranger, mate, me, dmMate, mate, neighbour])).toEqual([
+        mate,
+        me,
+        dmMate,
+      ]);
+      expect(await store.sharingWith(me, [])).toEqual([]);
+      expect(await store.sharingWith(fresh("U"), [mate])).toEqual([]);
+      const loner = fresh("U");
+      expect(await store.sharingWith(loner, [loner])).toEqual([loner]);
     });
   });
 }

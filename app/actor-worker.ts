@@ -1,8 +1,14 @@
 /** Entry of an actor worker thread: opens this thread's store and runs its actors. */
 import { workerData } from "node:worker_threads";
+import { shardOf, workerOfShard } from "../actors/runtime/placement.js";
 import { runActorWorker } from "../actors/runtime/worker-host.js";
 import type { Config } from "../core/config.js";
 import { commitsInFlightFor, openConfiguredStore } from "./stores.js";
 
-const { config } = workerData as { index: number; config: Config };
-await runActorWorker(() => openConfiguredStore(config), config.limits, commitsInFlightFor(config));
+const { index, count, config } = workerData as { index: number; count: number; config: Config };
+await runActorWorker(
+  () => openConfiguredStore(config),
+  config.limits,
+  commitsInFlightFor(config),
+  (key) => workerOfShard(shardOf(key, config.shards), count) === index,
+);

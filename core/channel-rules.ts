@@ -64,6 +64,11 @@ export function canKick(standing: Standing, targetRole: ChannelRole): boolean {
   return isChannelStaff(role) || isSiteStaff(principal);
 }
 
+/** Does the caller moderate this channel: channel owner or moderator, site admin or moderator? */
+export function canModerate({ role, principal }: Standing): boolean {
+  return isChannelStaff(role) || isSiteStaff(principal);
+}
+
 /** May the caller delete a message by `authorId`? Its author, channel staff, site staff. */
 export function canDeleteMessage(standing: Standing, authorId: string): boolean {
   if (standing.principal.userId === authorId)

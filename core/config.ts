@@ -10,7 +10,11 @@ export interface Limits {
   maxPayloadBytes: number;
   /** Outbound bytes buffered for one connection before it is closed as a slow consumer. */
   maxBackpressureBytes: number;
-  /** Seconds without traffic before a connection is closed; pings are sent automatically before. */
+  /**
+   * Seconds without traffic before a connection is closed. It is also the presence
+   * heartbeat: uWS pings a silent connection a few seconds (4 to 16) before this and closes
+   * it if the pong does not come, so a dead client goes offline within this time (60 s).
+   */
   idleTimeoutSec: number;
   /** Requests in flight on one connection; more get `rate_limited`. */
   maxPendingRequests: number;
@@ -26,6 +30,17 @@ export interface Limits {
   actorIdleSec: number;
   /** Seconds a connection may stay unauthenticated. */
   authTimeoutSec: number;
+  /**
+   * Channels with at most this many members get each member's presence changes; larger
+   * ones get only an online count (`presence.count`) from their channel actor.
+   */
+  presenceFanoutMaxMembers: number;
+  /** Per-channel notification overrides one user may keep in their settings. */
+  maxNotifyOverrides: number;
+  /** Different emoji one message may carry. */
+  maxDistinctReactions: number;
+  /** Pinned messages one channel may hold. */
+  maxPins: number;
 }
 
 /** The server's configuration. */
@@ -72,6 +87,10 @@ export const defaultLimits: Limits = {
   maxBatchRequests: 1000,
   actorIdleSec: 120,
   authTimeoutSec: 10,
+  presenceFanoutMaxMembers: 100,
+  maxNotifyOverrides: 1000,
+  maxDistinctReactions: 50,
+  maxPins: 100,
 };
 
 /** Environment variable of each limit. */
@@ -86,6 +105,10 @@ export const limitVariables: Record<keyof Limits, string> = {
   maxBatchRequests: "COLINK_MAX_BATCH_REQUESTS",
   actorIdleSec: "COLINK_ACTOR_IDLE_SEC",
   authTimeoutSec: "COLINK_AUTH_TIMEOUT_SEC",
+  presenceFanoutMaxMembers: "COLINK_PRESENCE_FANOUT_MAX",
+  maxNotifyOverrides: "COLINK_MAX_NOTIFY_OVERRIDES",
+  maxDistinctReactions: "COLINK_MAX_DISTINCT_REACTIONS",
+  maxPins: "COLINK_MAX_PINS",
 };
 
 /** Where a limit's accepted range starts and ends. */
@@ -100,6 +123,10 @@ const limitRanges: Record<keyof Limits, [number, number]> = {
   maxBatchRequests: [1, 100_000],
   actorIdleSec: [1, 86_400],
   authTimeoutSec: [1, 600],
+  presenceFanoutMaxMembers: [2, 100_000],
+  maxNotifyOverrides: [0, 100_000],
+  maxDistinctReactions: [1, 1000],
+  maxPins: [1, 10_000],
 };
 
 type Source = Record<string, string | undefined>;

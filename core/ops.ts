@@ -292,7 +292,12 @@ export const ops = {
     T.Object({ userIds: T.Array(Id, { minItems: 1, maxItems: 500 }) }, strict),
     T.Object({ presence: T.Array(PresenceSchema) }),
   ),
-  "user.get": op("user", "Another user's profile.", T.Object({ userId: Id }, strict), T.Object({ user: UserSchema })),
+  "user.get": op(
+    "user",
+    "Another user's profile.",
+    T.Object({ userId: Id }, strict),
+    T.Object({ user: UserSchema }),
+  ),
   "user.update": op(
     "user",
     "Change the caller's profile.",
@@ -309,10 +314,21 @@ export const ops = {
   "user.search": op(
     "user",
     "Find active users by prefix of username or display name.",
-    T.Object({ q: T.String({ minLength: 1, maxLength: 80 }), limit: T.Optional(T.Integer({ minimum: 1, maximum: 50 })) }, strict),
+    T.Object(
+      {
+        q: T.String({ minLength: 1, maxLength: 80 }),
+        limit: T.Optional(T.Integer({ minimum: 1, maximum: 50 })),
+      },
+      strict,
+    ),
     T.Object({ users: T.Array(UserSchema) }),
   ),
-  "user.settings.get": op("user", "The caller's settings.", Empty, T.Object({ settings: UserSettingsSchema })),
+  "user.settings.get": op(
+    "user",
+    "The caller's settings.",
+    Empty,
+    T.Object({ settings: UserSettingsSchema }),
+  ),
   "user.settings.set": op(
     "user",
     "Change some of the caller's settings; `notify` entries are merged per channel.",

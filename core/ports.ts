@@ -133,6 +133,8 @@ export interface MessagePage {
   limit: number;
   /** A thread root's id: its replies. Absent: top-level messages only (no thread replies). */
   thread?: string;
+  /** Every message, top-level and replies alike (an actor's in-memory window). Ignores `thread`. */
+  allThreads?: boolean;
 }
 
 /**
@@ -151,8 +153,9 @@ export interface ChannelLog {
   /** Events with seq > afterSeq, ascending, at most `limit`. */
   readEvents(channelId: string, afterSeq: number, limit: number): Promise<ChannelEvent[]>;
   /**
-   * Messages in seq order, ascending. With `beforeSeq` (or neither bound) the newest
-   * ones below it; with only `afterSeq`, the oldest ones above it.
+   * Messages in seq order, ascending. With `beforeSeq` (alone or with `afterSeq`, or with
+   * neither bound) the newest ones below it (and above `afterSeq`); with only `afterSeq`,
+   * the oldest ones above it.
    */
   readMessages(channelId: string, page: MessagePage): Promise<StoredMessage[]>;
   /** One message of this channel, or null. */
@@ -187,7 +190,10 @@ export interface Directory {
   /** The users with these usernames (case-insensitive), deactivated ones included. */
   getUsersByUsername(usernames: string[]): Promise<User[]>;
   /** Changes profile fields; returns the new profile, or null when the user does not exist. */
-  updateProfile(userId: string, patch: { displayName?: string; title?: string; timeZone?: string }): Promise<User | null>;
+  updateProfile(
+    userId: string,
+    patch: { displayName?: string; title?: string; timeZone?: string },
+  ): Promise<User | null>;
   /** Active users whose username or display name starts with `prefix` (case-insensitive), by username. */
   searchUsers(prefix: string, limit: number): Promise<User[]>;
   /** The id of the channel that holds a message, or null. Access is checked by that channel. */
@@ -222,7 +228,10 @@ export interface UserState {
    * The users who share at least one channel with `userId` whose member count is at most
    * `maxChannelMembers` (DMs always count), and the ids of the larger channels the user is in.
    */
-  presenceAudience(userId: string, maxChannelMembers: number): Promise<{ users: string[]; largeChannels: string[] }>;
+  presenceAudience(
+    userId: string,
+    maxChannelMembers: number,
+  ): Promise<{ users: string[]; largeChannels: string[] }>;
   /** Which of `others` share at least one channel with `userId`. */
   sharingWith(userId: string, others: string[]): Promise<string[]>;
 }

@@ -174,8 +174,12 @@ export type UserSettings = Static<typeof UserSettingsSchema>;
 export const UnreadSchema = T.Object({
   channelId: T.String(),
   lastReadSeq: T.Integer(),
-  unread: T.Integer({ description: "messages after lastReadSeq, not the caller's own, not in unfollowed threads" }),
-  mentions: T.Integer({ description: "of those, the ones that mention the caller (@username, @channel, @here)" }),
+  unread: T.Integer({
+    description: "messages after lastReadSeq, not the caller's own, not in unfollowed threads",
+  }),
+  mentions: T.Integer({
+    description: "of those, the ones that mention the caller (@username, @channel, @here)",
+  }),
   threads: T.Integer({ description: "unread replies in threads the caller follows" }),
 });
 /** One channel's unread state. */

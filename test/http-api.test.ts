@@ -182,6 +182,10 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
         username: "alice",
         displayName: "alice",
         role: "member",
+        title: "",
+        timeZone: "",
+        avatarFileId: null,
+        deactivated: false,
         createdAt: expect.any(Number),
       },
     });
@@ -448,7 +452,12 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
         threadRootId: null,
         replyCount: 0,
         lastReplyAt: null,
+        threadParticipants: [],
         mentions: [],
+        broadcast: null,
+        reactions: [],
+        pinnedAt: null,
+        pinnedBy: null,
         files: [],
       },
     });

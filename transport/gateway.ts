@@ -3,7 +3,13 @@
  * (token in the `access_token` query parameter, an `Authorization: Bearer` header, or a
  * first `auth` frame), validates every frame at the edge, enforces the per-connection
  * limits, and routes requests to actors. It never authorises: the actors do.
+ *
+ * Presence: each authenticated connection is a session of its user. The gateway tells
+ * the user's actor when one opens and when it closes (`presence.connect` and
+ * `presence.disconnect`). uWS pings silent connections and closes those that stop
+ * answering within `COLINK_IDLE_TIMEOUT_SEC`: that is the presence heartbeat.
  */
+import { randomBytes } from "node:crypto";
 import type {
   HttpRequest,
   HttpResponse,
@@ -41,6 +47,14 @@ export interface Conn {
 }
 
 type Socket = WebSocket<Conn>;
+
+/** Tells session ids of this process apart from other processes' (nodes, restarts). */
+const processTag = randomBytes(6).toString("hex");
+
+/** The presence session id of a connection: unique across connections and processes. */
+function sessionIdOf(conn: Conn): string {
+  return `${processTag}.${conn.id}`;
+}
 
 /** Copies what the upgrade needs out of the request (uWS invalidates `req` after the first await). */
 function tokenOf(req: HttpRequest): string | null {
@@ -190,6 +204,16 @@ export class Gateway {
       { actor: "user", key: principal.userId, op: "user.hello", args: {}, principal },
       { settle: () => {} },
     );
+    this.dispatcher.call(
+      {
+        actor: "user",
+        key: principal.userId,
+        op: "presence.connect",
+        args: { sessionId: sessionIdOf(conn) },
+        principal,
+      },
+      { settle: () => {} },
+    );
   }
 
   private close(ws: Socket): void {
@@ -201,6 +225,17 @@ export class Gateway {
       const set = this.byUser.get(conn.principal.userId);
       set?.delete(ws);
       if (set?.size === 0) this.byUser.delete(conn.principal.userId);
+      const principal = conn.principal;
+      this.dispatcher.call(
+        {
+          actor: "user",
+          key: principal.userId,
+          op: "presence.disconnect",
+          args: { sessionId: sessionIdOf(conn) },
+          principal,
+        },
+        { settle: () => {} },
+      );
     }
   }
 

@@ -1,6 +1,8 @@
 /**
  * The HTTP API: a thin JSON layer over the same actor calls as the WebSocket ops, with
- * the same validation and the same error codes (mapped to one HTTP status each).
+ * the same validation and the same error codes (mapped to one HTTP status each). The
+ * routes come from the route table (http-routes.ts), which also makes the OpenAPI
+ * document served at `GET /openapi.json`.
  * uWS discipline: everything needed from `req` is copied before the first await,
  * `onAborted` is registered first, and late writes are corked.
  */
@@ -8,35 +10,13 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from "@trufflesuite/uws-
 import type { Outcome } from "../actors/envelope.js";
 import type { Limits } from "../core/config.js";
 import { type ErrorBody, errorBodyOf, fail, httpStatusOf } from "../core/errors.js";
-import { type OpName, parseArgs } from "../core/ops.js";
+import { parseArgs } from "../core/ops.js";
 import type { DevLogin, TokenVerifier } from "../core/ports.js";
 import type { Principal } from "../core/types.js";
 import type { Dispatcher } from "./dispatcher.js";
+import { callOf, httpRoutes, type OpCall, paramNamesOf, type RouteRequest } from "./http-routes.js";
+import { type OpenApiDocument, openApiDocument } from "./openapi.js";
 import { routeOp } from "./routing.js";
-
-/** What a route sees of a request, copied out of uWS. */
-interface RequestCopy {
-  params: string[];
-  query: URLSearchParams;
-  headers: { authorization: string; idempotencyKey: string };
-  body: unknown;
-}
-
-/** An op call built from a request. */
-interface OpCall {
-  op: OpName;
-  args: Record<string, unknown>;
-}
-
-type Method = "get" | "post" | "patch" | "del";
-
-/** A REST route: how to build the op call, and the status of success. */
-interface Route {
-  method: Method;
-  path: string;
-  build(req: RequestCopy, principal: Principal): OpCall | Promise<OpCall>;
-  created?: boolean;
-}
 
 const statusText: Record<number, string> = {
   200: "200 OK",
@@ -52,21 +32,6 @@ const statusText: Record<number, string> = {
   503: "503 Service Unavailable",
 };
 
-/** A query parameter as a number when it is all digits; otherwise as given, for the schema to refuse. */
-function queryNumber(q: URLSearchParams, name: string): number | string | undefined {
-  const v = q.get(name);
-  if (v === null || v === "") return undefined;
-  return /^\d{1,16}$/.test(v) ? Number(v) : v;
-}
-
-function queryFlag(q: URLSearchParams, name: string): boolean | string | undefined {
-  const v = q.get(name);
-  if (v === null || v === "") return undefined;
-  if (v === "true" || v === "1") return true;
-  if (v === "false" || v === "0") return false;
-  return v;
-}
-
 function bodyMap(body: unknown): Record<string, unknown> {
   if (body === undefined) return {};
   if (typeof body !== "object" || body === null || Array.isArray(body))
@@ -74,11 +39,13 @@ function bodyMap(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-/** Drops undefined values so optional fields stay absent for the schema. */
-function defined(args: Record<string, unknown>): Record<string, unknown> {
-  for (const k of Object.keys(args)) if (args[k] === undefined) delete args[k];
-  return args;
+/** uWS's form of a path template: `:name` for `{name}`. */
+function uwsPath(path: string): string {
+  return path.replace(/\{(\w+)\}/g, ":$1");
 }
+
+/** uWS's name of each method. */
+const uwsMethod = { get: "get", post: "post", put: "put", patch: "patch", delete: "del" } as const;
 
 /** The HTTP API. */
 export class HttpApi {
@@ -91,127 +58,25 @@ export class HttpApi {
     private readonly isReady: () => Promise<boolean>,
   ) {}
 
-  /** The REST routes over actor ops. */
-  private readonly routes: Route[] = [
-    {
-      method: "post",
-      path: "/v1/channels",
-      created: true,
-      build: (r) => ({ op: "ch.create", args: bodyMap(r.body) }),
-    },
-    {
-      method: "get",
-      path: "/v1/channels",
-      build: (r) => ({
-        op: "ch.list",
-        args: defined({
-          includePublic: queryFlag(r.query, "includePublic"),
-          includeArchived: queryFlag(r.query, "includeArchived"),
-        }),
-      }),
-    },
-    {
-      method: "get",
-      path: "/v1/channels/:id",
-      build: (r) => ({ op: "ch.get", args: { channelId: r.params[0] } }),
-    },
-    {
-      method: "patch",
-      path: "/v1/channels/:id",
-      build: (r) => ({ op: "ch.update", args: { ...bodyMap(r.body), channelId: r.params[0] } }),
-    },
-    {
-      method: "del",
-      path: "/v1/channels/:id",
-      build: (r) => ({ op: "ch.archive", args: { channelId: r.params[0] } }),
-    },
-    {
-      method: "get",
-      path: "/v1/channels/:id/members",
-      build: (r) => ({ op: "ch.members", args: { channelId: r.params[0] } }),
-    },
-    {
-      method: "post",
-      path: "/v1/channels/:id/members",
-      build: (r, p) => {
-        const body = bodyMap(r.body);
-        // With no userId, or one's own, the caller joins; otherwise the caller invites.
-        if (body.userId === undefined || body.userId === p.userId) {
-          const { userId: _self, ...rest } = body;
-          return { op: "ch.join", args: { ...rest, channelId: r.params[0] } };
-        }
-        return { op: "ch.invite", args: { ...body, channelId: r.params[0] } };
-      },
-    },
-    {
-      method: "del",
-      path: "/v1/channels/:id/members/:userId",
-      build: (r, p) =>
-        r.params[1] === p.userId
-          ? { op: "ch.leave", args: { channelId: r.params[0] } }
-          : { op: "ch.kick", args: { channelId: r.params[0], userId: r.params[1] } },
-    },
-    {
-      method: "post",
-      path: "/v1/channels/:id/messages",
-      created: true,
-      build: (r) => {
-        const body = bodyMap(r.body);
-        // The Idempotency-Key header, when sent, is the clientMsgId; without either, a
-        // fresh one makes the request a plain, non-idempotent send.
-        const clientMsgId = body.clientMsgId ?? (r.headers.idempotencyKey || crypto.randomUUID());
-        return { op: "msg.send", args: { ...body, clientMsgId, channelId: r.params[0] } };
-      },
-    },
-    {
-      method: "get",
-      path: "/v1/channels/:id/messages",
-      build: (r) => ({
-        op: "msg.history",
-        args: defined({
-          channelId: r.params[0],
-          beforeSeq: queryNumber(r.query, "before"),
-          afterSeq: queryNumber(r.query, "after"),
-          limit: queryNumber(r.query, "limit"),
-        }),
-      }),
-    },
-    {
-      method: "patch",
-      path: "/v1/messages/:id",
-      build: async (r, p) => {
-        const args = { ...bodyMap(r.body), messageId: r.params[0] };
-        return { op: "msg.edit", args: await this.withChannel("msg.edit", args, p) };
-      },
-    },
-    {
-      method: "del",
-      path: "/v1/messages/:id",
-      build: async (r, p) => {
-        const channelId = r.query.get("channelId") ?? undefined;
-        const args = defined({ channelId, messageId: r.params[0] });
-        return { op: "msg.delete", args: await this.withChannel("msg.delete", args, p) };
-      },
-    },
-    { method: "get", path: "/v1/users/me", build: () => ({ op: "user.me", args: {} }) },
-  ];
+  private document: OpenApiDocument | null = null;
 
   /** Registers every route on the app. */
   register(): void {
-    for (const route of this.routes) {
-      const paramCount = route.path.split("/").filter((s) => s.startsWith(":")).length;
-      this.app[route.method](route.path, (res, req) => {
+    for (const route of httpRoutes) {
+      const paramCount = paramNamesOf(route.path).length;
+      this.app[uwsMethod[route.method]](uwsPath(route.path), (res, req) => {
         const copy = this.copy(req, paramCount);
-        this.serve(res, route.method !== "get" && route.method !== "del", async (body) => {
-          const principal = await this.authenticate(copy.headers.authorization);
-          const call = await route.build({ ...copy, body }, principal);
-          const args = parseArgs(call.op, call.args);
+        this.serve(res, route.body === true, async (body) => {
+          const principal = await this.authenticate(copy.authorization);
+          const call = callOf(route, { ...copy, body }, principal);
+          const args = parseArgs(call.op, call.locateBy ? await this.locate(call, principal) : call.args);
           const env = routeOp(call.op, args, principal);
           if (!env) throw fail.badRequest(`op ${call.op} has no HTTP route`);
-          return [route.created ? 201 : 200, this.unwrap(await this.dispatcher.ask(env))];
+          return [route.status, this.unwrap(await this.dispatcher.ask(env))];
         });
       });
     }
+    this.app.get("/openapi.json", (res) => this.serve(res, false, async () => [200, this.openApi()]));
     this.app.get("/health", (res) => this.serve(res, false, async () => [200, { status: "ok" }]));
     this.app.get("/ready", (res) =>
       this.serve(res, false, async () =>
@@ -241,15 +106,19 @@ export class HttpApi {
     this.app.any("/*", (res) => this.serve(res, false, async () => Promise.reject(fail.notFound("route"))));
   }
 
-  private copy(req: HttpRequest, paramCount: number): Omit<RequestCopy, "body"> {
+  private copy(req: HttpRequest, paramCount: number): Omit<RouteRequest, "body"> & { authorization: string } {
     return {
       params: Array.from({ length: paramCount }, (_, i) => req.getParameter(i) ?? ""),
       query: new URLSearchParams(req.getQuery() ?? ""),
-      headers: {
-        authorization: req.getHeader("authorization"),
-        idempotencyKey: req.getHeader("idempotency-key"),
-      },
+      authorization: req.getHeader("authorization"),
+      idempotencyKey: req.getHeader("idempotency-key"),
     };
+  }
+
+  /** The OpenAPI document, built on first request. */
+  private openApi(): OpenApiDocument {
+    this.document ??= openApiDocument(httpRoutes);
+    return this.document;
   }
 
   private async authenticate(authorization: string): Promise<Principal> {
@@ -259,24 +128,19 @@ export class HttpApi {
   }
 
   /**
-   * Message routes name only the message: validate everything else first (so a bad body
-   * is a 400, not a 404), then find the channel that holds it unless the caller said.
+   * Routes that name only a message (or thread root): validate everything else first (so
+   * a bad body is a 400, not a 404), then find the channel that holds the message.
    */
-  private async withChannel(
-    op: "msg.edit" | "msg.delete",
-    args: Record<string, unknown>,
-    principal: Principal,
-  ): Promise<Record<string, unknown>> {
-    if (args.channelId !== undefined) return args;
-    parseArgs(op, { ...args, channelId: "C" });
+  private async locate(call: OpCall, principal: Principal): Promise<Record<string, unknown>> {
+    parseArgs(call.op, { ...call.args, channelId: "C" });
     const outcome = await this.dispatcher.ask({
       actor: "user",
       key: principal.userId,
       op: "msg.locate",
-      args: { messageId: args.messageId },
+      args: { messageId: call.args[call.locateBy!] },
       principal,
     });
-    return { ...args, channelId: this.unwrap(outcome).channelId };
+    return { ...call.args, channelId: this.unwrap(outcome).channelId };
   }
 
   private unwrap(outcome: Outcome): Record<string, unknown> {

@@ -6,6 +6,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type { Envelope, Grant, Outcome, Outlet } from "../envelope.js";
+import type { PresenceEntry } from "../presence.js";
 import type { ActorHost, Routed } from "./actor-host.js";
 import { shardOf, workerOfShard } from "./placement.js";
 
@@ -45,7 +46,11 @@ export class LocalActorSystem implements ActorSystem {
 }
 
 /** Messages from the main thread to a worker. */
-export type ToWorker = { t: "envs"; list: Routed[] } | { t: "ping"; id: number } | { t: "close" };
+export type ToWorker =
+  | { t: "envs"; list: Routed[] }
+  | { t: "presence"; list: PresenceEntry[] }
+  | { t: "ping"; id: number }
+  | { t: "close" };
 
 /** One output, as it crosses from a worker to the main thread. */
 export type OutletRecord =
@@ -58,6 +63,8 @@ export type FromWorker =
   | { t: "ready" }
   | { t: "failed"; message: string }
   | { t: "out"; list: OutletRecord[] }
+  | { t: "route"; list: Routed[] }
+  | { t: "presence"; list: PresenceEntry[] }
   | { t: "pong"; id: number; ok: boolean }
   | { t: "closed" };
 
@@ -86,7 +93,15 @@ export class WorkerActorSystem implements ActorSystem {
     for (const w of workers) {
       w.on("message", (msg: FromWorker) => {
         if (msg.t === "out") replayOutlet(outlet, msg.list);
-        else if (msg.t === "pong") {
+        else if (msg.t === "route") {
+          // An actor's envelope to another actor, possibly on another worker.
+          for (const env of msg.list) this.deliver(env);
+        } else if (msg.t === "presence") {
+          // The sender's book has it already; every other worker's book gets it in order.
+          for (const other of workers) {
+            if (other !== w) other.postMessage({ t: "presence", list: msg.list } satisfies ToWorker);
+          }
+        } else if (msg.t === "pong") {
           this.pings.get(msg.id)?.(msg.ok);
           this.pings.delete(msg.id);
         }
@@ -107,7 +122,8 @@ export class WorkerActorSystem implements ActorSystem {
   }): Promise<WorkerActorSystem> {
     const workers = Array.from(
       { length: opts.count },
-      (_, index) => new Worker(opts.script, { workerData: { index, config: opts.workerData } }),
+      (_, index) =>
+        new Worker(opts.script, { workerData: { index, count: opts.count, config: opts.workerData } }),
     );
     await Promise.all(
       workers.map(

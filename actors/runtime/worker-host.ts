@@ -14,6 +14,8 @@ export async function runActorWorker(
   openStore: () => Promise<Store>,
   limits: Limits,
   maxCommitsInFlight: number,
+  /** True for the actor keys this worker hosts (its shards). */
+  owns: (key: string) => boolean,
 ) {
   const port = parentPort;
   if (!port) throw new Error("runActorWorker must run in a worker thread");
@@ -25,10 +27,21 @@ export async function runActorWorker(
     post({ t: "failed", message: err instanceof Error ? err.message : String(err) });
     return;
   }
-  const host = new ActorHost({ store, outlet: new PortOutlet(post), limits, maxCommitsInFlight });
+  const host = new ActorHost({
+    store,
+    outlet: new PortOutlet(post),
+    limits,
+    maxCommitsInFlight,
+    owns,
+    // The target may live on another worker: the main thread knows the placement.
+    route: batched((list) => post({ t: "route", list })),
+    sharePresence: batched((list) => post({ t: "presence", list })),
+  });
   port.on("message", (msg: ToWorker) => {
     if (msg.t === "envs") {
       for (const env of msg.list) host.deliver(env);
+    } else if (msg.t === "presence") {
+      host.applyPresence(msg.list);
     } else if (msg.t === "ping") {
       store.ping().then(
         () => post({ t: "pong", id: msg.id, ok: true }),
@@ -42,4 +55,18 @@ export async function runActorWorker(
     }
   });
   post({ t: "ready" });
+}
+
+/** Collects items and hands them over once per turn, in order: one postMessage, not one per item. */
+function batched<T>(send: (list: T[]) => void): (item: T) => void {
+  let list: T[] = [];
+  return (item) => {
+    list.push(item);
+    if (list.length > 1) return;
+    queueMicrotask(() => {
+      const full = list;
+      list = [];
+      send(full);
+    });
+  };
 }

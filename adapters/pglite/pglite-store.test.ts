@@ -2,10 +2,16 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { sqlContractHooks } from "../sql/contract-hooks.js";
+import { migrations } from "../sql/migrations.js";
+import { SqlStore } from "../sql/sql-store.js";
 import { describeStoreContract } from "../store-contract.js";
-import { openPgliteStore } from "./pglite-store.js";
+import { openPglite, openPgliteStore, pgliteDriver } from "./pglite-store.js";
 
-describeStoreContract("pglite (in memory)", () => openPgliteStore());
+describeStoreContract("pglite (in memory)", async () => {
+  const driver = pgliteDriver(await openPglite());
+  return { store: new SqlStore(driver), hooks: sqlContractHooks(driver) };
+});
 
 describe("pglite store on disk", () => {
   it("keeps committed data across a close and a reopen", async () => {
@@ -32,6 +38,11 @@ describe("pglite store on disk", () => {
           changedMessages: [],
           upsertMembers: [{ userId: "U1", role: "owner", joinedAt: 1, lastReadSeq: 0 }],
           removedMembers: [],
+          addedReactions: [],
+          removedReactions: [],
+          versions: [],
+          follows: [],
+          schedules: [],
         },
       ]);
       await first.close();
@@ -44,6 +55,69 @@ describe("pglite store on disk", () => {
       await second.close();
     } finally {
       await rm(base, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe("pglite store upgraded from the first migration", () => {
+  it("reads rows written before 0002 with the new fields' defaults", async () => {
+    const driver = pgliteDriver(await openPglite());
+    try {
+      await new SqlStore(driver, { migrations: migrations.slice(0, 1) }).migrate();
+      await driver.exec(`
+        INSERT INTO users (id, username, display_name, role, created_at) VALUES ('U1', 'ada', 'Ada', 'member', 5);
+        INSERT INTO channels (id, name, kind, created_by, created_at, last_seq) VALUES ('C1', 'general', 'public', 'U1', 1, 4);
+        INSERT INTO channel_members (channel_id, user_id, role, joined_at, last_read_seq) VALUES ('C1', 'U1', 'owner', 1, 2);
+        INSERT INTO messages (id, channel_id, seq, author_id, text, client_msg_id, created_at, mentions)
+          VALUES ('M1', 'C1', 3, 'U1', 'old', 'k1', 3, '["U2"]');
+        INSERT INTO messages (id, channel_id, seq, author_id, text, client_msg_id, created_at, thread_root_id)
+          VALUES ('M2', 'C1', 4, 'U1', 'old reply', 'k2', 4, 'M1');
+      `);
+      const store = new SqlStore(driver);
+      await store.migrate();
+      expect(await store.getMessage("C1", "M1")).toEqual({
+        id: "M1",
+        channelId: "C1",
+        seq: 3,
+        authorId: "U1",
+        text: "old",
+        clientMsgId: "k1",
+        createdAt: 3,
+        editedAt: null,
+        deletedAt: null,
+        threadRootId: null,
+        replyCount: 0,
+        lastReplyAt: null,
+        threadParticipants: [],
+        mentions: ["U2"],
+        broadcast: null,
+        reactions: [],
+        pinnedAt: null,
+        pinnedBy: null,
+        files: [],
+      });
+      expect((await store.readMessages("C1", { limit: 10, thread: "M1" })).map((m) => m.id)).toEqual(["M2"]);
+      expect(await store.getUser("U1")).toEqual({
+        id: "U1",
+        username: "ada",
+        displayName: "Ada",
+        role: "member",
+        title: "",
+        timeZone: "",
+        avatarFileId: null,
+        deactivated: false,
+        createdAt: 5,
+      });
+      expect(await store.searchUsers("AD", 10)).toHaveLength(1);
+      expect(await store.loadChannel("C1", { recentEvents: 0, recentKeys: 10 })).toMatchObject({
+        pendingSchedules: [],
+        recentKeys: [
+          { authorId: "U1", clientMsgId: "k1", messageId: "M1" },
+          { authorId: "U1", clientMsgId: "k2", messageId: "M2" },
+        ],
+      });
+    } finally {
+      await driver.close();
     }
   }, 60_000);
 });

@@ -5,7 +5,13 @@
  */
 import postgres from "postgres";
 import type { Store } from "../../core/ports.js";
-import { type SqlDriver, type SqlQuery, SqlStore, unavailableOr } from "../sql/sql-store.js";
+import {
+  type QueryOptions,
+  type SqlDriver,
+  type SqlQuery,
+  SqlStore,
+  unavailableOr,
+} from "../sql/sql-store.js";
 
 /** Options of the Postgres store. */
 export interface PostgresStoreOptions {
@@ -22,8 +28,10 @@ const schemaName = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 function queryOf(sql: postgres.Sql | postgres.TransactionSql): SqlQuery {
   return {
-    async query<R>(text: string, params: unknown[] = []): Promise<R[]> {
-      const rows = await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true });
+    async query<R>(text: string, params: unknown[] = [], opts: QueryOptions = {}): Promise<R[]> {
+      const rows = await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], {
+        prepare: opts.prepare ?? true,
+      });
       return rows as unknown as R[];
     },
     async exec(script: string): Promise<void> {
@@ -69,8 +77,11 @@ export function openPostgresClient(opts: PostgresStoreOptions): postgres.Sql {
   }) as unknown as postgres.Sql;
 }
 
-/** Opens the Postgres Store, creating the schema if one is given. Call `migrate()` before use. */
-export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Store> {
+/**
+ * Opens a postgres.js pool as a `SqlDriver`, creating the schema if one is given, and
+ * checks that the database answers (else throws the retryable `unavailable`).
+ */
+export async function openPostgresDriver(opts: PostgresStoreOptions): Promise<SqlDriver> {
   const sql = openPostgresClient(opts);
   const driver = postgresDriver(sql);
   try {
@@ -88,5 +99,10 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
     await driver.close();
     throw unavailableOr(err);
   }
-  return new SqlStore(driver);
+  return driver;
+}
+
+/** Opens the Postgres Store, creating the schema if one is given. Call `migrate()` before use. */
+export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Store> {
+  return new SqlStore(await openPostgresDriver(opts));
 }

@@ -119,4 +119,82 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_at_idx ON audit_log (at);
 `,
   },
+  {
+    id: "0002_collaboration",
+    sql: `
+-- Threads, reactions, mentions and pins on messages. The column messages.reactions is the
+-- denormalised who-reacted list (StoredReaction[], in reaction order) that every read
+-- returns; the reactions table keeps one row per reaction for per-user queries.
+ALTER TABLE messages
+  ADD COLUMN thread_participants jsonb NOT NULL DEFAULT '[]'::jsonb,
+  ADD COLUMN broadcast text CONSTRAINT messages_broadcast_check CHECK (broadcast IN ('channel', 'here')),
+  ADD COLUMN reactions jsonb NOT NULL DEFAULT '[]'::jsonb,
+  ADD COLUMN pinned_at bigint,
+  ADD COLUMN pinned_by text;
+
+-- Every thread query names the channel too; this one replaces 0001's (thread_root_id, seq).
+DROP INDEX messages_thread_idx;
+CREATE INDEX messages_thread_replies_idx ON messages (channel_id, thread_root_id, seq)
+  WHERE thread_root_id IS NOT NULL;
+-- History pages show top-level messages only; replies must not be scanned past.
+CREATE INDEX messages_top_level_idx ON messages (channel_id, seq) WHERE thread_root_id IS NULL;
+CREATE INDEX messages_pinned_idx ON messages (channel_id, pinned_at DESC) WHERE pinned_at IS NOT NULL;
+-- The threads a user takes part in (unread counts), found without scanning every root.
+CREATE INDEX messages_thread_participants_idx ON messages USING gin (thread_participants jsonb_path_ops)
+  WHERE thread_participants <> '[]'::jsonb;
+
+ALTER TABLE users
+  ADD COLUMN title text NOT NULL DEFAULT '',
+  ADD COLUMN time_zone text NOT NULL DEFAULT '',
+  ADD COLUMN avatar_file_id text;
+-- Case-insensitive lookups and prefix searches (LIKE 'abc%') on both names.
+CREATE INDEX users_username_lower_idx ON users (lower(username) text_pattern_ops);
+CREATE INDEX users_display_name_lower_idx ON users (lower(display_name) text_pattern_ops);
+
+CREATE TABLE message_versions (
+  message_id text NOT NULL,
+  version integer NOT NULL,
+  text text NOT NULL,
+  edited_at bigint NOT NULL,
+  CONSTRAINT message_versions_pkey PRIMARY KEY (message_id, version)
+);
+
+-- Explicit follows and unfollows only: a thread's participants follow it unless they
+-- have a row here with following = false.
+CREATE TABLE thread_follows (
+  root_id text NOT NULL,
+  user_id text NOT NULL,
+  channel_id text NOT NULL,
+  following boolean NOT NULL,
+  PRIMARY KEY (root_id, user_id)
+);
+CREATE INDEX thread_follows_user_idx ON thread_follows (user_id);
+
+CREATE TABLE thread_reads (
+  user_id text NOT NULL,
+  root_id text NOT NULL,
+  channel_id text NOT NULL,
+  last_read_seq bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (user_id, root_id)
+);
+
+CREATE TABLE scheduled_messages (
+  id text PRIMARY KEY,
+  channel_id text NOT NULL,
+  author_id text NOT NULL,
+  text text NOT NULL,
+  client_msg_id text NOT NULL,
+  thread_root_id text,
+  send_at bigint NOT NULL,
+  status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'cancelled')),
+  message_id text,
+  created_at bigint NOT NULL,
+  CONSTRAINT scheduled_messages_send_key UNIQUE (channel_id, author_id, client_msg_id)
+);
+-- Only pending rows are ever looked up by time: the due sweep across channels, and a
+-- channel's own on activation.
+CREATE INDEX scheduled_messages_due_idx ON scheduled_messages (status, send_at) WHERE status = 'pending';
+CREATE INDEX scheduled_messages_channel_idx ON scheduled_messages (channel_id, send_at) WHERE status = 'pending';
+`,
+  },
 ];

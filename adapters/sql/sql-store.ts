@@ -17,12 +17,34 @@ import {
   type ChannelWrite,
   DuplicateSendError,
   type MessagePage,
+  type ReactionRow,
   type SendKey,
   SeqConflictError,
   type Store,
+  type StoredMessage,
+  type ThreadFollow,
 } from "../../core/ports.js";
-import type { ChannelEvent, Member, Message, SiteRole, User } from "../../core/types.js";
+import type {
+  ChannelEvent,
+  Member,
+  MessageVersion,
+  Scheduled,
+  SiteRole,
+  Unread,
+  User,
+  UserSettings,
+} from "../../core/types.js";
 import { migrations as allMigrations, type Migration } from "./migrations.js";
+
+/** Per-statement options of `SqlQuery.query`. */
+export interface QueryOptions {
+  /**
+   * False: plan the statement with this call's parameter values every time instead of
+   * caching a plan, for statements whose best plan depends on the values (a LIKE prefix).
+   * Drivers that never cache plans ignore it. Default true.
+   */
+  prepare?: boolean;
+}
 
 /** What a statement runner offers: parameterised queries and multi-statement scripts. */
 export interface SqlQuery {
@@ -30,7 +52,7 @@ export interface SqlQuery {
    * Runs one statement with `$1…` parameters and returns its rows as objects keyed by
    * column name. Drivers return int8 as number, json/jsonb parsed and booleans as booleans.
    */
-  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
+  query<R = Record<string, unknown>>(text: string, params?: unknown[], opts?: QueryOptions): Promise<R[]>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
 }
@@ -106,8 +128,8 @@ export function unavailableOr(err: unknown): unknown {
  */
 function guarded(db: SqlDriver): SqlDriver {
   const q = (inner: SqlQuery): SqlQuery => ({
-    query: <R>(text: string, params?: unknown[]) =>
-      inner.query<R>(text, params).catch((err: unknown) => Promise.reject(unavailableOr(err))),
+    query: <R>(text: string, params?: unknown[], opts?: QueryOptions) =>
+      inner.query<R>(text, params, opts).catch((err: unknown) => Promise.reject(unavailableOr(err))),
     exec: (script: string) => inner.exec(script).catch((err: unknown) => Promise.reject(unavailableOr(err))),
   });
   return {
@@ -121,6 +143,9 @@ function guarded(db: SqlDriver): SqlDriver {
 /** SQLSTATE of a unique violation. */
 const uniqueViolation = "23505";
 
+/** Unique constraints whose violation means a log position (or a message version) is taken: a stale writer. */
+const seqConstraints = new Set(["channel_events_pkey", "messages_seq_key", "message_versions_pkey"]);
+
 /** Serialises concurrent `migrate()` calls on one schema (two processes starting at once). */
 const migrationLock =
   "SELECT pg_advisory_xact_lock(hashtext('colink.migrate'), hashtext(coalesce(current_schema(), '')))";
@@ -131,16 +156,31 @@ const channelColumns = `c.id, c.name, c.kind, c.topic, c.created_by AS "createdB
 const messageColumns = `m.id, m.channel_id AS "channelId", m.seq, m.author_id AS "authorId", m.text,
   m.client_msg_id AS "clientMsgId", m.created_at AS "createdAt", m.edited_at AS "editedAt",
   m.deleted_at AS "deletedAt", m.thread_root_id AS "threadRootId", m.reply_count AS "replyCount",
-  m.last_reply_at AS "lastReplyAt", m.mentions, m.files`;
+  m.last_reply_at AS "lastReplyAt", m.thread_participants AS "threadParticipants", m.mentions, m.broadcast,
+  m.reactions, m.pinned_at AS "pinnedAt", m.pinned_by AS "pinnedBy", m.files`;
 
-const userColumns = `id, username, display_name AS "displayName", role, created_at AS "createdAt"`;
+const userColumns = `id, username, display_name AS "displayName", role, title, time_zone AS "timeZone",
+  avatar_file_id AS "avatarFileId", deactivated, created_at AS "createdAt"`;
 
-/** The record type of a `Message` serialised as JSON, for `jsonb_to_recordset`. */
+const scheduleColumns = `s.id, s.channel_id AS "channelId", s.author_id AS "authorId", s.text,
+  s.client_msg_id AS "clientMsgId", s.thread_root_id AS "threadRootId", s.send_at AS "sendAt", s.status,
+  s.message_id AS "messageId"`;
+
+/** The record type of a `StoredMessage` serialised as JSON, for `jsonb_to_recordset`. */
 const messageRecord = `id text, "channelId" text, seq bigint, "authorId" text, text text, "clientMsgId" text,
   "createdAt" bigint, "editedAt" bigint, "deletedAt" bigint, "threadRootId" text, "replyCount" integer,
-  "lastReplyAt" bigint, mentions jsonb, files jsonb`;
+  "lastReplyAt" bigint, "threadParticipants" jsonb, mentions jsonb, broadcast text, reactions jsonb,
+  "pinnedAt" bigint, "pinnedBy" text, files jsonb`;
 
-/** One data-modifying CTE of the commit statement; `$P` stands for its JSON parameter. */
+const memberRecord = `"channelId" text, "userId" text, role text, "joinedAt" bigint, "lastReadSeq" bigint`;
+
+const reactionRecord = `"channelId" text, "messageId" text, "userId" text, emoji text, at bigint`;
+
+/**
+ * One data-modifying CTE of the commit statement; `$P` stands for its JSON parameter.
+ * Each table appears in at most one CTE per row: `mergeWrites` gives every row one
+ * final action, since the CTEs of one statement all see the same snapshot.
+ */
 const commitParts = {
   channels: `INSERT INTO channels (id, name, kind, topic, created_by, created_at, archived, last_seq)
     SELECT r.id, r.name, r.kind, coalesce(r.topic, ''), r."createdBy", r."createdAt", r.archived, r."lastSeq"
@@ -152,25 +192,64 @@ const commitParts = {
     SELECT r."channelId", r.seq, r.type, coalesce(r.data, '{}'::jsonb), r.at
     FROM jsonb_to_recordset($P::text::jsonb) AS r("channelId" text, seq bigint, type text, data jsonb, at bigint)`,
   newMessages: `INSERT INTO messages (id, channel_id, seq, author_id, text, client_msg_id, created_at, edited_at,
-      deleted_at, thread_root_id, reply_count, last_reply_at, mentions, files)
+      deleted_at, thread_root_id, reply_count, last_reply_at, thread_participants, mentions, broadcast, reactions,
+      pinned_at, pinned_by, files)
     SELECT r.id, r."channelId", r.seq, r."authorId", r.text, r."clientMsgId", r."createdAt", r."editedAt",
       r."deletedAt", r."threadRootId", coalesce(r."replyCount", 0), r."lastReplyAt",
-      coalesce(r.mentions, '[]'::jsonb), coalesce(r.files, '[]'::jsonb)
+      coalesce(r."threadParticipants", '[]'::jsonb), coalesce(r.mentions, '[]'::jsonb), r.broadcast,
+      coalesce(r.reactions, '[]'::jsonb), r."pinnedAt", r."pinnedBy", coalesce(r.files, '[]'::jsonb)
     FROM jsonb_to_recordset($P::text::jsonb) AS r(${messageRecord})`,
   changedMessages: `UPDATE messages AS m SET text = r.text, edited_at = r."editedAt", deleted_at = r."deletedAt",
       reply_count = coalesce(r."replyCount", 0), last_reply_at = r."lastReplyAt",
-      mentions = coalesce(r.mentions, '[]'::jsonb), files = coalesce(r.files, '[]'::jsonb)
+      thread_participants = coalesce(r."threadParticipants", '[]'::jsonb), mentions = coalesce(r.mentions, '[]'::jsonb),
+      broadcast = r.broadcast, reactions = coalesce(r.reactions, '[]'::jsonb), pinned_at = r."pinnedAt",
+      pinned_by = r."pinnedBy", files = coalesce(r.files, '[]'::jsonb)
     FROM jsonb_to_recordset($P::text::jsonb) AS r(${messageRecord})
     WHERE m.id = r.id AND m.channel_id = r."channelId"`,
+  // An existing member keeps its read marker (the user's actor moves it) and join time.
   upsertMembers: `INSERT INTO channel_members (channel_id, user_id, role, joined_at, last_read_seq)
     SELECT r."channelId", r."userId", r.role, r."joinedAt", coalesce(r."lastReadSeq", 0)
-    FROM jsonb_to_recordset($P::text::jsonb) AS r("channelId" text, "userId" text, role text, "joinedAt" bigint,
-      "lastReadSeq" bigint)
+    FROM jsonb_to_recordset($P::text::jsonb) AS r(${memberRecord})
+    ON CONFLICT (channel_id, user_id) DO UPDATE SET role = excluded.role`,
+  // Removed and added back within one commit: the row is replaced as a fresh join would be.
+  rejoinedMembers: `INSERT INTO channel_members (channel_id, user_id, role, joined_at, last_read_seq)
+    SELECT r."channelId", r."userId", r.role, r."joinedAt", coalesce(r."lastReadSeq", 0)
+    FROM jsonb_to_recordset($P::text::jsonb) AS r(${memberRecord})
     ON CONFLICT (channel_id, user_id) DO UPDATE SET role = excluded.role, joined_at = excluded.joined_at,
       last_read_seq = excluded.last_read_seq`,
   removedMembers: `DELETE FROM channel_members AS m
     USING jsonb_to_recordset($P::text::jsonb) AS r("channelId" text, "userId" text)
     WHERE m.channel_id = r."channelId" AND m.user_id = r."userId"`,
+  addedReactions: `INSERT INTO reactions (message_id, user_id, emoji, created_at)
+    SELECT r."messageId", r."userId", r.emoji, r.at FROM jsonb_to_recordset($P::text::jsonb) AS r(${reactionRecord})
+    ON CONFLICT (message_id, user_id, emoji) DO NOTHING`,
+  // Removed and added back within one commit: the reaction is as new as its last addition.
+  readdedReactions: `INSERT INTO reactions (message_id, user_id, emoji, created_at)
+    SELECT r."messageId", r."userId", r.emoji, r.at FROM jsonb_to_recordset($P::text::jsonb) AS r(${reactionRecord})
+    ON CONFLICT (message_id, user_id, emoji) DO UPDATE SET created_at = excluded.created_at`,
+  // Only reactions on this channel's messages (a reaction cannot predate its message,
+  // so one created in this same statement has none to remove).
+  removedReactions: `DELETE FROM reactions AS x
+    USING jsonb_to_recordset($P::text::jsonb) AS r(${reactionRecord}), messages AS m
+    WHERE x.message_id = r."messageId" AND x.user_id = r."userId" AND x.emoji = r.emoji
+      AND m.id = x.message_id AND m.channel_id = r."channelId"`,
+  versions: `INSERT INTO message_versions (message_id, version, text, edited_at)
+    SELECT r."messageId", r.version, r.text, r."editedAt"
+    FROM jsonb_to_recordset($P::text::jsonb) AS r("messageId" text, version integer, text text, "editedAt" bigint)`,
+  follows: `INSERT INTO thread_follows (root_id, user_id, channel_id, following)
+    SELECT r."rootId", r."userId", r."channelId", r.following
+    FROM jsonb_to_recordset($P::text::jsonb) AS r("channelId" text, "rootId" text, "userId" text, following boolean)
+    ON CONFLICT (root_id, user_id) DO UPDATE SET following = excluded.following
+      WHERE thread_follows.channel_id = excluded.channel_id`,
+  schedules: `INSERT INTO scheduled_messages (id, channel_id, author_id, text, client_msg_id, thread_root_id, send_at,
+      status, message_id, created_at)
+    SELECT r.id, r."channelId", r."authorId", r.text, r."clientMsgId", r."threadRootId", r."sendAt", r.status,
+      r."messageId", r."createdAt"
+    FROM jsonb_to_recordset($P::text::jsonb) AS r(id text, "channelId" text, "authorId" text, text text,
+      "clientMsgId" text, "threadRootId" text, "sendAt" bigint, status text, "messageId" text, "createdAt" bigint)
+    ON CONFLICT (id) DO UPDATE SET text = excluded.text, send_at = excluded.send_at, status = excluded.status,
+      message_id = excluded.message_id
+      WHERE scheduled_messages.channel_id = excluded.channel_id`,
 } as const;
 
 type CommitPart = keyof typeof commitParts;
@@ -178,76 +257,129 @@ type CommitPart = keyof typeof commitParts;
 /** Each table's rows of one commit, merged over all channels. */
 type CommitRows = Record<CommitPart, unknown[]>;
 
+/** The final action of one commit on a member row. */
+type MemberChange =
+  | { kind: "upsert"; member: Member }
+  | { kind: "rejoin"; member: Member }
+  | { kind: "remove" };
+
+/** The final action of one commit on a reaction row. */
+type ReactionChange = { kind: "add" | "readd" | "remove"; row: ReactionRow };
+
 /** A channel's writes after merging every `ChannelWrite` of that channel in one commit. */
 interface MergedWrite {
   channel: ChannelRecord;
   events: ChannelEvent[];
-  newMessages: Map<string, Message>;
-  changedMessages: Map<string, Message>;
-  /** userId → the member's new state, or null when removed. */
-  members: Map<string, Member | null>;
+  newMessages: Map<string, StoredMessage>;
+  changedMessages: Map<string, StoredMessage>;
+  members: Map<string, MemberChange>;
+  reactions: Map<string, ReactionChange>;
+  versions: Map<string, MessageVersion>;
+  follows: Map<string, ThreadFollow>;
+  schedules: Map<string, Scheduled>;
 }
 
-const sendKeyOf = (channelId: string, authorId: string, clientMsgId: string) =>
-  `${channelId}\u0000${authorId}\u0000${clientMsgId}`;
+/** A map key of several strings. */
+const keyOf = (...parts: string[]) => parts.join("\u0000");
+
+function emptyMerge(channel: ChannelRecord): MergedWrite {
+  return {
+    channel,
+    events: [],
+    newMessages: new Map(),
+    changedMessages: new Map(),
+    members: new Map(),
+    reactions: new Map(),
+    versions: new Map(),
+    follows: new Map(),
+    schedules: new Map(),
+  };
+}
+
+/** Folds one write into its channel's merge; later writes win. */
+function mergeOne(m: MergedWrite, w: ChannelWrite): void {
+  m.channel = w.channel;
+  for (const e of w.events) m.events.push(e);
+  for (const msg of w.newMessages) m.newMessages.set(msg.id, msg);
+  for (const msg of w.changedMessages) {
+    // A message created earlier in this same commit is still an insert.
+    if (m.newMessages.has(msg.id)) m.newMessages.set(msg.id, msg);
+    else m.changedMessages.set(msg.id, msg);
+  }
+  for (const member of w.upsertMembers) {
+    const prev = m.members.get(member.userId)?.kind;
+    const kind = prev === "remove" || prev === "rejoin" ? "rejoin" : "upsert";
+    m.members.set(member.userId, { kind, member });
+  }
+  // Within one write a user in both lists counts as removed: denying access is the safe side.
+  for (const userId of w.removedMembers) m.members.set(userId, { kind: "remove" });
+  for (const row of w.addedReactions) {
+    const key = keyOf(row.messageId, row.userId, row.emoji);
+    const prev = m.reactions.get(key)?.kind;
+    m.reactions.set(key, { kind: prev === "remove" || prev === "readd" ? "readd" : "add", row });
+  }
+  // Likewise a reaction both added and removed in one write counts as removed.
+  for (const row of w.removedReactions) {
+    m.reactions.set(keyOf(row.messageId, row.userId, row.emoji), { kind: "remove", row });
+  }
+  for (const v of w.versions) m.versions.set(keyOf(v.messageId, String(v.version)), v);
+  for (const f of w.follows) m.follows.set(keyOf(f.rootId, f.userId), f);
+  for (const s of w.schedules) m.schedules.set(s.id, s);
+}
 
 /**
  * Merges the writes of one commit per channel so that no statement touches a row
- * twice, and checks that no two new messages share an idempotency key.
+ * twice, and checks that no two new messages (or scheduled messages) share an
+ * idempotency key.
  */
-function mergeWrites(writes: ChannelWrite[]): CommitRows {
+function mergeWrites(writes: ChannelWrite[], now: number): CommitRows {
   const byChannel = new Map<string, MergedWrite>();
   for (const w of writes) {
     let m = byChannel.get(w.channel.id);
     if (!m) {
-      m = {
-        channel: w.channel,
-        events: [],
-        newMessages: new Map(),
-        changedMessages: new Map(),
-        members: new Map(),
-      };
+      m = emptyMerge(w.channel);
       byChannel.set(w.channel.id, m);
     }
-    m.channel = w.channel;
-    for (const e of w.events) m.events.push(e);
-    for (const msg of w.newMessages) m.newMessages.set(msg.id, msg);
-    for (const msg of w.changedMessages) {
-      // A message created earlier in this same commit is still an insert.
-      if (m.newMessages.has(msg.id)) m.newMessages.set(msg.id, msg);
-      else m.changedMessages.set(msg.id, msg);
-    }
-    for (const member of w.upsertMembers) m.members.set(member.userId, member);
-    // Within one write a user in both lists counts as removed: denying access is the safe side.
-    for (const userId of w.removedMembers) m.members.set(userId, null);
+    mergeOne(m, w);
   }
 
-  const rows: CommitRows = {
-    channels: [],
-    events: [],
-    newMessages: [],
-    changedMessages: [],
-    upsertMembers: [],
-    removedMembers: [],
-  };
-  const seen = new Set<string>();
+  const rows = Object.fromEntries(
+    Object.keys(commitParts).map((part) => [part, []]),
+  ) as unknown as CommitRows;
   const duplicates: Array<SendKey & { channelId: string }> = [];
+  const checkKey = (seen: Set<string>, channelId: string, authorId: string, clientMsgId: string) => {
+    const key = keyOf(channelId, authorId, clientMsgId);
+    if (seen.has(key)) duplicates.push({ channelId, authorId, clientMsgId });
+    seen.add(key);
+  };
+  const seenSends = new Set<string>();
+  const seenSchedules = new Set<string>();
   for (const [channelId, m] of byChannel) {
     rows.channels.push(m.channel);
     // A write only ever touches its own channel, whatever its rows say.
     for (const e of m.events) rows.events.push(e.channelId === channelId ? e : { ...e, channelId });
     for (const msg of m.newMessages.values()) {
-      const key = sendKeyOf(channelId, msg.authorId, msg.clientMsgId);
-      if (seen.has(key)) duplicates.push({ channelId, authorId: msg.authorId, clientMsgId: msg.clientMsgId });
-      seen.add(key);
+      checkKey(seenSends, channelId, msg.authorId, msg.clientMsgId);
       rows.newMessages.push(msg.channelId === channelId ? msg : { ...msg, channelId });
     }
     for (const msg of m.changedMessages.values()) {
       rows.changedMessages.push(msg.channelId === channelId ? msg : { ...msg, channelId });
     }
-    for (const [userId, member] of m.members) {
-      if (member) rows.upsertMembers.push({ ...member, channelId });
-      else rows.removedMembers.push({ channelId, userId });
+    for (const [userId, change] of m.members) {
+      if (change.kind === "remove") rows.removedMembers.push({ channelId, userId });
+      else if (change.kind === "rejoin") rows.rejoinedMembers.push({ ...change.member, channelId });
+      else rows.upsertMembers.push({ ...change.member, channelId });
+    }
+    for (const { kind, row } of m.reactions.values()) {
+      const part =
+        kind === "add" ? "addedReactions" : kind === "readd" ? "readdedReactions" : "removedReactions";
+      rows[part].push({ ...row, channelId });
+    }
+    for (const v of m.versions.values()) rows.versions.push({ ...v, channelId });
+    for (const f of m.follows.values()) rows.follows.push({ ...f, channelId });
+    for (const s of m.schedules.values()) {
+      checkKey(seenSchedules, channelId, s.authorId, s.clientMsgId);
+      rows.schedules.push({ ...s, channelId, createdAt: now });
     }
   }
   if (duplicates.length > 0) throw new DuplicateSendError(duplicates);
@@ -273,7 +405,11 @@ interface SnapshotRow extends ChannelRecord {
   members: Member[];
   events: ChannelEvent[];
   keys: Array<SendKey & { messageId: string }>;
+  schedules: Scheduled[];
 }
+
+/** The settings of a user who never saved any. */
+const defaultSettings: UserSettings = { theme: "system", language: "en", notify: {} };
 
 /** Options of `SqlStore`. */
 export interface SqlStoreOptions {
@@ -322,20 +458,26 @@ export class SqlStore implements Store {
     return this.db.close();
   }
 
+  // ---- ChannelLog ----
+
   async commit(writes: ChannelWrite[]): Promise<void> {
     if (writes.length === 0) return;
-    const rows = mergeWrites(writes);
+    const rows = mergeWrites(writes, Date.now());
     const { text, params } = commitStatement(rows);
     try {
       await this.db.query(text, params);
     } catch (err) {
       const info = sqlErrorOf(err);
       if (info?.code === uniqueViolation) {
-        if (info.constraint === "channel_events_pkey" || info.constraint === "messages_seq_key") {
+        if (info.constraint !== undefined && seqConstraints.has(info.constraint)) {
           throw new SeqConflictError(await this.takenSeqChannels(rows, writes));
         }
         if (info.constraint === "messages_send_key") {
-          const keys = await this.storedSendKeys(rows.newMessages as Message[]);
+          const keys = await this.storedSendKeys(rows.newMessages as StoredMessage[]);
+          if (keys.length > 0) throw new DuplicateSendError(keys);
+        }
+        if (info.constraint === "scheduled_messages_send_key") {
+          const keys = await this.storedScheduleKeys(rows.schedules as Scheduled[]);
           if (keys.length > 0) throw new DuplicateSendError(keys);
         }
       }
@@ -346,7 +488,10 @@ export class SqlStore implements Store {
   /** After a seq collision (the statement rolled back): the channels whose log positions are taken. */
   private async takenSeqChannels(rows: CommitRows, writes: ChannelWrite[]): Promise<string[]> {
     const eventKeys = (rows.events as ChannelEvent[]).map((e) => ({ channelId: e.channelId, seq: e.seq }));
-    const messageKeys = (rows.newMessages as Message[]).map((m) => ({ channelId: m.channelId, seq: m.seq }));
+    const messageKeys = (rows.newMessages as StoredMessage[]).map((m) => ({
+      channelId: m.channelId,
+      seq: m.seq,
+    }));
     const found = await this.db.query<{ channelId: string }>(
       `SELECT e.channel_id AS "channelId" FROM channel_events e
          JOIN jsonb_to_recordset($1::text::jsonb) AS k("channelId" text, seq bigint)
@@ -354,8 +499,12 @@ export class SqlStore implements Store {
        UNION
        SELECT m.channel_id FROM messages m
          JOIN jsonb_to_recordset($2::text::jsonb) AS k("channelId" text, seq bigint)
-           ON m.channel_id = k."channelId" AND m.seq = k.seq`,
-      [JSON.stringify(eventKeys), JSON.stringify(messageKeys)],
+           ON m.channel_id = k."channelId" AND m.seq = k.seq
+       UNION
+       SELECT k."channelId" FROM message_versions v
+         JOIN jsonb_to_recordset($3::text::jsonb) AS k("channelId" text, "messageId" text, version integer)
+           ON v.message_id = k."messageId" AND v.version = k.version`,
+      [JSON.stringify(eventKeys), JSON.stringify(messageKeys), JSON.stringify(rows.versions)],
     );
     const ids = found.map((r) => r.channelId).sort();
     // The collision was certain; if the rows are not visible now, blame every channel.
@@ -363,7 +512,9 @@ export class SqlStore implements Store {
   }
 
   /** After a send-key collision (the statement rolled back): the keys already stored. */
-  private async storedSendKeys(newMessages: Message[]): Promise<Array<SendKey & { channelId: string }>> {
+  private async storedSendKeys(
+    newMessages: StoredMessage[],
+  ): Promise<Array<SendKey & { channelId: string }>> {
     const keys = newMessages.map((m) => ({
       channelId: m.channelId,
       authorId: m.authorId,
@@ -378,11 +529,30 @@ export class SqlStore implements Store {
     );
   }
 
+  /** After a schedule-key collision: the keys stored by another scheduled message. */
+  private async storedScheduleKeys(schedules: Scheduled[]): Promise<Array<SendKey & { channelId: string }>> {
+    const keys = schedules.map((s) => ({
+      id: s.id,
+      channelId: s.channelId,
+      authorId: s.authorId,
+      clientMsgId: s.clientMsgId,
+    }));
+    return this.db.query<SendKey & { channelId: string }>(
+      `SELECT s.channel_id AS "channelId", s.author_id AS "authorId", s.client_msg_id AS "clientMsgId"
+       FROM scheduled_messages s
+       JOIN jsonb_to_recordset($1::text::jsonb) AS k(id text, "channelId" text, "authorId" text, "clientMsgId" text)
+         ON s.channel_id = k."channelId" AND s.author_id = k."authorId" AND s.client_msg_id = k."clientMsgId"
+           AND s.id <> k.id`,
+      [JSON.stringify(keys)],
+    );
+  }
+
   async loadChannel(
     channelId: string,
     opts: { recentEvents: number; recentKeys: number },
   ): Promise<ChannelSnapshot | null> {
-    // One statement, so the channel row, its members and its log come from one snapshot.
+    // One statement, so the channel row, its members, its log and its schedules come
+    // from one snapshot.
     const rows = await this.db.query<SnapshotRow>(
       `SELECT ${channelColumns},
          (SELECT coalesce(jsonb_agg(jsonb_build_object('userId', x.user_id, 'role', x.role,
@@ -395,7 +565,12 @@ export class SqlStore implements Store {
          (SELECT coalesce(jsonb_agg(jsonb_build_object('authorId', k.author_id, 'clientMsgId', k.client_msg_id,
                    'messageId', k.id) ORDER BY k.seq), '[]'::jsonb)
             FROM (SELECT id, author_id, client_msg_id, seq FROM messages WHERE channel_id = c.id
-                  ORDER BY seq DESC LIMIT $3) k) AS keys
+                  ORDER BY seq DESC LIMIT $3) k) AS keys,
+         (SELECT coalesce(jsonb_agg(jsonb_build_object('id', s.id, 'channelId', s.channel_id,
+                   'authorId', s.author_id, 'text', s.text, 'clientMsgId', s.client_msg_id,
+                   'threadRootId', s.thread_root_id, 'sendAt', s.send_at, 'status', s.status,
+                   'messageId', s.message_id) ORDER BY s.send_at, s.id), '[]'::jsonb)
+            FROM scheduled_messages s WHERE s.channel_id = c.id AND s.status = 'pending') AS schedules
        FROM channels c WHERE c.id = $1`,
       [channelId, nonNegative(opts.recentEvents), nonNegative(opts.recentKeys)],
     );
@@ -406,6 +581,7 @@ export class SqlStore implements Store {
       members: row.members,
       recentEvents: row.events,
       recentKeys: row.keys,
+      pendingSchedules: row.schedules.map(toScheduled),
     };
   }
 
@@ -419,38 +595,47 @@ export class SqlStore implements Store {
     return rows.map(toEvent);
   }
 
-  async readMessages(channelId: string, page: MessagePage): Promise<Message[]> {
+  async readMessages(channelId: string, page: MessagePage): Promise<StoredMessage[]> {
     const limit = Math.floor(page.limit);
     if (limit <= 0) return [];
-    const before = page.beforeSeq ?? Number.MAX_SAFE_INTEGER;
-    if (page.afterSeq !== undefined) {
-      // Paging forward (or a window between two seqs): the oldest ones above afterSeq.
-      const rows = await this.db.query<Message>(
-        `SELECT ${messageColumns} FROM messages m
-         WHERE m.channel_id = $1 AND m.seq > $2 AND m.seq < $3 ORDER BY m.seq LIMIT $4`,
-        [channelId, page.afterSeq, before, limit],
-      );
-      return rows.map(toMessage);
-    }
-    const rows = await this.db.query<Message>(
+    // Only `afterSeq`: paging forward, the oldest above it. Otherwise the newest below
+    // `beforeSeq` (and above `afterSeq` when both are given).
+    const oldestFirst = page.afterSeq !== undefined && page.beforeSeq === undefined;
+    // Every message (an actor's window), one thread's replies, or the top level.
+    const thread = page.allThreads ? undefined : page.thread;
+    const scope = page.allThreads
+      ? "true"
+      : thread === undefined
+        ? "m.thread_root_id IS NULL"
+        : "m.thread_root_id = $5";
+    const params: unknown[] = [
+      channelId,
+      page.afterSeq ?? -1,
+      page.beforeSeq ?? Number.MAX_SAFE_INTEGER,
+      limit,
+    ];
+    if (thread !== undefined) params.push(thread);
+    const rows = await this.db.query<StoredMessage>(
       `SELECT ${messageColumns} FROM messages m
-       WHERE m.channel_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3`,
-      [channelId, before, limit],
+       WHERE m.channel_id = $1 AND ${scope} AND m.seq > $2 AND m.seq < $3
+       ORDER BY m.seq ${oldestFirst ? "ASC" : "DESC"} LIMIT $4`,
+      params,
     );
-    return rows.map(toMessage).reverse();
+    const messages = rows.map(toMessage);
+    return oldestFirst ? messages : messages.reverse();
   }
 
-  async getMessage(channelId: string, messageId: string): Promise<Message | null> {
-    const rows = await this.db.query<Message>(
+  async getMessage(channelId: string, messageId: string): Promise<StoredMessage | null> {
+    const rows = await this.db.query<StoredMessage>(
       `SELECT ${messageColumns} FROM messages m WHERE m.id = $1 AND m.channel_id = $2`,
       [messageId, channelId],
     );
     return rows[0] ? toMessage(rows[0]) : null;
   }
 
-  async findSends(channelId: string, keys: SendKey[]): Promise<Message[]> {
+  async findSends(channelId: string, keys: SendKey[]): Promise<StoredMessage[]> {
     if (keys.length === 0) return [];
-    const rows = await this.db.query<Message>(
+    const rows = await this.db.query<StoredMessage>(
       `SELECT ${messageColumns} FROM messages m
        JOIN jsonb_to_recordset($2::text::jsonb) AS k("authorId" text, "clientMsgId" text)
          ON m.author_id = k."authorId" AND m.client_msg_id = k."clientMsgId"
@@ -460,6 +645,53 @@ export class SqlStore implements Store {
     return rows.map(toMessage);
   }
 
+  async listPinned(channelId: string, limit: number): Promise<StoredMessage[]> {
+    if (limit <= 0) return [];
+    const rows = await this.db.query<StoredMessage>(
+      `SELECT ${messageColumns} FROM messages m
+       WHERE m.channel_id = $1 AND m.pinned_at IS NOT NULL
+       ORDER BY m.pinned_at DESC, m.seq DESC LIMIT $2`,
+      [channelId, Math.floor(limit)],
+    );
+    return rows.map(toMessage);
+  }
+
+  async readVersions(channelId: string, messageId: string): Promise<MessageVersion[]> {
+    const rows = await this.db.query<MessageVersion>(
+      `SELECT v.message_id AS "messageId", v.version, v.text, v.edited_at AS "editedAt"
+       FROM messages m JOIN message_versions v ON v.message_id = m.id
+       WHERE m.id = $2 AND m.channel_id = $1 ORDER BY v.version`,
+      [channelId, messageId],
+    );
+    return rows.map((r) => ({
+      messageId: r.messageId,
+      version: r.version,
+      text: r.text,
+      editedAt: r.editedAt,
+    }));
+  }
+
+  async threadFollows(channelId: string, rootId: string): Promise<ThreadFollow[]> {
+    const rows = await this.db.query<ThreadFollow>(
+      `SELECT root_id AS "rootId", user_id AS "userId", following FROM thread_follows
+       WHERE root_id = $2 AND channel_id = $1 ORDER BY user_id`,
+      [channelId, rootId],
+    );
+    return rows.map((r) => ({ rootId: r.rootId, userId: r.userId, following: r.following }));
+  }
+
+  async dueSchedules(now: number, limit: number): Promise<Scheduled[]> {
+    if (limit <= 0) return [];
+    const rows = await this.db.query<Scheduled>(
+      `SELECT ${scheduleColumns} FROM scheduled_messages s
+       WHERE s.status = 'pending' AND s.send_at <= $1 ORDER BY s.send_at, s.id LIMIT $2`,
+      [seqArg(now), Math.floor(limit)],
+    );
+    return rows.map(toScheduled);
+  }
+
+  // ---- Directory ----
+
   async upsertUser(user: {
     id: string;
     username: string;
@@ -467,10 +699,10 @@ export class SqlStore implements Store {
     role: SiteRole;
   }): Promise<User> {
     try {
+      // The display name is the user's to change after creation (updateProfile).
       const rows = await this.db.query<User>(
         `INSERT INTO users (id, username, display_name, role, created_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (id) DO UPDATE SET username = excluded.username, display_name = excluded.display_name,
-           role = excluded.role
+         ON CONFLICT (id) DO UPDATE SET username = excluded.username, role = excluded.role
          RETURNING ${userColumns}`,
         [user.id, user.username, user.displayName, user.role, Date.now()],
       );
@@ -487,6 +719,46 @@ export class SqlStore implements Store {
   async getUser(userId: string): Promise<User | null> {
     const rows = await this.db.query<User>(`SELECT ${userColumns} FROM users WHERE id = $1`, [userId]);
     return rows[0] ? toUser(rows[0]) : null;
+  }
+
+  async getUsersByUsername(usernames: string[]): Promise<User[]> {
+    if (usernames.length === 0) return [];
+    // ARRAY(...) is computed once, so `= ANY` can use the lower(username) index.
+    const rows = await this.db.query<User>(
+      `SELECT ${userColumns} FROM users
+       WHERE lower(username) = ANY (ARRAY(SELECT lower(x) FROM jsonb_array_elements_text($1::text::jsonb) AS t(x)))
+       ORDER BY username, id`,
+      [JSON.stringify(usernames)],
+    );
+    return rows.map(toUser);
+  }
+
+  async updateProfile(
+    userId: string,
+    patch: { displayName?: string; title?: string; timeZone?: string },
+  ): Promise<User | null> {
+    const rows = await this.db.query<User>(
+      `UPDATE users SET display_name = coalesce($2, display_name), title = coalesce($3, title),
+         time_zone = coalesce($4, time_zone)
+       WHERE id = $1 RETURNING ${userColumns}`,
+      [userId, patch.displayName ?? null, patch.title ?? null, patch.timeZone ?? null],
+    );
+    return rows[0] ? toUser(rows[0]) : null;
+  }
+
+  async searchUsers(prefix: string, limit: number): Promise<User[]> {
+    if (limit <= 0) return [];
+    // lower() on the SQL side, so the pattern and the indexed expression fold case alike.
+    // Not prepared: only a plan that sees the prefix can turn LIKE into index ranges.
+    const pattern = `${escapeLike(prefix)}%`;
+    const rows = await this.db.query<User>(
+      `SELECT ${userColumns} FROM users
+       WHERE NOT deactivated AND (lower(username) LIKE lower($1) OR lower(display_name) LIKE lower($1))
+       ORDER BY username, id LIMIT $2`,
+      [pattern, Math.floor(limit)],
+      { prepare: false },
+    );
+    return rows.map(toUser);
   }
 
   async locateMessage(messageId: string): Promise<string | null> {
@@ -521,6 +793,158 @@ export class SqlStore implements Store {
     );
     return rows.map((r) => ({ ...toChannelRecord(r), memberCount: r.memberCount, myRole: r.myRole ?? null }));
   }
+
+  // ---- UserState ----
+
+  async getSettings(userId: string): Promise<UserSettings> {
+    const rows = await this.db.query<{ settings: Partial<UserSettings> | null }>(
+      "SELECT settings FROM user_settings WHERE user_id = $1",
+      [userId],
+    );
+    const stored = rows[0]?.settings ?? {};
+    // Keys a newer version stored pass through; the known ones fall back to defaults.
+    return {
+      ...stored,
+      theme: stored.theme ?? defaultSettings.theme,
+      language: stored.language ?? defaultSettings.language,
+      notify: { ...defaultSettings.notify, ...(stored.notify ?? {}) },
+    };
+  }
+
+  async saveSettings(userId: string, settings: UserSettings): Promise<void> {
+    await this.db.query(
+      `INSERT INTO user_settings (user_id, settings, updated_at) VALUES ($1, $2::text::jsonb, $3)
+       ON CONFLICT (user_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`,
+      [userId, JSON.stringify(settings), Date.now()],
+    );
+  }
+
+  async markRead(userId: string, channelId: string, seq: number): Promise<number | null> {
+    const rows = await this.db.query<{ lastReadSeq: number }>(
+      `UPDATE channel_members AS m SET last_read_seq = GREATEST(m.last_read_seq, LEAST($3::bigint, c.last_seq))
+       FROM channels c
+       WHERE m.channel_id = $2 AND m.user_id = $1 AND c.id = m.channel_id
+       RETURNING m.last_read_seq AS "lastReadSeq"`,
+      [userId, channelId, seqArg(seq)],
+    );
+    return rows[0]?.lastReadSeq ?? null;
+  }
+
+  async markThreadRead(
+    userId: string,
+    channelId: string,
+    rootId: string,
+    seq: number,
+  ): Promise<number | null> {
+    // A marker stored under another channel (a root id of a different channel) is left alone.
+    const rows = await this.db.query<{ lastReadSeq: number }>(
+      `INSERT INTO thread_reads (user_id, root_id, channel_id, last_read_seq)
+       SELECT m.user_id, $3, m.channel_id, GREATEST(0, LEAST($4::bigint, c.last_seq))
+       FROM channel_members m JOIN channels c ON c.id = m.channel_id
+       WHERE m.channel_id = $2 AND m.user_id = $1
+       ON CONFLICT (user_id, root_id) DO UPDATE
+         SET last_read_seq = GREATEST(thread_reads.last_read_seq, excluded.last_read_seq)
+         WHERE thread_reads.channel_id = excluded.channel_id
+       RETURNING last_read_seq AS "lastReadSeq"`,
+      [userId, channelId, rootId, seqArg(seq)],
+    );
+    return rows[0]?.lastReadSeq ?? null;
+  }
+
+  async unreadSummary(userId: string): Promise<Unread[]> {
+    // The followed threads are the explicit follows plus the roots the user takes part
+    // in (GIN index on thread_participants) unless explicitly unfollowed. Unread counts
+    // scan only the messages after each marker.
+    const rows = await this.db.query<Unread>(
+      `WITH mine AS (
+         SELECT channel_id, last_read_seq FROM channel_members WHERE user_id = $1
+       ),
+       explicit AS (
+         SELECT f.root_id, f.channel_id, f.following FROM thread_follows f
+         JOIN mine ON mine.channel_id = f.channel_id
+         WHERE f.user_id = $1
+       ),
+       followed AS (
+         SELECT root_id, channel_id FROM explicit WHERE following
+         UNION
+         SELECT r.id, r.channel_id FROM messages r JOIN mine ON mine.channel_id = r.channel_id
+         WHERE r.thread_participants <> '[]'::jsonb AND r.thread_participants @> jsonb_build_array($1::text)
+           AND NOT EXISTS (SELECT 1 FROM explicit e WHERE e.root_id = r.id AND NOT e.following)
+       ),
+       unread AS (
+         SELECT m.channel_id, count(*) AS unread,
+           count(*) FILTER (WHERE m.broadcast IS NOT NULL OR m.mentions @> jsonb_build_array($1::text)) AS mentions
+         FROM mine JOIN messages m ON m.channel_id = mine.channel_id AND m.seq > mine.last_read_seq
+         WHERE m.author_id <> $1 AND m.deleted_at IS NULL
+           AND (m.thread_root_id IS NULL
+             OR EXISTS (SELECT 1 FROM followed f WHERE f.root_id = m.thread_root_id AND f.channel_id = m.channel_id))
+         GROUP BY m.channel_id
+       ),
+       threads AS (
+         SELECT f.channel_id, count(*) AS threads
+         FROM followed f
+         LEFT JOIN thread_reads tr ON tr.user_id = $1 AND tr.root_id = f.root_id AND tr.channel_id = f.channel_id
+         JOIN messages m ON m.channel_id = f.channel_id AND m.thread_root_id = f.root_id
+           AND m.seq > coalesce(tr.last_read_seq, 0)
+         WHERE m.author_id <> $1 AND m.deleted_at IS NULL
+         GROUP BY f.channel_id
+       )
+       SELECT mine.channel_id AS "channelId", mine.last_read_seq AS "lastReadSeq",
+         coalesce(u.unread, 0) AS unread, coalesce(u.mentions, 0) AS mentions, coalesce(t.threads, 0) AS threads
+       FROM mine
+       LEFT JOIN unread u ON u.channel_id = mine.channel_id
+       LEFT JOIN threads t ON t.channel_id = mine.channel_id
+       ORDER BY mine.channel_id`,
+      [userId],
+    );
+    return rows.map((r) => ({
+      channelId: r.channelId,
+      lastReadSeq: Number(r.lastReadSeq),
+      unread: Number(r.unread),
+      mentions: Number(r.mentions),
+      threads: Number(r.threads),
+    }));
+  }
+
+  async presenceAudience(
+    userId: string,
+    maxChannelMembers: number,
+  ): Promise<{ users: string[]; largeChannels: string[] }> {
+    // Member counts stop at max + 1: a huge channel is known to be large without counting it.
+    const rows = await this.db.query<{ users: string[]; largeChannels: string[] }>(
+      `WITH mine AS (
+         SELECT m.channel_id, c.kind IN ('dm', 'group_dm') AS direct,
+           (SELECT count(*) FROM (SELECT 1 FROM channel_members x WHERE x.channel_id = m.channel_id
+                                  LIMIT $2::bigint + 1) q) AS n
+         FROM channel_members m JOIN channels c ON c.id = m.channel_id
+         WHERE m.user_id = $1
+       )
+       SELECT
+         (SELECT coalesce(jsonb_agg(u.user_id ORDER BY u.user_id), '[]'::jsonb) FROM (
+            SELECT DISTINCT x.user_id FROM mine JOIN channel_members x ON x.channel_id = mine.channel_id
+            WHERE (mine.direct OR mine.n <= $2) AND x.user_id <> $1) u) AS users,
+         (SELECT coalesce(jsonb_agg(mine.channel_id ORDER BY mine.channel_id), '[]'::jsonb) FROM mine
+          WHERE NOT mine.direct AND mine.n > $2) AS "largeChannels"`,
+      [userId, nonNegative(maxChannelMembers)],
+    );
+    const row = rows[0];
+    return { users: row?.users ?? [], largeChannels: row?.largeChannels ?? [] };
+  }
+
+  async sharingWith(userId: string, others: string[]): Promise<string[]> {
+    if (others.length === 0) return [];
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT o.id FROM (SELECT DISTINCT x AS id FROM jsonb_array_elements_text($2::text::jsonb) AS t(x)) o
+       WHERE o.id = $1 OR EXISTS (
+         SELECT 1 FROM channel_members theirs
+         JOIN channel_members mine ON mine.channel_id = theirs.channel_id AND mine.user_id = $1
+         WHERE theirs.user_id = o.id)`,
+      [userId, JSON.stringify(others)],
+    );
+    // In the order asked, once each.
+    const sharing = new Set(rows.map((r) => r.id));
+    return [...new Set(others)].filter((id) => sharing.has(id));
+  }
 }
 
 /** Opens the shared `Store` over a driver. */
@@ -528,8 +952,22 @@ export function createSqlStore(driver: SqlDriver, opts: SqlStoreOptions = {}): S
   return new SqlStore(driver, opts);
 }
 
+/**
+ * Escapes LIKE's wildcards (`%`, `_`) and its escape character (`\`) so that `text`
+ * matches only itself.
+ */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
 function nonNegative(n: number): number {
   return n > 0 ? Math.floor(n) : 0;
+}
+
+/** A seq or time as a safe bigint parameter (the caller's number may be fractional or unbounded). */
+function seqArg(n: number): number {
+  if (Number.isNaN(n)) return 0;
+  return Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(n)));
 }
 
 // Rows are aliased to the domain's field names in SQL; these copy them into plain
@@ -552,7 +990,7 @@ function toEvent(r: ChannelEvent): ChannelEvent {
   return { channelId: r.channelId, seq: r.seq, type: r.type, data: r.data, at: r.at };
 }
 
-function toMessage(r: Message): Message {
+function toMessage(r: StoredMessage): StoredMessage {
   return {
     id: r.id,
     channelId: r.channelId,
@@ -566,11 +1004,40 @@ function toMessage(r: Message): Message {
     threadRootId: r.threadRootId,
     replyCount: r.replyCount,
     lastReplyAt: r.lastReplyAt,
+    threadParticipants: r.threadParticipants,
     mentions: r.mentions,
+    broadcast: r.broadcast,
+    reactions: r.reactions,
+    pinnedAt: r.pinnedAt,
+    pinnedBy: r.pinnedBy,
     files: r.files,
   };
 }
 
 function toUser(r: User): User {
-  return { id: r.id, username: r.username, displayName: r.displayName, role: r.role, createdAt: r.createdAt };
+  return {
+    id: r.id,
+    username: r.username,
+    displayName: r.displayName,
+    role: r.role,
+    title: r.title,
+    timeZone: r.timeZone,
+    avatarFileId: r.avatarFileId,
+    deactivated: r.deactivated,
+    createdAt: r.createdAt,
+  };
+}
+
+function toScheduled(r: Scheduled): Scheduled {
+  return {
+    id: r.id,
+    channelId: r.channelId,
+    authorId: r.authorId,
+    text: r.text,
+    clientMsgId: r.clientMsgId,
+    threadRootId: r.threadRootId,
+    sendAt: r.sendAt,
+    status: r.status,
+    messageId: r.messageId,
+  };
 }

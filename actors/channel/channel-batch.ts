@@ -1,0 +1,129 @@
+/**
+ * The unit of group commit inside one ChannelActor: the durable changes of a run of
+ * requests, and the outputs (replies, events, revocations) that may leave only once
+ * those changes are committed.
+ */
+import type {
+  ChannelRecord,
+  ChannelWrite,
+  ReactionRow,
+  StoredMessage,
+  ThreadFollow,
+} from "../../core/ports.js";
+import type { ChannelEvent, Member, MessageVersion, Scheduled } from "../../core/types.js";
+import type { Envelope, Grant, Outcome } from "../envelope.js";
+
+/** One output, released in order after commit. */
+export type Output =
+  | { kind: "reply"; callId: number; outcome: Outcome; grant?: Grant }
+  | { kind: "publish"; frame: Uint8Array; topic?: string }
+  | { kind: "revoke"; userId: string };
+
+/** Writes and outputs of a run of requests to one channel. */
+export class ChannelBatch {
+  /** Every envelope handled into this batch, so it can be handled again after a reset. */
+  readonly envelopes: Envelope[] = [];
+  readonly outputs: Output[] = [];
+  readonly events: ChannelEvent[] = [];
+  private readonly created = new Map<string, StoredMessage>();
+  private readonly changed = new Map<string, StoredMessage>();
+  private readonly upserts = new Map<string, Member>();
+  private readonly removals = new Set<string>();
+  private readonly addedReactions: ReactionRow[] = [];
+  private readonly removedReactions: ReactionRow[] = [];
+  private readonly versions: MessageVersion[] = [];
+  private readonly follows = new Map<string, ThreadFollow>();
+  private readonly schedules = new Map<string, Scheduled>();
+
+  /** True when committing this batch would write nothing. */
+  get isReadOnly(): boolean {
+    return (
+      this.events.length === 0 &&
+      this.upserts.size === 0 &&
+      this.removals.size === 0 &&
+      this.follows.size === 0 &&
+      this.schedules.size === 0
+    );
+  }
+
+  /** True when it holds nothing at all. */
+  get isEmpty(): boolean {
+    return this.envelopes.length === 0 && this.outputs.length === 0;
+  }
+
+  /** Records a new log entry; its frame is published after commit. */
+  appendEvent(event: ChannelEvent, frame: Uint8Array): void {
+    this.events.push(event);
+    this.outputs.push({ kind: "publish", frame });
+  }
+
+  /** Sends a frame to another topic (a user's personal topic) after commit. */
+  notify(topic: string, frame: Uint8Array): void {
+    this.outputs.push({ kind: "publish", frame, topic });
+  }
+
+  /** Records a new message. */
+  createMessage(message: StoredMessage): void {
+    this.created.set(message.id, message);
+  }
+
+  /** Records a reaction row added or removed; an add and a remove in one batch cancel out. */
+  react(row: ReactionRow, added: boolean): void {
+    const same = (r: ReactionRow) =>
+      r.messageId === row.messageId && r.userId === row.userId && r.emoji === row.emoji;
+    const opposite = added ? this.removedReactions : this.addedReactions;
+    const i = opposite.findIndex(same);
+    if (i >= 0) opposite.splice(i, 1);
+    else (added ? this.addedReactions : this.removedReactions).push(row);
+  }
+
+  /** Records the text an edit replaced. */
+  addVersion(version: MessageVersion): void {
+    this.versions.push(version);
+  }
+
+  /** Records a thread follow or unfollow (latest wins). */
+  follow(f: ThreadFollow): void {
+    this.follows.set(`${f.rootId}/${f.userId}`, f);
+  }
+
+  /** Records a scheduled message created or changed (latest wins). */
+  schedule(s: Scheduled): void {
+    this.schedules.set(s.id, s);
+  }
+
+  /** Records a change to a message (its latest state wins). */
+  changeMessage(message: StoredMessage): void {
+    if (this.created.has(message.id)) this.created.set(message.id, message);
+    else this.changed.set(message.id, message);
+  }
+
+  /** Records a member added or changed. */
+  upsertMember(member: Member): void {
+    this.removals.delete(member.userId);
+    this.upserts.set(member.userId, member);
+  }
+
+  /** Records a member removed. */
+  removeMember(userId: string): void {
+    this.upserts.delete(userId);
+    this.removals.add(userId);
+  }
+
+  /** The store's form of this batch. */
+  toWrite(channel: ChannelRecord): ChannelWrite {
+    return {
+      channel: { ...channel },
+      events: this.events,
+      newMessages: [...this.created.values()],
+      changedMessages: [...this.changed.values()],
+      upsertMembers: [...this.upserts.values()],
+      removedMembers: [...this.removals],
+      addedReactions: this.addedReactions,
+      removedReactions: this.removedReactions,
+      versions: this.versions,
+      follows: [...this.follows.values()],
+      schedules: [...this.schedules.values()],
+    };
+  }
+}

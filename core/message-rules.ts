@@ -1,0 +1,77 @@
+/**
+ * Pure rules about message content: mentions parsed from text, emoji validation, and
+ * the per-viewer view of a stored message's reactions.
+ */
+import type { StoredMessage, StoredReaction } from "./ports.js";
+import type { Message } from "./types.js";
+
+/** What the text of a message mentions. */
+export interface ParsedMentions {
+  /** Lowercased usernames after `@`, without duplicates, in order. */
+  usernames: string[];
+  /** `channel` for @channel or @everyone, `here` for @here, else null. */
+  broadcast: "channel" | "here" | null;
+}
+
+// `@name` at the start or after a character that cannot be part of a name or an email.
+const mentionPattern = /(?:^|[^\w@.])@([a-z0-9][a-z0-9._-]{0,31})/gi;
+
+/** Parses `@username`, `@channel`, `@everyone` and `@here` out of message text. */
+export function parseMentions(text: string): ParsedMentions {
+  const usernames: string[] = [];
+  let broadcast: ParsedMentions["broadcast"] = null;
+  for (const match of text.matchAll(mentionPattern)) {
+    const name = match[1]!.toLowerCase().replace(/[._-]+$/, "");
+    if (name === "channel" || name === "everyone") broadcast = "channel";
+    else if (name === "here") broadcast = broadcast ?? "here";
+    else if (name && !usernames.includes(name)) usernames.push(name);
+  }
+  return { usernames, broadcast };
+}
+
+const shortName = /^[a-z0-9_+-]{1,64}$/;
+const pictographic = /\p{Extended_Pictographic}|\p{Regional_Indicator}/u;
+const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+/** True for a reaction emoji: a short name (`thumbsup`, `+1`) or exactly one emoji grapheme. */
+export function isValidEmoji(emoji: string): boolean {
+  if (shortName.test(emoji)) return true;
+  if (emoji.length > 32 || !pictographic.test(emoji)) return false;
+  let graphemes = 0;
+  for (const _ of segmenter.segment(emoji)) if (++graphemes > 1) return false;
+  return graphemes === 1;
+}
+
+/** The reactions after `userId` adds `emoji` (unchanged if already there). */
+export function withReaction(reactions: StoredReaction[], emoji: string, userId: string): StoredReaction[] {
+  const i = reactions.findIndex((r) => r.emoji === emoji);
+  if (i < 0) return [...reactions, { emoji, users: [userId] }];
+  if (reactions[i]!.users.includes(userId)) return reactions;
+  return reactions.map((r, j) => (j === i ? { emoji, users: [...r.users, userId] } : r));
+}
+
+/** The reactions after `userId` removes `emoji` (unchanged if absent). */
+export function withoutReaction(
+  reactions: StoredReaction[],
+  emoji: string,
+  userId: string,
+): StoredReaction[] {
+  const r = reactions.find((x) => x.emoji === emoji);
+  if (!r?.users.includes(userId)) return reactions;
+  const users = r.users.filter((u) => u !== userId);
+  return users.length === 0
+    ? reactions.filter((x) => x.emoji !== emoji)
+    : reactions.map((x) => (x.emoji === emoji ? { emoji, users } : x));
+}
+
+/** A stored message as `viewerId` sees it; `null` (broadcast events) never counts as "me". */
+export function viewOf(message: StoredMessage, viewerId: string | null): Message {
+  return {
+    ...message,
+    reactions: message.reactions.map((r) => ({
+      emoji: r.emoji,
+      count: r.users.length,
+      me: viewerId !== null && r.users.includes(viewerId),
+    })),
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * Sample values for the OpenAPI document's examples. Typed with the domain types, and
+ * checked against the op schemas by the tests (transport/openapi.test.ts).
+ */
+import type {
+  Channel,
+  Member,
+  Message,
+  MessageVersion,
+  Presence,
+  Scheduled,
+  Unread,
+  User,
+  UserSettings,
+} from "../core/types.js";
+
+const at = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+
+/** The caller of the examples. */
+export const alice = {
+  id: "U01KDX8Q4ZAL1CE0000000",
+  username: "alice",
+  displayName: "Alice Martin",
+  role: "member",
+  title: "Engineer",
+  timeZone: "Europe/Paris",
+  avatarFileId: null,
+  deactivated: false,
+  createdAt: at,
+} satisfies User;
+
+/** Another user. */
+export const bob = {
+  ...alice,
+  id: "U01KDX8Q4ZB0B00000000",
+  username: "bob",
+  displayName: "Bob Chen",
+  title: "",
+  timeZone: "",
+} satisfies User;
+
+/** A public channel. */
+export const channel = {
+  id: "C01KDX8Q5GENERA100000",
+  name: "general",
+  kind: "public",
+  topic: "Company-wide news",
+  createdBy: alice.id,
+  createdAt: at,
+  archived: false,
+  lastSeq: 42,
+  memberCount: 12,
+} satisfies Channel;
+
+/** The DM of alice and bob. */
+export const dm = {
+  ...channel,
+  id: "C01KDX8Q6DMA11CEB0B00",
+  name: "",
+  kind: "dm",
+  topic: "",
+  lastSeq: 1,
+  memberCount: 2,
+} satisfies Channel;
+
+/** A member. */
+export const member = { userId: bob.id, role: "member", joinedAt: at, lastReadSeq: 0 } satisfies Member;
+
+/** A top-level message. */
+export const message = {
+  id: "M01KDX8Q7HE11O0000000",
+  channelId: channel.id,
+  seq: 42,
+  authorId: alice.id,
+  text: "Hello @bob",
+  clientMsgId: "6f1c2d9e-2b1a-4c55-9a1e-0c8a5d1b7f10",
+  createdAt: at + 60_000,
+  editedAt: null,
+  deletedAt: null,
+  threadRootId: null,
+  replyCount: 0,
+  lastReplyAt: null,
+  threadParticipants: [],
+  mentions: [bob.id],
+  broadcast: null,
+  reactions: [],
+  pinnedAt: null,
+  pinnedBy: null,
+  files: [],
+} satisfies Message;
+
+/** The message after an edit. */
+export const edited = { ...message, text: "Hello @bob!", editedAt: at + 120_000 } satisfies Message;
+
+/** The message with a reaction of the caller. */
+export const reacted = {
+  ...message,
+  reactions: [{ emoji: "thumbsup", count: 1, me: true }],
+} satisfies Message;
+
+/** The message, pinned. */
+export const pinned = { ...message, pinnedAt: at + 180_000, pinnedBy: bob.id } satisfies Message;
+
+/** The message as a thread root with one reply. */
+export const root = {
+  ...message,
+  replyCount: 1,
+  lastReplyAt: at + 240_000,
+  threadParticipants: [alice.id, bob.id],
+} satisfies Message;
+
+/** The reply. */
+export const reply = {
+  ...message,
+  id: "M01KDX8Q8REP1Y0000000",
+  seq: 44,
+  authorId: bob.id,
+  text: "Hi!",
+  clientMsgId: "b0b-1",
+  createdAt: at + 240_000,
+  threadRootId: message.id,
+  mentions: [],
+} satisfies Message;
+
+/** The original text of the edited message. */
+export const version = {
+  messageId: message.id,
+  version: 1,
+  text: message.text,
+  editedAt: edited.editedAt,
+} satisfies MessageVersion;
+
+/** A pending scheduled message. */
+export const scheduled = {
+  id: "S01KDX8Q9SCHED0000000",
+  channelId: channel.id,
+  authorId: alice.id,
+  text: "Stand-up in 5 minutes",
+  clientMsgId: "standup-2026-01-02",
+  threadRootId: null,
+  sendAt: at + 86_400_000,
+  status: "pending",
+  messageId: null,
+} satisfies Scheduled;
+
+/** Settings. */
+export const settings = {
+  theme: "dark",
+  language: "en",
+  notify: { [channel.id]: "mentions" },
+} satisfies UserSettings;
+
+/** One channel's unread state. */
+export const unread = {
+  channelId: channel.id,
+  lastReadSeq: 40,
+  unread: 2,
+  mentions: 1,
+  threads: 0,
+} satisfies Unread;
+
+/** Bob's presence. */
+export const presence = { userId: bob.id, status: "online", since: at } satisfies Presence;
