@@ -90,7 +90,7 @@ export interface ChannelWrite {
   changedMessages: StoredMessage[];
   /**
    * Members added or changed. An existing member's `lastReadSeq` is not overwritten:
-   * read markers belong to the user's actor (`Directory.markRead`).
+   * read markers belong to the user's actor (`UserState.markRead`).
    */
   upsertMembers: Member[];
   /** User ids of members removed. */

@@ -156,6 +156,9 @@ export class ChannelActor {
     if (err instanceof DuplicateSendError && (await this.activate())) {
       try {
         const originals = await this.deps.log.findSends(this.id, err.keys);
+        // A key the store knows but that names no message (a scheduled message's key):
+        // handling the batch again would collide again, so answer it as unavailable.
+        if (originals.length < err.keys.length) throw err;
         for (const m of originals) this.st.keys.set(sendKey(m.authorId, m.clientMsgId), m.id);
         for (const m of originals) if (m.seq <= this.st.messageFloor) this.st.touched.set(m.id, m);
         this.queue.unshift(...affected);

@@ -116,8 +116,15 @@ export async function postMessage(
       lastReplyAt: updated.lastReplyAt,
       threadParticipants: updated.threadParticipants,
     });
+    // Being mentioned in a thread makes one follow it (unless one unfollowed it).
+    for (const userId of mentions) {
+      if (follows.get(userId) === undefined && !updated.threadParticipants.includes(userId)) {
+        st.setFollow(updated.id, userId, true, follows);
+      }
+    }
     for (const userId of followersOf(updated, follows)) {
-      if (userId === authorId || !st.canUserRead(userId)) continue;
+      // A mentioned follower already got `mention` for this reply.
+      if (userId === authorId || mentions.includes(userId) || !st.canUserRead(userId)) continue;
       st.notifyUser(userId, "thread.reply", {
         channelId: st.id,
         rootId: updated.id,
