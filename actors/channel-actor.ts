@@ -362,12 +362,20 @@ export class ChannelActor {
     return member;
   }
 
-  private dropMember(userId: string, reason: "left" | "kicked", by: string | null): void {
+  /**
+   * Removes a member. Losing membership of a non-public channel loses the live stream;
+   * so does a guest's (guests read only their own channels) and a kicked member's.
+   */
+  private dropMember(
+    userId: string,
+    reason: "left" | "kicked",
+    by: string | null,
+    revokeAnyway: boolean,
+  ): void {
     this.members.delete(userId);
     this.open.removeMember(userId);
     this.append("member.left", by ? { userId, reason, by } : { userId, reason });
-    // Outside public channels, losing membership loses read access to the live stream.
-    if (this.channel!.kind !== "public") this.open.outputs.push({ kind: "revoke", userId });
+    if (this.channel!.kind !== "public" || revokeAnyway) this.open.outputs.push({ kind: "revoke", userId });
   }
 
   // ---- channel ops -------------------------------------------------------------
@@ -445,17 +453,18 @@ export class ChannelActor {
 
   private leave(p: Principal): Record<string, unknown> {
     const s = this.readable(p);
-    if (s.role !== null) this.dropMember(p.userId, "left", null);
+    if (s.role !== null) this.dropMember(p.userId, "left", null, p.role === "guest");
     return {};
   }
 
   private kick(p: Principal, a: ArgsOf<"ch.kick">): Record<string, unknown> {
     const s = this.readable(p);
+    if (s.channel.archived) throw fail.forbidden("channel is archived");
     const target = this.members.get(a.userId);
     if (!target) throw fail.notFound("member");
     if (a.userId === p.userId) throw fail.badRequest("use ch.leave to leave a channel");
     if (!rules.canKick(s, target.role)) throw fail.forbidden("cannot remove this member");
-    this.dropMember(a.userId, "kicked", p.userId);
+    this.dropMember(a.userId, "kicked", p.userId, true);
     return {};
   }
 
@@ -502,13 +511,15 @@ export class ChannelActor {
   // ---- messages ----------------------------------------------------------------
 
   private async send(p: Principal, a: ArgsOf<"msg.send">): Promise<Record<string, unknown>> {
-    this.postable(p);
+    // A retry returns the original even if the sender may no longer post (invariant 4).
+    this.readable(p);
     const key = sendKey(p.userId, a.clientMsgId);
     const knownId = this.keys.get(key);
     if (knownId !== undefined) {
       const original = await this.findMessage(knownId);
       if (original) return { message: original };
     }
+    this.postable(p);
     this.checkText(a.text);
     const now = this.deps.now();
     const message: Message = {
