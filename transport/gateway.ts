@@ -245,6 +245,8 @@ export class Gateway {
       }
       const principal = conn.principal;
       if (!principal) {
+        // Requests pipelined behind an `auth` still being checked are refused, not fatal.
+        if (conn.authenticating) throw fail.unauthenticated("send auth first");
         // DESIGN: without a token at upgrade, the first frame must be `auth`.
         ws.end(CloseCode.authTimeout, "the first frame must be auth");
         return;
