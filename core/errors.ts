@@ -93,12 +93,13 @@ export const CloseCode = {
   badToken: 4001,
   /** A frame that is not a MessagePack request array, or text instead of binary. */
   protocolError: 4002,
-  /** A frame larger than the payload limit. */
+  /**
+   * A frame larger than COLINK_MAX_PAYLOAD_BYTES. Beyond twice the limit uWS cuts the
+   * connection itself (the client sees 1006).
+   */
   frameTooLarge: 4003,
-  /** The first frame was not `auth` and no token came with the upgrade. */
+  /** No token came with the upgrade and the first frame was not `auth`, or `auth` did not come in time. */
   authTimeout: 4004,
-  /** More requests in flight than the connection limit allows, repeatedly. */
-  tooManyRequests: 4008,
   /** The server is shutting down or draining this node. */
   serverDraining: 4500,
   /** Outbound backpressure passed the limit: the client read too slowly. */

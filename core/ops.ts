@@ -19,6 +19,8 @@ import {
 } from "./types.js";
 
 const Id = T.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_-]+$" });
+/** User ids come from token subjects (`sub`), which other issuers shape more freely. */
+const UserId = T.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9_|:.@-]+$" });
 const Seq = T.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const ChannelName = T.String({
   minLength: 1,
@@ -68,7 +70,7 @@ export const ops = {
   auth: op(
     "connection",
     "Authenticate a connection that was opened without a token.",
-    T.Object({ token: T.String({ minLength: 1, maxLength: 8192 }) }, strict),
+    T.Object({ token: T.String({ minLength: 1, maxLength: 16 * 1024 }) }, strict),
     T.Object({ user: UserSchema }),
   ),
   "ch.create": op(
@@ -109,14 +111,14 @@ export const ops = {
   "ch.invite": op(
     "channel",
     "Add a user to a channel (any member; not into DMs).",
-    T.Object({ ...ChannelRef, userId: Id }, strict),
+    T.Object({ ...ChannelRef, userId: UserId }, strict),
     T.Object({ member: MemberSchema }),
   ),
   "ch.leave": op("channel", "Leave a channel.", T.Object(ChannelRef, strict), Empty),
   "ch.kick": op(
     "channel",
     "Remove a member (channel owner or moderator, site admin or moderator).",
-    T.Object({ ...ChannelRef, userId: Id }, strict),
+    T.Object({ ...ChannelRef, userId: UserId }, strict),
     Empty,
   ),
   "ch.members": op(

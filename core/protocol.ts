@@ -24,10 +24,12 @@ export type Frame = RequestFrame | OkFrame | ErrorFrame | EventFrame;
 export const maxRequestId = 0xffff_ffff;
 
 const encoder = new Encoder({ ignoreUndefined: true });
-// Limits on nested sizes stop a small frame from claiming huge allocations.
+// Limits on nested sizes stop a small frame from claiming huge allocations. Strings are
+// bounded by the frame itself (COLINK_MAX_PAYLOAD_BYTES), so their cap is the largest
+// payload limit allowed.
 const decoder = new Decoder({
-  maxStrLength: 1 << 20,
-  maxBinLength: 1 << 20,
+  maxStrLength: 64 * 1024 * 1024,
+  maxBinLength: 64 * 1024 * 1024,
   maxArrayLength: 10_000,
   maxMapLength: 1_000,
   maxExtLength: 0,

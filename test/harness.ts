@@ -23,6 +23,8 @@ export const storeKinds: StoreKind[] = ["pglite", "postgres"];
 /** A running server under test. */
 export interface TestServer {
   port: number;
+  /** Its data directory (PGlite files, the dev issuer's key). */
+  dataDir: string;
   baseUrl: string;
   wsUrl: string;
   /** Its output so far (for failure messages). */
@@ -66,7 +68,7 @@ export async function startServer(store: StoreKind, env: Record<string, string> 
       log += d.toString();
     });
     port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 60_000);
       proc.stdout!.on("data", (d) => {
         log += d.toString();
         const m = /listening on http:\/\/[^:]+:(\d+)/.exec(log);
@@ -93,8 +95,12 @@ export async function startServer(store: StoreKind, env: Record<string, string> 
 
   // An explicit port (not 0): uWS sets SO_REUSEADDR only then, which a restart on the
   // same port needs while the killed server's connections sit in TIME_WAIT.
-  await launch(await freePort());
+  await launch(await freePort()).catch((err: unknown) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  });
   const server: TestServer = {
+    dataDir,
     get port() {
       return port;
     },

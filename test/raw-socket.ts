@@ -40,6 +40,8 @@ export class RawSocket {
   readonly garbage: Undecodable[] = [];
   /** Set once the connection has closed. */
   closeInfo: CloseInfo | null = null;
+  /** Errors the socket reported (resets, invalid frames from the server). */
+  readonly errors: string[] = [];
   /** True once we asked to close it ourselves. */
   closedByUs = false;
   private nextId = 1;
@@ -64,7 +66,9 @@ export class RawSocket {
       this.wake();
     });
     // Errors after open (resets, bad frames from the server) also end in "close".
-    ws.on("error", () => {});
+    ws.on("error", (err: Error) => {
+      this.errors.push(err.message);
+    });
   }
 
   /** Opens a connection to `url` (the server's `/ws`). Rejects when the handshake fails. */
@@ -112,6 +116,18 @@ export class RawSocket {
     this.ws.send(data, { binary: typeof data !== "string" });
   }
 
+  /**
+   * Sends several binary messages in one TCP write, so that the server reads them in
+   * one go (needed to have a request still in flight when the next one arrives).
+   */
+  sendBatch(messages: Array<Uint8Array | string>): void {
+    if (!this.isOpen) return;
+    const tcp = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    tcp?.cork();
+    for (const m of messages) this.ws.send(m, { binary: typeof m !== "string" });
+    if (tcp) process.nextTick(() => tcp.uncork());
+  }
+
   /** Encodes any value as MessagePack and sends it. */
   sendValue(value: unknown): void {
     this.sendRaw(encodeValue(value));
@@ -140,9 +156,9 @@ export class RawSocket {
 
   /** The reply to `id` received so far, if any. */
   replyTo(id: number): Reply | undefined {
-    return this.frames.find(
-      (f): f is Reply => (f[0] === FrameKind.ok || f[0] === FrameKind.error) && f[1] === id,
-    );
+    return this.frames.find((f) => (f[0] === FrameKind.ok || f[0] === FrameKind.error) && f[1] === id) as
+      | Reply
+      | undefined;
   }
 
   /** Waits until the server closes the connection; resolves with the code and reason. */

@@ -44,6 +44,8 @@ export interface Conn {
   subIntents: Map<string, number>;
   closed: boolean;
   authTimer: NodeJS.Timeout | null;
+  /** An `auth` request is being verified. */
+  authenticating: boolean;
 }
 
 type Socket = WebSocket<Conn>;
@@ -92,7 +94,8 @@ export class Gateway {
     const limits = this.limits;
     this.app.ws<Conn>("/ws", {
       compression: 0,
-      maxPayloadLength: limits.maxPayloadBytes,
+      // Twice our limit: frames between the two get a coded close (4003) from us.
+      maxPayloadLength: limits.maxPayloadBytes * 2,
       // Twice our limit: our sweep closes at the limit with a code; uWS closes at twice it.
       maxBackpressure: limits.maxBackpressureBytes * 2,
       closeOnBackpressureLimit: true as unknown as number,
@@ -145,6 +148,7 @@ export class Gateway {
       subIntents: new Map(),
       closed: false,
       authTimer: null,
+      authenticating: false,
     };
     if (this.draining) {
       res.writeStatus("503 Service Unavailable").end("draining");
@@ -245,6 +249,10 @@ export class Gateway {
       ws.end(CloseCode.protocolError, "binary MessagePack frames only");
       return;
     }
+    if (data.byteLength > this.limits.maxPayloadBytes) {
+      ws.end(CloseCode.frameTooLarge, `frame larger than ${this.limits.maxPayloadBytes} bytes`);
+      return;
+    }
     const req = decodeRequest(new Uint8Array(data));
     if (!req.ok) {
       if (req.id === null) ws.end(CloseCode.protocolError, req.reason);
@@ -271,7 +279,13 @@ export class Gateway {
         return;
       }
       const principal = conn.principal;
-      if (!principal) throw fail.unauthenticated("send auth first");
+      if (!principal) {
+        // Requests pipelined behind an `auth` still being checked are refused, not fatal.
+        if (conn.authenticating) throw fail.unauthenticated("send auth first");
+        // DESIGN: without a token at upgrade, the first frame must be `auth`.
+        ws.end(CloseCode.authTimeout, "the first frame must be auth");
+        return;
+      }
       if (op === "ping") {
         this.send(ws, okFrame(id, { now: Date.now() }));
         return;
@@ -305,10 +319,11 @@ export class Gateway {
 
   private auth(ws: Socket, id: number, args: ArgsOf<"auth">): void {
     const conn = ws.getUserData();
-    if (conn.principal) {
+    if (conn.principal || conn.authenticating) {
       this.send(ws, errorFrame(id, fail.conflict("already authenticated").toBody()));
       return;
     }
+    conn.authenticating = true;
     conn.pending.add(id);
     this.verifier.verify(args.token).then(
       (principal) => {
@@ -322,6 +337,7 @@ export class Gateway {
         );
       },
       (err: unknown) => {
+        conn.authenticating = false;
         if (conn.closed) return;
         conn.pending.delete(id);
         const body = errorBodyOf(err);
