@@ -5,6 +5,9 @@
  * from outsiders (404, never 403), idempotent POSTs (invariant 4), history paging, the
  * body size limit, and the same changes seen over the WebSocket by an SDK client.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { importJWK, type JWK, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ColinkClient } from "../client/index.js";
 import { type ErrorCode, httpStatusOf } from "../core/errors.js";
@@ -1070,6 +1073,26 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
       body: absent.body,
     });
     expect(await lastSeqOf(owner, channel.id)).toBe(seq);
+  });
+
+  it("creates a user seen only over HTTP, so others can invite them", async () => {
+    // A token for a user the server has never seen, as an OIDC issuer would mint it.
+    const jwk = JSON.parse(readFileSync(join(server.dataDir, "dev-issuer-key.json"), "utf8")) as JWK;
+    const key = await importJWK(jwk, "EdDSA");
+    const token = await new SignJWT({ preferred_username: "http-only", name: "HTTP Only" })
+      .setProtectedHeader({ alg: "EdDSA", kid: jwk.kid })
+      .setSubject("Uhttponlyuser")
+      .setIssuer("colink-dev")
+      .setAudience("colink")
+      .setIssuedAt()
+      .setExpirationTime("5m")
+      .sign(key);
+    const first = await call(server, "GET", "/v1/channels", { token });
+    expect(first.status).toBe(200);
+    const owner = await login("http-inviter");
+    const ch = await createChannel(owner, "http-only-invite", "private");
+    const r = await owner.post(`/v1/channels/${ch.id}/members`, { userId: "Uhttponlyuser" });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
   });
 
   it("keeps an archived channel read-only: no edits or deletes of its messages", async () => {
