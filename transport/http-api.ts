@@ -122,7 +122,8 @@ export class HttpApi {
   }
 
   private async authenticate(authorization: string): Promise<Principal> {
-    if (!authorization.toLowerCase().startsWith("bearer ")) throw fail.unauthenticated("missing bearer token");
+    if (!authorization.toLowerCase().startsWith("bearer "))
+      throw fail.unauthenticated("missing bearer token");
     const principal = await this.verifier.verify(authorization.slice(7).trim());
     await this.greet(principal);
     return principal;
@@ -138,7 +139,9 @@ export class HttpApi {
   private async greet(p: Principal): Promise<void> {
     const claims = JSON.stringify([p.username, p.displayName, p.role]);
     if (this.greeted.get(p.userId) === claims) return;
-    this.unwrap(await this.dispatcher.ask({ actor: "user", key: p.userId, op: "user.hello", args: {}, principal: p }));
+    this.unwrap(
+      await this.dispatcher.ask({ actor: "user", key: p.userId, op: "user.hello", args: {}, principal: p }),
+    );
     if (this.greeted.size >= 10_000) this.greeted.delete(this.greeted.keys().next().value!);
     this.greeted.set(p.userId, claims);
   }
