@@ -9,6 +9,7 @@ import {
   type ChannelRecord,
   type ChannelWrite,
   DuplicateSendError,
+  type MemberRecord,
   type ReactionRow,
   SeqConflictError,
   type Store,
@@ -19,7 +20,6 @@ import type {
   ChannelEvent,
   ChannelEventType,
   ChannelKind,
-  Member,
   MessageVersion,
   Scheduled,
 } from "../core/types.js";
@@ -106,7 +106,12 @@ class TestChannel {
 
   /** The creation batch: channel.created then member.joined for the creator (seq 1, 2). */
   create(): ChannelWrite {
-    const owner: Member = { userId: this.record.createdBy, role: "owner", joinedAt: T0, lastReadSeq: 0 };
+    const owner: MemberRecord = {
+      userId: this.record.createdBy,
+      role: "owner",
+      joinedAt: T0,
+      lastReadSeq: 0,
+    };
     const events = [
       this.event("channel.created", { name: this.record.name, kind: this.record.kind }),
       this.event("member.joined", { userId: owner.userId }),
@@ -132,7 +137,7 @@ class TestChannel {
   }
 
   /** A member joining: the event and the member row. */
-  join(userId: string, over: Partial<Member> = {}): ChannelWrite {
+  join(userId: string, over: Partial<MemberRecord> = {}): ChannelWrite {
     const event = this.event("member.joined", { userId });
     return this.write({
       events: [event],
@@ -417,7 +422,7 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       const stale = new TestChannel();
       Object.assign(stale.record, { ...ch!.record, lastSeq: 1 });
       const m = stale.message(fresh("U"), "from a stale owner");
-      const member: Member = { userId: fresh("U"), role: "member", joinedAt: T0, lastReadSeq: 0 };
+      const member: MemberRecord = { userId: fresh("U"), role: "member", joinedAt: T0, lastReadSeq: 0 };
       const bystanderBatch = bystander!.messages(fresh("U"), 1);
 
       const err = await store

@@ -188,7 +188,7 @@ export const ops = {
   "dm.open": op(
     "dm",
     "Open (or find) the direct message channel of the caller and these users: kind dm for two, group_dm for 3 to 8.",
-    T.Object({ userIds: T.Array(Id, { minItems: 1, maxItems: 7, uniqueItems: true }) }, strict),
+    T.Object({ userIds: T.Array(UserId, { minItems: 1, maxItems: 7, uniqueItems: true }) }, strict),
     ChannelResult,
   ),
   "thread.history": op(
@@ -291,13 +291,13 @@ export const ops = {
   "presence.query": op(
     "user",
     "Presence of users who share a channel or DM with the caller (others are left out).",
-    T.Object({ userIds: T.Array(Id, { minItems: 1, maxItems: 500 }) }, strict),
+    T.Object({ userIds: T.Array(UserId, { minItems: 1, maxItems: 500 }) }, strict),
     T.Object({ presence: T.Array(PresenceSchema) }),
   ),
   "user.get": op(
     "user",
     "Another user's profile.",
-    T.Object({ userId: Id }, strict),
+    T.Object({ userId: UserId }, strict),
     T.Object({ user: UserSchema }),
   ),
   "user.update": op(

@@ -63,10 +63,13 @@ export interface SendKey {
   clientMsgId: string;
 }
 
+/** A member as stored: with the read marker, which the member's own actor moves (`UserState.markRead`). */
+export type MemberRecord = Member & { lastReadSeq: number };
+
 /** What a ChannelActor loads once, on activation. */
 export interface ChannelSnapshot {
   channel: ChannelRecord;
-  members: Member[];
+  members: MemberRecord[];
   /** The newest events, oldest first (at most the number asked for). */
   recentEvents: ChannelEvent[];
   /** Idempotency keys of the newest messages (at most the number asked for), with their ids. */
@@ -89,10 +92,11 @@ export interface ChannelWrite {
   /** Messages that existed before this batch, in their new state. */
   changedMessages: StoredMessage[];
   /**
-   * Members added or changed. An existing member's `lastReadSeq` is not overwritten:
-   * read markers belong to the user's actor (`UserState.markRead`).
+   * Members added or changed. `lastReadSeq` is the marker of a new member (the seq it
+   * joined at); an existing member's marker is not overwritten: read markers belong to
+   * the user's actor (`UserState.markRead`).
    */
-  upsertMembers: Member[];
+  upsertMembers: MemberRecord[];
   /** User ids of members removed. */
   removedMembers: string[];
   /** Reactions added; a row that exists already is left as it is. */

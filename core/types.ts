@@ -22,7 +22,7 @@ export type ChannelRole = (typeof ChannelRoles)[number];
 /** Schema of a channel role. */
 export const ChannelRoleSchema = literals(ChannelRoles);
 
-/** Kinds of channel; `dm` and `group_dm` are for direct messages (opened by `dm.open`, coming next). */
+/** Kinds of channel; `dm` and `group_dm` are direct messages, opened by `dm.open`. */
 export const ChannelKinds = ["public", "private", "dm", "group_dm"] as const;
 /** A kind of channel. */
 export type ChannelKind = (typeof ChannelKinds)[number];
@@ -72,7 +72,6 @@ export const MemberSchema = T.Object({
   userId: T.String(),
   role: ChannelRoleSchema,
   joinedAt: T.Integer(),
-  lastReadSeq: T.Integer(),
 });
 /** One member of a channel. */
 export type Member = Static<typeof MemberSchema>;

@@ -83,6 +83,15 @@ describe.each(storeKinds)("collaboration on %s", (store: StoreKind) => {
     });
     const listed = await ben.client.request("ch.list", {});
     expect(listed.channels.map((c) => c.id)).toEqual(expect.arrayContaining([dmId, group.channel.id]));
+    // A DM is found by its people, so nobody leaves it (and it can always be reopened).
+    await expect(ben.client.request("ch.leave", { channelId: dmId })).rejects.toMatchObject({
+      code: "forbidden",
+    });
+    const again = await ben.client.request("dm.open", { userIds: [ann.userId] });
+    expect(again.channel.id).toBe(dmId);
+    // Other members' read positions are not shown.
+    const members = await ann.client.request("ch.members", { channelId: dmId });
+    expect(Object.keys(members.members[0]!).sort()).toEqual(["joinedAt", "role", "userId"]);
   });
 
   it("threads: replies count on the root, stay out of history, notify followers", async () => {
@@ -157,6 +166,10 @@ describe.each(storeKinds)("collaboration on %s", (store: StoreKind) => {
         threadRootId: "Mnope",
       }),
     ).rejects.toMatchObject({ code: "not_found" });
+    // Deleting a reply counts it out of the root.
+    await rep.client.request("msg.delete", { channelId: channel.id, messageId: r1.message.id });
+    const after = await op.client.request("thread.history", { channelId: channel.id, rootId: root.id });
+    expect(after.root.replyCount).toBe(3);
   });
 
   it("reactions: idempotent per user and emoji, counted with `me`, logged with seq", async () => {
@@ -312,6 +325,20 @@ describe.each(storeKinds)("collaboration on %s", (store: StoreKind) => {
     expect(seen[0]).toMatchObject({ text: "in a second", clientMsgId: "s1", authorId: a.userId });
     const left = await a.client.request("msg.scheduled.list", { channelId: channel.id });
     expect(left.scheduled).toEqual([]);
+    // A past sendAt posts at once; a retry of it answers with the message, sent.
+    const args = { channelId: channel.id, text: "now", clientMsgId: "s3", sendAt: 0 };
+    const now = await a.client.request("msg.schedule", args);
+    const retry = await a.client.request("msg.schedule", args);
+    expect(now.scheduled.status).toBe("sent");
+    expect(retry.scheduled).toMatchObject({ status: "sent", messageId: now.scheduled.messageId });
+    // A cancelled schedule's key may be used again.
+    const reused = await a.client.request("msg.schedule", {
+      channelId: channel.id,
+      text: "second try",
+      clientMsgId: "s2",
+      sendAt: Date.now() + 60_000,
+    });
+    expect(reused.scheduled.status).toBe("pending");
   });
 });
 

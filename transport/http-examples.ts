@@ -64,7 +64,7 @@ export const dm = {
 } satisfies Channel;
 
 /** A member. */
-export const member = { userId: bob.id, role: "member", joinedAt: at, lastReadSeq: 0 } satisfies Member;
+export const member = { userId: bob.id, role: "member", joinedAt: at } satisfies Member;
 
 /** A top-level message. */
 export const message = {

@@ -6,11 +6,12 @@
 import type {
   ChannelRecord,
   ChannelWrite,
+  MemberRecord,
   ReactionRow,
   StoredMessage,
   ThreadFollow,
 } from "../../core/ports.js";
-import type { ChannelEvent, Member, MessageVersion, Scheduled } from "../../core/types.js";
+import type { ChannelEvent, MessageVersion, Scheduled } from "../../core/types.js";
 import type { Envelope, Grant, Outcome } from "../envelope.js";
 
 /** One output, released in order after commit. */
@@ -27,7 +28,7 @@ export class ChannelBatch {
   readonly events: ChannelEvent[] = [];
   private readonly created = new Map<string, StoredMessage>();
   private readonly changed = new Map<string, StoredMessage>();
-  private readonly upserts = new Map<string, Member>();
+  private readonly upserts = new Map<string, MemberRecord>();
   private readonly removals = new Set<string>();
   private readonly addedReactions: ReactionRow[] = [];
   private readonly removedReactions: ReactionRow[] = [];
@@ -99,7 +100,7 @@ export class ChannelBatch {
   }
 
   /** Records a member added or changed. */
-  upsertMember(member: Member): void {
+  upsertMember(member: MemberRecord): void {
     this.removals.delete(member.userId);
     this.upserts.set(member.userId, member);
   }

@@ -105,7 +105,9 @@ export class ChannelState {
   /** Loads a snapshot (null: the channel does not exist yet). */
   load(snap: ChannelSnapshot | null, recent: StoredMessage[]): void {
     this.channel = snap?.channel ?? null;
-    this.members = new Map((snap?.members ?? []).map((m) => [m.userId, m]));
+    this.members = new Map(
+      (snap?.members ?? []).map((m) => [m.userId, { userId: m.userId, role: m.role, joinedAt: m.joinedAt }]),
+    );
     this.events = (snap?.recentEvents ?? []).map((e) => ({ seq: e.seq, frame: this.frameOf(e) }));
     this.eventFloor = this.events.length > 0 ? this.events[0]!.seq - 1 : (snap?.channel.lastSeq ?? 0);
     this.keys = new Map(
@@ -186,10 +188,10 @@ export class ChannelState {
   /** Adds or changes a member, with a `member.joined` event. */
   setMember(userId: string, role: ChannelRole, by: string | null): Member {
     // Messages from before joining are not unread for the newcomer.
-    const member: Member = { userId, role, joinedAt: this.deps.now(), lastReadSeq: this.channel!.lastSeq };
+    const member: Member = { userId, role, joinedAt: this.deps.now() };
     this.members.set(userId, member);
     if (this.deps.isOnline?.(userId)) this.online.add(userId);
-    this.batch.upsertMember(member);
+    this.batch.upsertMember({ ...member, lastReadSeq: this.channel!.lastSeq });
     this.append("member.joined", by ? { userId, role, by } : { userId, role });
     return member;
   }

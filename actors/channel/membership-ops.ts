@@ -128,6 +128,9 @@ export async function inviteMember(
 /** `ch.leave`: idempotent. */
 export function leaveChannel(st: ChannelState, p: Principal): OpResult {
   const s = st.readable(p);
+  // A DM's people are its identity (dm.open finds it by them): it is hidden, not left.
+  if (s.channel.kind === "dm" || s.channel.kind === "group_dm")
+    throw fail.forbidden("direct messages cannot be left");
   if (s.role !== null) st.dropMember(p.userId, "left", null, p.role === "guest");
   return {};
 }

@@ -109,13 +109,7 @@ export async function postMessage(
       lastReplyAt: now,
       threadParticipants: participants.includes(authorId) ? participants : [...participants, authorId],
     };
-    st.replaceMessage(updated);
-    st.append("thread.updated", {
-      rootId: updated.id,
-      replyCount: updated.replyCount,
-      lastReplyAt: updated.lastReplyAt,
-      threadParticipants: updated.threadParticipants,
-    });
+    threadChanged(st, updated);
     // Being mentioned in a thread makes one follow it (unless one unfollowed it).
     for (const userId of mentions) {
       if (follows.get(userId) === undefined && !updated.threadParticipants.includes(userId)) {
@@ -206,7 +200,26 @@ export async function deleteMessage(
   };
   st.replaceMessage(message);
   st.append("message.deleted", { messageId: message.id, deletedAt: message.deletedAt, by: p.userId });
+  if (found.threadRootId !== null) await replyRemoved(st, found.threadRootId);
   return {};
+}
+
+/** A reply was deleted: its root counts one reply less (participants stay). */
+async function replyRemoved(st: ChannelState, rootId: string): Promise<void> {
+  const root = await st.findMessage(rootId);
+  if (!root || root.replyCount === 0) return;
+  threadChanged(st, { ...root, replyCount: root.replyCount - 1 });
+}
+
+/** Stores a thread root's new counters and logs `thread.updated`. */
+function threadChanged(st: ChannelState, root: StoredMessage): void {
+  st.replaceMessage(root);
+  st.append("thread.updated", {
+    rootId: root.id,
+    replyCount: root.replyCount,
+    lastReplyAt: root.lastReplyAt,
+    threadParticipants: root.threadParticipants,
+  });
 }
 
 /** `msg.history`: top-level messages (thread replies are read with `thread.history`). */

@@ -25,8 +25,6 @@ export async function scheduleMessage(
   for (const s of st.schedules.values()) {
     if (s.authorId === p.userId && s.clientMsgId === a.clientMsgId) return { scheduled: s };
   }
-  if (st.keys.has(sendKey(p.userId, a.clientMsgId)))
-    throw fail.conflict("clientMsgId was already used for a message");
   const scheduled: Scheduled = {
     id: newId(schedulePrefix, st.deps.now()),
     channelId: st.id,
@@ -38,6 +36,9 @@ export async function scheduleMessage(
     status: "pending",
     messageId: null,
   };
+  // A retry after the message went out (at once, or when due) answers with it, sent.
+  const sent = st.keys.get(sendKey(p.userId, a.clientMsgId));
+  if (sent !== undefined) return { scheduled: { ...scheduled, status: "sent", messageId: sent } };
   if (a.threadRootId) await st.liveMessage(a.threadRootId);
   if (a.sendAt <= st.deps.now()) return { scheduled: await deliver(st, scheduled) };
   st.schedules.set(scheduled.id, scheduled);

@@ -188,9 +188,12 @@ CREATE TABLE scheduled_messages (
   send_at bigint NOT NULL,
   status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'cancelled')),
   message_id text,
-  created_at bigint NOT NULL,
-  CONSTRAINT scheduled_messages_send_key UNIQUE (channel_id, author_id, client_msg_id)
+  created_at bigint NOT NULL
 );
+-- The idempotency key of msg.schedule holds among pending schedules: once a schedule is
+-- sent (the message then holds the key) or cancelled, its key may be used again.
+CREATE UNIQUE INDEX scheduled_messages_send_key ON scheduled_messages (channel_id, author_id, client_msg_id)
+  WHERE status = 'pending';
 -- Only pending rows are ever looked up by time: the due sweep across channels, and a
 -- channel's own on activation.
 CREATE INDEX scheduled_messages_due_idx ON scheduled_messages (status, send_at) WHERE status = 'pending';

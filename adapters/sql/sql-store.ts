@@ -16,6 +16,7 @@ import {
   type ChannelSnapshot,
   type ChannelWrite,
   DuplicateSendError,
+  type MemberRecord,
   type MessagePage,
   type ReactionRow,
   type SendKey,
@@ -402,7 +403,7 @@ function commitStatement(rows: CommitRows): { text: string; params: string[] } {
 
 /** Raw row of `loadChannel`'s single query. */
 interface SnapshotRow extends ChannelRecord {
-  members: Member[];
+  members: MemberRecord[];
   events: ChannelEvent[];
   keys: Array<SendKey & { messageId: string }>;
   schedules: Scheduled[];
@@ -542,7 +543,7 @@ export class SqlStore implements Store {
        FROM scheduled_messages s
        JOIN jsonb_to_recordset($1::text::jsonb) AS k(id text, "channelId" text, "authorId" text, "clientMsgId" text)
          ON s.channel_id = k."channelId" AND s.author_id = k."authorId" AND s.client_msg_id = k."clientMsgId"
-           AND s.id <> k.id`,
+           AND s.id <> k.id AND s.status = 'pending'`,
       [JSON.stringify(keys)],
     );
   }
