@@ -44,6 +44,8 @@ class RecordingOutlet implements Outlet {
  */
 class FakeFlakyCommits {
   failNext = 0;
+  /** Extra time each commit and each user lookup takes, to make them overlap. */
+  delayMs = 0;
   commits = 0;
   /** Commits the real store refused (e.g. a duplicate key it alone knew). */
   refused: unknown[] = [];
@@ -56,12 +58,17 @@ class FakeFlakyCommits {
       }
       this.commits++;
       this.writes.push(writes);
+      if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
       return store.commit(writes).catch((err: unknown) => {
         this.refused.push(err);
         throw err;
       });
     };
-    return Object.assign(Object.create(Object.getPrototypeOf(store)), store, { commit }) as Store;
+    const getUser: Store["getUser"] = async (id) => {
+      if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs * 2));
+      return store.getUser(id);
+    };
+    return Object.assign(Object.create(Object.getPrototypeOf(store)), store, { commit, getUser }) as Store;
   }
 }
 
@@ -148,6 +155,24 @@ describe("ChannelActor (no sockets)", () => {
       channel: { lastSeq: number };
     };
     expect(channel.lastSeq).toBe(2 + 1 + 1001);
+  });
+
+  it("answers a request whose read outlives the commit in flight (the batch stays open for it)", async () => {
+    await store.upsertUser({ id: bob.userId, username: "bob", displayName: "Bob", role: "member" });
+    flaky.delayMs = 30;
+    // The first send commits; the second waits in the open batch; the first commit
+    // finishes while the invite waits for its user lookup.
+    const first = ok(alice, "msg.send", { channelId: "C1", text: "first", clientMsgId: "o1" });
+    await new Promise((r) => setTimeout(r, 5));
+    const second = ok(alice, "msg.send", { channelId: "C1", text: "second", clientMsgId: "o2" });
+    const invite = call(alice, "ch.invite", { channelId: "C1", userId: bob.userId });
+    const third = ok(alice, "msg.send", { channelId: "C1", text: "third", clientMsgId: "o3" });
+    const outcomes = await Promise.race([
+      Promise.all([first, second, invite, third]),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("a reply was lost")), 5000)),
+    ]);
+    expect(outcomes[2]).toMatchObject({ ok: true });
+    expect(outcomes[3].message.seq).toBe(6);
   });
 
   it("passivates idle actors and reloads them with the log intact", async () => {

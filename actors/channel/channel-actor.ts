@@ -108,7 +108,10 @@ export class ChannelActor {
         const env = this.queue.shift();
         if (!env) break;
         await this.handle(env);
-        if (this.st.batch.envelopes.length >= this.deps.limits.maxBatchRequests) this.flush();
+        // Between requests only: a request that awaits a read must find its batch still open.
+        if (this.queue.length === 0 || this.st.batch.envelopes.length >= this.deps.limits.maxBatchRequests) {
+          this.flush();
+        }
       }
     } finally {
       this.processing = false;
@@ -191,7 +194,9 @@ export class ChannelActor {
         this.inFlight = null;
         this.release(batch);
         this.st.trimWindows();
-        this.flush();
+        // While a request is being handled (it may be awaiting a read) the open batch is
+        // its batch: the drain loop flushes it once the request is done.
+        if (!this.processing) this.flush();
       },
       (err: unknown) => {
         this.failure = err;
@@ -212,7 +217,6 @@ export class ChannelActor {
   }
 
   private async handle(env: Envelope): Promise<void> {
-    const batch = this.st.batch;
     let outcome: Outcome;
     let grant: Grant | undefined;
     try {
@@ -222,9 +226,9 @@ export class ChannelActor {
     } catch (err) {
       outcome = { ok: false, error: errorBodyOf(err) };
     }
-    // A reset may have replaced the open batch while this request awaited a read; the
-    // request is then handled again from the queue, so this outcome is dropped.
-    if (batch !== this.st.batch) return;
+    // The open batch is swapped only between requests (flush and reset run from the drain
+    // loop, or when it is idle), so this request's writes and its reply share one batch.
+    const batch = this.st.batch;
     batch.envelopes.push(env);
     batch.outputs.push(
       grant
