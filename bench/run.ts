@@ -10,12 +10,20 @@
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { machine, save, table } from "./lib/report.js";
+import { writeBenchmarksDoc } from "./lib/benchmarks-doc.js";
+import { defaultBenchWorkers } from "./lib/colink-target.js";
+import { profileSendPath } from "./lib/profile-run.js";
+import { type BenchRun, machine, save, table } from "./lib/report.js";
 import type { BenchContext, BenchRecord, Scenario, Target } from "./lib/scenario.js";
 import { s1 } from "./scenarios/s1-send.js";
+import { s2 } from "./scenarios/s2-fanout.js";
+import { s3 } from "./scenarios/s3-durable.js";
+import { s4 } from "./scenarios/s4-idle.js";
+import { s5 } from "./scenarios/s5-http.js";
+import { s6 } from "./scenarios/s6-reconnect.js";
 
 /** Every scenario, in report order. */
-const scenarios: Scenario[] = [s1];
+const scenarios: Scenario[] = [s1, s2, s3, s4, s5, s6];
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,7 +48,27 @@ function targetOf(): Target {
   };
 }
 
+/**
+ * `--doc-from a.json,b.json`: writes docs/benchmarks.md from saved runs (records merged
+ * in order), profiling once more, without running the scenarios again.
+ */
+async function docFrom(files: string[]): Promise<void> {
+  const runs = files.map((f) => JSON.parse(readFileSync(f, "utf8")) as BenchRun);
+  const merged: BenchRun = {
+    ...runs[0]!,
+    command: `${runs.map((r) => r.command).join("; ")}`,
+    records: runs.flatMap((r) => r.records),
+  };
+  console.log("[bench] building dist/ and profiling Colink under the S1 send load");
+  execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
+  const costs = await profileSendPath(defaultBenchWorkers);
+  writeBenchmarksDoc(merged, costs, readFileSync(new URL("./benchmarks-notes.md", import.meta.url), "utf8"));
+  console.log("[bench] wrote docs/benchmarks.md");
+}
+
 async function main(): Promise<void> {
+  const from = option("doc-from");
+  if (from) return docFrom(from.split(","));
   const full = process.argv.includes("--full");
   const only = option("only")?.split(",");
   const target = targetOf();
@@ -62,12 +90,19 @@ async function main(): Promise<void> {
     records.push(...got);
     console.log(table(got));
   }
-  const path = save({
+  const run = {
     startedAt: new Date(started).toISOString(),
     command: `npm run ${full ? "bench:full" : "bench"} -- ${process.argv.slice(2).join(" ")}`.trim(),
     machine: machine(),
     records,
-  });
+  };
+  const path = save(run);
+  if (full && target.kind === "local" && !only) {
+    ctx.progress("profiling Colink under the S1 send load");
+    const costs = await profileSendPath(defaultBenchWorkers);
+    writeBenchmarksDoc(run, costs, readFileSync(new URL("./benchmarks-notes.md", import.meta.url), "utf8"));
+    ctx.progress("wrote docs/benchmarks.md");
+  }
   console.log(
     `[bench] ${records.length} points in ${((Date.now() - started) / 1000).toFixed(0)} s, saved ${path}`,
   );
