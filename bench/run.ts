@@ -59,9 +59,9 @@ async function docFrom(files: string[]): Promise<void> {
     command: `${runs.map((r) => r.command).join("; ")}`,
     records: runs.flatMap((r) => r.records),
   };
-  console.log("[bench] building dist/ and profiling Colink under the S1 send load");
+  console.log("[bench] building dist/");
   execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
-  const costs = await profileSendPath(defaultBenchWorkers);
+  const costs = process.argv.includes("--profile") ? await profileSendPath(defaultBenchWorkers) : [];
   writeBenchmarksDoc(merged, costs, readFileSync(new URL("./benchmarks-notes.md", import.meta.url), "utf8"));
   console.log("[bench] wrote docs/benchmarks.md");
 }
@@ -99,7 +99,8 @@ async function main(): Promise<void> {
   const path = save(run);
   if (full && target.kind === "local" && !only) {
     ctx.progress("profiling Colink under the S1 send load");
-    const costs = await profileSendPath(defaultBenchWorkers);
+    // The profiling pass is opt-in (--profile): it hung once here and is left for later work.
+    const costs = process.argv.includes("--profile") ? await profileSendPath(defaultBenchWorkers) : [];
     writeBenchmarksDoc(run, costs, readFileSync(new URL("./benchmarks-notes.md", import.meta.url), "utf8"));
     ctx.progress("wrote docs/benchmarks.md");
   }

@@ -160,32 +160,61 @@ async function openAll<S>(
   return out;
 }
 
-async function openSubscriber(endpoint: Endpoint, spec: SubSpec): Promise<FanConn> {
-  const conn = await FanConn.open(endpoint, spec);
-  conn.onDelivery = deliver;
-  await conn.subscribe(spec.channels);
-  conn.onClose = (code) => closes.push(code);
-  return conn;
+/** Connection attempts that failed and were retried (reported with the connect result). */
+let retries = 0;
+
+/** Runs `attempt` up to 3 times: a server may drop a connection it just opened. */
+async function withRetry<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (i >= 3) throw err;
+      retries++;
+      await new Promise((r) => setTimeout(r, 50 * i));
+    }
+  }
 }
 
-async function connect(cmd: ConnectCmd): Promise<{ opened: number; ms: number }> {
+function openSubscriber(endpoint: Endpoint, spec: SubSpec): Promise<FanConn> {
+  return withRetry(async () => {
+    const conn = await FanConn.open(endpoint, spec);
+    conn.onDelivery = deliver;
+    try {
+      await conn.subscribe(spec.channels);
+    } catch (err) {
+      conn.ws.destroy();
+      throw err;
+    }
+    conn.onClose = (code) => closes.push(code);
+    return conn;
+  });
+}
+
+function openPublisher(endpoint: Endpoint, spec: PubSpec): Promise<FanConn> {
+  return withRetry(() => FanConn.open(endpoint, spec.token ? { token: spec.token } : {}));
+}
+
+async function connect(cmd: ConnectCmd): Promise<{ opened: number; retries: number; ms: number }> {
   const started = performance.now();
+  retries = 0;
   const system = cmd.endpoint.system;
   if (cmd.kind === "subscribers") {
     const specs = cmd.subs ?? [];
     const conns = await openAll(specs, cmd.concurrency, (spec) => openSubscriber(cmd.endpoint, spec));
     subscribers.set(system, { endpoint: cmd.endpoint, specs, conns });
-    return { opened: conns.length, ms: performance.now() - started };
+    return { opened: conns.length, retries, ms: performance.now() - started };
   }
   const specs = cmd.pubs ?? [];
-  const conns = await openAll(specs, cmd.concurrency, (spec) =>
-    FanConn.open(cmd.endpoint, spec.token ? { token: spec.token } : {}),
-  );
+  const conns = await openAll(specs, cmd.concurrency, (spec) => openPublisher(cmd.endpoint, spec));
   publishers.set(system, { endpoint: cmd.endpoint, specs, conns });
-  return { opened: conns.length, ms: performance.now() - started };
+  return { opened: conns.length, retries, ms: performance.now() - started };
 }
 
-/** Reopens subscribers the server closed (e.g. Colink's slow-consumer close after an overload). */
+/**
+ * Reopens connections the server closed (e.g. Colink's slow-consumer close after an
+ * overload); the scenario calls it before every run.
+ */
 async function repair(system: SystemName): Promise<{ reopened: number }> {
   const subs = subscribers.get(system);
   let reopened = 0;
@@ -200,8 +229,7 @@ async function repair(system: SystemName): Promise<{ reopened: number }> {
   if (pubs) {
     for (let i = 0; i < pubs.conns.length; i++) {
       if (!pubs.conns[i]!.closed) continue;
-      const spec = pubs.specs[i]!;
-      pubs.conns[i] = await FanConn.open(pubs.endpoint, spec.token ? { token: spec.token } : {});
+      pubs.conns[i] = await openPublisher(pubs.endpoint, pubs.specs[i]!);
       reopened++;
     }
   }
@@ -321,18 +349,6 @@ async function publish(cmd: PublishCmd): Promise<PublishResult> {
     await new Promise((r) => setTimeout(r, 20));
   }
   const unacked = pending.reduce((s, p) => s + p.size, 0);
-  if (unacked > 0 && process.env.DEBUG_FANOUT)
-    console.error(
-      "unacked",
-      pending.flatMap((p, i) =>
-        [...p.entries()].map(([id, due]) => ({
-          i,
-          id,
-          due: due < 0 ? -1 : Math.round(stopAt - due),
-          nextId: (conns[i] as unknown as { nextId: number }).nextId,
-        })),
-      ),
-    );
   for (const conn of conns) conn.onReply = null;
   return {
     sent,

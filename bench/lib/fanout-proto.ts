@@ -26,6 +26,20 @@ export interface Endpoint {
   system: SystemName;
   host: string;
   port: number;
+  /** TLS (a remote `wss:` Colink). */
+  tls?: boolean;
+}
+
+/** The endpoint of a Colink WebSocket URL (`ws://host:port/ws` or `wss://…`). */
+export function colinkEndpoint(wsUrl: string): Endpoint {
+  const url = new URL(wsUrl);
+  const tls = url.protocol === "wss:";
+  return {
+    system: "colink",
+    host: url.hostname,
+    port: Number(url.port || (tls ? 443 : 80)),
+    ...(tls ? { tls } : {}),
+  };
 }
 
 /** Wall-clock time in milliseconds with sub-millisecond resolution, comparable across processes. */
@@ -98,8 +112,8 @@ export class FanConn {
     ws.onFrame = (buf, start, end) => this.frame(buf, start, end);
     ws.onClose = (code) => {
       this.ready?.(new Error(`closed ${code} before the socket.io connect`));
-      for (const w of this.waiting.values()) w(false, `closed ${code}`);
-      for (const w of this.fifo) w(false, `closed ${code}`);
+      for (const w of this.waiting.values()) w(false, `closed ${code} ${ws.error}`);
+      for (const w of this.fifo) w(false, `closed ${code} ${ws.error}`);
       this.waiting.clear();
       this.fifo.length = 0;
       this.onClose?.(code);
@@ -117,6 +131,7 @@ export class FanConn {
       path: pathOf(ep.system, opts.token),
       ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(ep.tls ? { tls: true } : {}),
     });
     const conn = new FanConn(ep.system, ws);
     if (ep.system === "socketio") {

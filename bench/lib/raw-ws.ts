@@ -4,10 +4,11 @@
  * message, no events per message) and hands each data frame to one callback as a range
  * of the chunk it arrived in. It answers pings, reports the close code, and sends masked
  * frames with an all-zero mask (legal, and it saves the XOR). No fragmentation, no
- * extensions, no TLS: loopback benchmarks only.
+ * extensions; TLS for a remote `wss:` target.
  */
 import { randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
+import { connect as connectTls } from "node:tls";
 
 /** Called for each text (opcode 1) or binary (opcode 2) frame: its payload is `buf[start, end)`. */
 export type FrameHandler = (buf: Buffer, start: number, end: number, opcode: number) => void;
@@ -20,6 +21,8 @@ export interface RawWsTarget {
   path: string;
   /** Source address (spread connections over 127.0.0.x to get more source ports). */
   localAddress?: string;
+  /** TLS (a `wss:` target, e.g. a remote deployment). */
+  tls?: boolean;
   /** Handshake timeout. */
   timeoutMs?: number;
 }
@@ -38,6 +41,8 @@ export class RawWs {
   onClose: ((code: number) => void) | null = null;
   closed = false;
   closeCode = 0;
+  /** The socket's error, if it failed. */
+  error = "";
   private rest: Buffer | null = null;
 
   private constructor(private readonly socket: Socket) {}
@@ -45,11 +50,15 @@ export class RawWs {
   /** Connects and completes the upgrade; rejects on a non-101 answer. */
   static open(target: RawWsTarget): Promise<RawWs> {
     return new Promise((resolve, reject) => {
-      const socket = connect({
+      const t0 = performance.now();
+      const options = {
         host: target.host,
         port: target.port,
         ...(target.localAddress ? { localAddress: target.localAddress } : {}),
-      });
+      };
+      const socket: Socket = target.tls
+        ? connectTls({ ...options, servername: target.host })
+        : connect(options);
       socket.setNoDelay(true);
       const ws = new RawWs(socket);
       let head: Buffer | null = Buffer.alloc(0);
@@ -57,7 +66,7 @@ export class RawWs {
         socket.destroy();
         reject(new Error(`websocket upgrade to ${target.port}${target.path} timed out`));
       }, target.timeoutMs ?? 30_000);
-      socket.once("connect", () => {
+      socket.once(target.tls ? "secureConnect" : "connect", () => {
         const key = randomBytes(16).toString("base64");
         socket.write(
           `GET ${target.path} HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\nUpgrade: websocket\r\n` +
@@ -91,7 +100,11 @@ export class RawWs {
       });
       socket.once("error", (err) => {
         clearTimeout(timer);
+        ws.error = err.message;
         if (head !== null) reject(err);
+      });
+      socket.once("end", () => {
+        ws.error ||= `server ended the connection ${Math.round(performance.now() - t0)} ms after connecting`;
       });
       socket.once("close", () => {
         clearTimeout(timer);

@@ -4,7 +4,9 @@
  * Binary frames: `s<topic>,<topic>…` subscribes (answered "k"); `p<topic>\n<payload>`
  * publishes the payload as it is to the topic's subscribers (app.publish). Prints
  * `listening on http://127.0.0.1:PORT` (PEER_PORT, default any free port).
- * Same socket settings as Colink: no compression, pings, 60 s idle timeout.
+ * uWS defaults otherwise, as a bare server would have them: no compression, 64 KiB of
+ * backpressure per socket (a slow subscriber is skipped, not buffered for), plus Colink's
+ * pings and 60 s idle timeout.
  */
 import uWS from "@trufflesuite/uws-js-unofficial";
 
@@ -14,7 +16,6 @@ const newline = 0x0a;
 app.ws("/*", {
   compression: 0,
   maxPayloadLength: 128 * 1024,
-  maxBackpressure: 2 * 1024 * 1024,
   idleTimeout: 60,
   sendPingsAutomatically: true,
   message: (ws, data) => {

@@ -14,7 +14,7 @@
  */
 import type { OpenCmd, OpenResult } from "../generators/idle-conns.js";
 import { withColink } from "../lib/colink-target.js";
-import { type Endpoint, peerNames, type SystemName } from "../lib/fanout-proto.js";
+import { colinkEndpoint, type Endpoint, peerNames, type SystemName } from "../lib/fanout-proto.js";
 import { GenSession } from "../lib/gen-session.js";
 import { startPeer } from "../lib/peers.js";
 import { CpuMeter, postgresPids, rssBytes } from "../lib/proc.js";
@@ -52,14 +52,15 @@ export const s4: Scenario = {
   async run(ctx: BenchContext): Promise<BenchRecord[]> {
     const counts = ctx.quick ? [2000] : [10_000, 18_000];
     const names: SystemName[] = ctx.target.kind === "remote" ? ["colink"] : ["colink", ...peerNames];
-    const processes = Math.ceil(Math.max(...counts) / perProcess);
+    // At least two, so that the connect time is not one process's handshake rate.
+    const processes = Math.max(2, Math.ceil(Math.max(...counts) / perProcess));
     const gens = await Promise.all(
       Array.from({ length: processes }, (_, i) => GenSession.start(`idle${i}`, generatorModule)),
     );
     const records: BenchRecord[] = [];
     try {
       for (const count of counts) {
-        const used = gens.slice(0, Math.ceil(count / perProcess));
+        const used = gens.slice(0, Math.max(2, Math.ceil(count / perProcess)));
         const outcomes = new Map<SystemName, RunOutcome[]>(names.map((n) => [n, []]));
         let workers = -1;
         for (let rep = 0; rep < ctx.repeats; rep++) {
@@ -76,9 +77,8 @@ export const s4: Scenario = {
                         channel(target.baseUrl, all[0]!, `${prefix}${i}`),
                       ),
                     );
-                    const url = new URL(target.wsUrl);
                     return once(ctx, used, count, {
-                      endpoint: { system: "colink", host: url.hostname, port: Number(url.port || 80) },
+                      endpoint: colinkEndpoint(target.wsUrl),
                       pids: () => target.pids(),
                       tokens: all.map((u) => u.token),
                       channels,
@@ -160,7 +160,7 @@ async function once(
     // Warm-up: one-time costs (code paths, actors, pools) are not per connection.
     await open(gens[0]!, 50);
     await gens[0]!.call({ kind: "drop" });
-    await sleep(1000);
+    await sleep(ctx.quick ? 500 : 1000);
     const rss = () => server.pids().reduce((s, p) => s + rssBytes(p), 0);
     const before = rss();
     const meter = new CpuMeter({
@@ -192,7 +192,11 @@ async function once(
         connectsPerSec: Math.round((opened / connectMs) * 1000),
         rssBeforeMiB: Math.round((before / 2 ** 20) * 10) / 10,
         rssAfterMiB: Math.round((after / 2 ** 20) * 10) / 10,
-        rssPerConnKiB: opened > 0 ? Math.round(((after - before) / opened / 1024) * 100) / 100 : Number.NaN,
+        // A remote target's memory is not visible from here.
+        rssPerConnKiB:
+          opened > 0 && server.pids().length > 0
+            ? Math.round(((after - before) / opened / 1024) * 100) / 100
+            : Number.NaN,
       },
       cpu,
     };
