@@ -1,27 +1,35 @@
 /**
  * Identifiers: a one-letter kind prefix and 20 characters of Crockford base32, time
  * ordered (48-bit millisecond clock, then 52 random bits), so ids sort by creation time.
+ * Ids are made on every send, so this avoids BigInt and draws randomness in bulk.
  */
 const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /** Kinds of id, by prefix. */
 export const IdPrefix = { channel: "C", message: "M", user: "U", file: "F" } as const;
 
-function randomBits(count: number): bigint {
-  const bytes = new Uint8Array(Math.ceil(count / 8));
-  crypto.getRandomValues(bytes);
-  let v = 0n;
-  for (const b of bytes) v = (v << 8n) | BigInt(b);
-  return v & ((1n << BigInt(count)) - 1n);
+// One getRandomValues call per 4096 random characters instead of one per id.
+const pool = new Uint8Array(4096);
+let poolAt = pool.length;
+
+function randomChar(): string {
+  if (poolAt === pool.length) {
+    crypto.getRandomValues(pool);
+    poolAt = 0;
+  }
+  return alphabet[pool[poolAt++]! & 31]!;
 }
 
 /** A new time-ordered id with the given prefix. */
 export function newId(prefix: string, now = Date.now()): string {
-  let v = (BigInt(now) << 52n) | randomBits(52);
-  let out = "";
-  for (let i = 0; i < 20; i++) {
-    out = alphabet[Number(v & 31n)] + out;
-    v >>= 5n;
+  // 48 bits of time as 10 base32 characters (the top 2 bits of the first are zero).
+  let time = "";
+  let t = now;
+  for (let i = 0; i < 10; i++) {
+    time = alphabet[t % 32]! + time;
+    t = Math.floor(t / 32);
   }
-  return prefix + out;
+  let random = "";
+  for (let i = 0; i < 10; i++) random += randomChar();
+  return prefix + time + random;
 }

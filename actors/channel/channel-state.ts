@@ -55,6 +55,8 @@ export interface ChannelDeps {
 export const eventWindowSize = 512;
 /** Messages kept in memory for history; older ones are read from the store. */
 export const messageWindowSize = 200;
+/** How long an event window extended by a replay read keeps the extra events. */
+const extendedWindowMs = 60_000;
 /** Idempotency keys kept in memory; older keys are still enforced by the store. */
 const keyCacheSize = 20_000;
 
@@ -94,6 +96,8 @@ export class ChannelState {
   online = new Set<string>();
   /** A `presence.count` publish is scheduled. */
   presenceCountPending = false;
+  /** Until then the event window may hold up to the replay limit (see extendEventWindow). */
+  extendedUntil = 0;
   /** The batch the running op writes into; the actor swaps it at each flush. */
   batch = new ChannelBatch();
 
@@ -118,6 +122,7 @@ export class ChannelState {
     this.schedules = new Map((snap?.pendingSchedules ?? []).map((s) => [s.id, s]));
     const isOnline = this.deps.isOnline;
     this.online = new Set(isOnline ? [...this.members.keys()].filter((u) => isOnline(u)) : []);
+    this.extendedUntil = 0;
     this.touched.clear();
     this.follows.clear();
     this.versions.clear();
@@ -323,10 +328,24 @@ export class ChannelState {
 
   // ---- upkeep -------------------------------------------------------------------
 
+  /**
+   * Puts older events (read from the store for a replay) in front of the window, which
+   * then keeps up to COLINK_REPLAY_LIMIT events for a while.
+   */
+  extendEventWindow(older: Array<{ seq: number; frame: Uint8Array }>): void {
+    this.events = [...older, ...this.events];
+    this.eventFloor = older[0]!.seq - 1;
+    this.extendedUntil = this.deps.now() + extendedWindowMs;
+  }
+
   /** Drops the oldest committed entries beyond the window sizes. */
   trimWindows(): void {
     const pendingFrom = this.batch.events[0]?.seq ?? Number.POSITIVE_INFINITY;
-    let dropEvents = Math.max(0, this.events.length - eventWindowSize);
+    const eventCap =
+      this.deps.now() < this.extendedUntil
+        ? Math.max(eventWindowSize, this.deps.limits.replayLimit)
+        : eventWindowSize;
+    let dropEvents = Math.max(0, this.events.length - eventCap);
     while (dropEvents > 0 && this.events[dropEvents - 1]!.seq >= pendingFrom) dropEvents--;
     if (dropEvents > 0) this.eventFloor = this.events.splice(0, dropEvents).at(-1)!.seq;
     let dropMessages = Math.max(0, this.messages.length - messageWindowSize);

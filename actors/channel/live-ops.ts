@@ -35,6 +35,7 @@ export async function subscribe(st: ChannelState, p: Principal, a: ArgsOf<"sub">
 /** Frames of every event after `since`, from the window and, for older ones, the store. */
 async function replayAfter(st: ChannelState, since: number): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
+  const older: Array<{ seq: number; frame: Uint8Array }> = [];
   let next = since + 1;
   while (next <= st.eventFloor) {
     const stored = await st.deps.log.readEvents(st.id, next - 1, st.eventFloor - next + 1);
@@ -42,10 +43,15 @@ async function replayAfter(st: ChannelState, since: number): Promise<Uint8Array[
       throw fail.unavailable("channel log is being rewritten");
     for (const e of stored) {
       if (e.seq !== next) break;
-      out.push(st.frameOf(e));
+      const frame = st.frameOf(e);
+      out.push(frame);
+      older.push({ seq: e.seq, frame });
       next++;
     }
   }
+  // Keep what was read: after an outage many clients resume from about the same seq,
+  // and each would otherwise read the store again while holding up the channel's queue.
+  if (older.length > 0 && older.at(-1)!.seq === st.eventFloor) st.extendEventWindow(older);
   for (const e of st.events) {
     if (e.seq < next) continue;
     out.push(e.frame);

@@ -56,8 +56,12 @@ export class GroupCommitter {
     // setImmediate lets every actor that runs in this turn of the event loop join the batch.
     setImmediate(() => {
       this.scheduled = false;
-      if (this.inFlight < this.opts.maxInFlight && this.queue.length > 0) {
-        void this.run(this.queue.splice(0, this.opts.maxWrites));
+      // Share the queue among the free transaction slots: after a commit every actor's
+      // next batch arrives at once, and one transaction for all of them would leave the
+      // other slot idle while the database and this thread take turns.
+      while (this.inFlight < this.opts.maxInFlight && this.queue.length > 0) {
+        const share = Math.ceil(this.queue.length / (this.opts.maxInFlight - this.inFlight));
+        void this.run(this.queue.splice(0, Math.min(share, this.opts.maxWrites)));
       }
     });
   }

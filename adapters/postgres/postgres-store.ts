@@ -3,6 +3,8 @@
  * embedded adapter via `SqlStore`. Statements are prepared per connection (the SQL
  * texts are fixed), so each one costs one round trip after its first use.
  */
+import { once } from "node:events";
+import { connect, type Socket } from "node:net";
 import postgres from "postgres";
 import type { Store } from "../../core/ports.js";
 import {
@@ -70,11 +72,22 @@ export function openPostgresClient(opts: PostgresStoreOptions): postgres.Sql {
       },
     },
     transform: { undefined: null },
+    // postgres.js leaves Nagle's algorithm on; a commit's small writes then wait for
+    // delayed ACKs. Our own socket turns it off (`socket` is an option its types omit).
+    ...({ socket: noDelaySocket } as object),
     connection: {
       application_name: "colink",
       ...(opts.schema !== undefined ? { search_path: opts.schema } : {}),
     },
   }) as unknown as postgres.Sql;
+}
+
+/** A TCP (or unix) socket to the server with TCP_NODELAY, connected, for postgres.js. */
+async function noDelaySocket(o: { host: string[]; port: number[]; path?: string | false }): Promise<Socket> {
+  const socket = o.path ? connect(o.path) : connect({ host: o.host[0]!, port: o.port[0]!, noDelay: true });
+  socket.setNoDelay(true);
+  await once(socket, "connect");
+  return socket;
 }
 
 /**

@@ -1,0 +1,173 @@
+/**
+ * docs/benchmarks.md from a full run: the machine and command, the targets of issue 4
+ * with what was measured, one table per scenario, the latency chart (SVG beside the
+ * page) and the top costs of a CPU profile.
+ */
+import { writeFileSync } from "node:fs";
+import { lineChart, type Series } from "./chart.js";
+import type { Cost } from "./profile.js";
+import { type BenchRun, table } from "./report.js";
+import type { BenchRecord } from "./scenario.js";
+
+/** A target of the issue, checked against the records. */
+interface TargetCheck {
+  target: string;
+  measured: string;
+  met: boolean | null;
+}
+
+const fmt = (n: number | undefined, digits = 1) =>
+  n === undefined || Number.isNaN(n) ? "n/a" : n.toLocaleString("en", { maximumFractionDigits: digits });
+
+function find(
+  records: BenchRecord[],
+  scenario: string,
+  system: string,
+  where: (r: BenchRecord) => boolean = () => true,
+) {
+  return records.filter((r) => r.scenario === scenario && r.system === system && where(r));
+}
+
+/** Checks what the records allow; a target with no matching record says so. */
+function checkTargets(records: BenchRecord[]): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const best = (rs: BenchRecord[], metric: string) =>
+    Math.max(...rs.map((r) => r.metrics[metric] ?? Number.NaN));
+  // S2: the ratio records (system "colink/<peer>") pair each Colink run with a peer run.
+  const ratio = (peer: string, subs: number) =>
+    records.filter(
+      (r) => r.scenario === "S2" && r.system === `colink/${peer}` && Number(r.params.subscribers) === subs,
+    );
+  for (const [peer, subs, need, label] of [
+    ["uws", 1000, 0.7, "≥ 70% of bare uWS"],
+    ["uws", 100, 0.5, "≥ 50% of bare uWS"],
+    ["socketio", 1000, 4, "≥ 4× Socket.IO"],
+  ] as const) {
+    const rs = ratio(peer, subs);
+    const got = rs.map(
+      (r) =>
+        `${fmt((r.metrics.peakRatio ?? Number.NaN) * (peer === "uws" ? 100 : 1))}${peer === "uws" ? "%" : "×"} (${r.params.channels} ch)`,
+    );
+    out.push({
+      target: `S2 deliveries/s at ${subs} subscribers per channel ${label}`,
+      measured: got.join(", ") || "n/a",
+      met: rs.length ? rs.every((r) => (r.metrics.peakRatio ?? 0) >= need) : null,
+    });
+  }
+  const deltas = records
+    .filter((r) => r.scenario === "S2" && r.system === "colink/uws")
+    .map((r) => r.metrics["lastP99DeltaMs@50%"])
+    .filter((d): d is number => d !== undefined && Number.isFinite(d));
+  out.push({
+    target: "S2 publish→deliver p99 ≤ bare uWS p99 + 5 ms at the same offered rate (50% of the common peak)",
+    measured: deltas.length ? `+${fmt(Math.max(...deltas), 2)} ms (worst point)` : "n/a",
+    met: deltas.length ? Math.max(...deltas) <= 5 : null,
+  });
+  const s3 = find(records, "S3", "colink", (r) => r.params.store === "postgres");
+  const ceilingPct = best(s3, "ofInsertCeilingPct");
+  out.push({
+    target: "S3 persisted msgs/s ≥ 50% of 1,000-row batched INSERTs",
+    measured: `${fmt(best(s3, "msgsPerSec"), 0)} msgs/s, ${fmt(ceilingPct)}% of the ceiling`,
+    met: Number.isFinite(ceilingPct) ? ceilingPct >= 50 : null,
+  });
+  const s1 = find(
+    records,
+    "S1",
+    "colink",
+    (r) => r.params.store === "postgres" && r.params.mode === "50% of peak",
+  );
+  const p99 = Math.min(...s1.map((r) => r.metrics.p99 ?? Number.NaN));
+  out.push({
+    target: "S1 ack p99 ≤ 10 ms at 50% of peak",
+    measured: `${fmt(p99, 2)} ms`,
+    met: Number.isFinite(p99) ? p99 <= 10 : null,
+  });
+  const s4 = find(records, "S4", "colink");
+  const perConn = Math.max(...s4.map((r) => r.metrics.rssPerConnKiB ?? Number.NaN));
+  out.push({
+    target: "S4 ≤ 4 KiB RSS per idle connection",
+    measured: `${fmt(perConn, 2)} KiB`,
+    met: Number.isFinite(perConn) ? perConn <= 4 : null,
+  });
+  const s6 = find(records, "S6", "colink");
+  const lost = Math.max(...s6.map((r) => (r.metrics.lost ?? 0) + (r.metrics.duplicated ?? 0)));
+  const catchUp =
+    Math.max(
+      ...s6.filter((r) => Number(r.params.clients) >= 10_000).map((r) => r.metrics.catchUpMs ?? Number.NaN),
+    ) / 1000;
+  out.push({
+    target: "S6 zero lost or duplicated events",
+    measured: `${fmt(lost, 0)}`,
+    met: s6.length ? lost === 0 : null,
+  });
+  out.push({
+    target: "S6 10,000 clients caught up in < 15 s",
+    measured: `${fmt(catchUp, 2)} s`,
+    met: Number.isFinite(catchUp) ? catchUp < 15 : null,
+  });
+  return out;
+}
+
+/** p99 against offered load of S2's constant-rate points, one line per system and shape. */
+function chartSeries(records: BenchRecord[]): Series[] {
+  const bySeries = new Map<string, Series>();
+  for (const r of records) {
+    if (r.scenario !== "S2" || r.params.offered === undefined) continue;
+    const name = `${r.system} ${r.params.channels}ch×${r.params.subscribers}`;
+    const s = bySeries.get(name) ?? { name, points: [] };
+    s.points.push({ x: Number(r.params.offered), y: r.metrics.lastP99 ?? Number.NaN });
+    bySeries.set(name, s);
+  }
+  return [...bySeries.values()];
+}
+
+/** Writes docs/benchmarks.md and docs/benchmarks-s2-latency.svg. */
+export function writeBenchmarksDoc(run: BenchRun, costs: Cost[], notes: string): void {
+  const docs = new URL("../../docs/", import.meta.url).pathname;
+  writeFileSync(
+    `${docs}benchmarks-s2-latency.svg`,
+    lineChart(
+      "S2 publish→deliver p99 against offered load",
+      "offered deliveries/s",
+      "p99 to last subscriber (ms)",
+      chartSeries(run.records),
+    ),
+  );
+  const checks = checkTargets(run.records);
+  const scenarios = [...new Set(run.records.map((r) => r.scenario))];
+  const lines = [
+    "# Benchmarks",
+    "",
+    "Generated by `npm run bench:full` (bench/run.ts); do not edit by hand.",
+    "",
+    `- Run: ${run.startedAt}, command \`${run.command}\``,
+    `- Machine: ${run.machine.cpus} × ${run.machine.model}, ${run.machine.memoryGiB} GiB, Node ${run.machine.node}; server, generators, Postgres and peers share it.`,
+    "- Every point is the median of its runs; Colink and each peer run alternately in the same session. CPU columns are cores used (1.0 = one core busy).",
+    "",
+    "## Targets",
+    "",
+    "| target | measured | met |",
+    "|---|---|---|",
+    ...checks.map(
+      (c) =>
+        `| ${c.target} | ${c.measured} | ${c.met === null ? "not measured" : c.met ? "yes" : "**no**"} |`,
+    ),
+    "",
+    notes.trim(),
+    "",
+    "## Latency against offered load (S2)",
+    "",
+    "![p99 against offered load](benchmarks-s2-latency.svg)",
+    "",
+    "## Where Colink's time goes",
+    "",
+    "Self time per function in a CPU profile of Colink (`--cpu-prof`) under the S1 send load (closed loop, Postgres), idle excluded:",
+    "",
+    "| function | share of busy time |",
+    "|---|---|",
+    ...costs.map((c) => `| \`${c.where}\` | ${c.sharePct}% |`),
+    "",
+    ...scenarios.flatMap((s) => [`## ${s}`, "", table(run.records.filter((r) => r.scenario === s)), ""]),
+  ];
+  writeFileSync(`${docs}benchmarks.md`, `${lines.join("\n")}\n`);
+}

@@ -1,0 +1,102 @@
+/**
+ * A lean Colink wire client for load generation: raw MessagePack frames over `ws`, no
+ * reconnects, no de-duplication. (Applications use the SDK in client/; a generator must
+ * spend its CPU on load, not on bookkeeping.)
+ */
+import WebSocket from "ws";
+import { decodeFrame, encodeValue, type Frame } from "../../core/protocol.js";
+
+/** A failed request. */
+export class WireError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+/** One connection. */
+export class WireClient {
+  private nextId = 1;
+  private readonly pending = new Map<
+    number,
+    { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void }
+  >();
+  /** Called for every event frame. */
+  onEvent: ((topic: string, type: string, data: Record<string, unknown>) => void) | null = null;
+  /** Called when the connection closes. */
+  onClose: ((code: number) => void) | null = null;
+
+  private constructor(private readonly ws: WebSocket) {
+    ws.on("message", (data: Buffer) => this.receive(decodeFrame(data)));
+    ws.on("close", (code) => {
+      for (const p of this.pending.values()) p.reject(new WireError("unavailable", `closed ${code}`));
+      this.pending.clear();
+      this.onClose?.(code);
+    });
+  }
+
+  /** Opens an authenticated connection. `localAddress` spreads sources over 127.0.0.x. */
+  static connect(url: string, token: string, localAddress?: string): Promise<WireClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`${url}?access_token=${encodeURIComponent(token)}`, {
+        perMessageDeflate: false,
+        ...(localAddress ? { localAddress } : {}),
+      });
+      ws.once("open", () => resolve(new WireClient(ws)));
+      ws.once("error", reject);
+      ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    });
+  }
+
+  /** Sends a request; resolves with its result, rejects with a WireError. */
+  request(op: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.ws.send(encodeValue([0, id, op, args]));
+    });
+  }
+
+  /** Requests in flight. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.ws.close();
+  }
+
+  /** Drops the connection without a close handshake (a crashed client). */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  private receive(frame: Frame): void {
+    if (frame[0] === 3) {
+      this.onEvent?.(frame[1], frame[2], frame[3]);
+      return;
+    }
+    const p = this.pending.get(frame[1] as number);
+    if (!p) return;
+    this.pending.delete(frame[1] as number);
+    if (frame[0] === 1) p.resolve(frame[2]);
+    else if (frame[0] === 2) p.reject(new WireError(frame[2].code, frame[2].message));
+  }
+}
+
+/** A dev token for `username` from a Colink's dev issuer. */
+export async function devToken(
+  baseUrl: string,
+  username: string,
+): Promise<{ token: string; userId: string }> {
+  const res = await fetch(`${baseUrl}/auth/dev/token`, {
+    method: "POST",
+    body: JSON.stringify({ username }),
+  });
+  if (!res.ok) throw new Error(`dev token for ${username}: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { accessToken: string; user: { id: string } };
+  return { token: body.accessToken, userId: body.user.id };
+}

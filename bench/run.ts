@@ -1,0 +1,118 @@
+/**
+ * `npm run bench` (the quick suite, a few minutes) and `npm run bench:full` (every
+ * scenario and peer, then docs/benchmarks.md). Options:
+ *   --only S1,S3        run these scenarios
+ *   --repeats N         runs per point (default 3; the report shows medians)
+ *   --target URL        load a remote Colink (e.g. https://chat.example.com) instead of
+ *                       starting one; with --tokens FILE (one access token per line) when
+ *                       it has no dev sign-in. See bench/README.md.
+ * Loopback only for local runs; every run stops by itself.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { writeBenchmarksDoc } from "./lib/benchmarks-doc.js";
+import { defaultBenchWorkers } from "./lib/colink-target.js";
+import { profileSendPath } from "./lib/profile-run.js";
+import { type BenchRun, machine, save, table } from "./lib/report.js";
+import type { BenchContext, BenchRecord, Scenario, Target } from "./lib/scenario.js";
+import { s1 } from "./scenarios/s1-send.js";
+import { s2 } from "./scenarios/s2-fanout.js";
+import { s3 } from "./scenarios/s3-durable.js";
+import { s4 } from "./scenarios/s4-idle.js";
+import { s5 } from "./scenarios/s5-http.js";
+import { s6 } from "./scenarios/s6-reconnect.js";
+
+/** Every scenario, in report order. */
+const scenarios: Scenario[] = [s1, s2, s3, s4, s5, s6];
+
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function targetOf(): Target {
+  const url = option("target");
+  if (!url) return { kind: "local" };
+  const base = url.replace(/\/$/, "");
+  const tokensFile = option("tokens");
+  return {
+    kind: "remote",
+    baseUrl: base,
+    wsUrl: `${base.replace(/^http/, "ws")}/ws`,
+    tokens: tokensFile
+      ? readFileSync(tokensFile, "utf8")
+          .split("\n")
+          .map((l) => l.trim())
+          .filter(Boolean)
+      : [],
+  };
+}
+
+/**
+ * `--doc-from a.json,b.json`: writes docs/benchmarks.md from saved runs (records merged
+ * in order), profiling once more, without running the scenarios again.
+ */
+async function docFrom(files: string[]): Promise<void> {
+  const runs = files.map((f) => JSON.parse(readFileSync(f, "utf8")) as BenchRun);
+  const merged: BenchRun = {
+    ...runs[0]!,
+    command: `${runs.map((r) => r.command).join("; ")}`,
+    records: runs.flatMap((r) => r.records),
+  };
+  console.log("[bench] building dist/");
+  execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
+  const costs = process.argv.includes("--profile") ? await profileSendPath(defaultBenchWorkers) : [];
+  writeBenchmarksDoc(merged, costs, readFileSync(new URL("./benchmarks-notes.md", import.meta.url), "utf8"));
+  console.log("[bench] wrote docs/benchmarks.md");
+}
+
+async function main(): Promise<void> {
+  const from = option("doc-from");
+  if (from) return docFrom(from.split(","));
+  const full = process.argv.includes("--full");
+  const only = option("only")?.split(",");
+  const target = targetOf();
+  if (target.kind === "local") {
+    console.log("[bench] building dist/");
+    execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
+  }
+  const started = Date.now();
+  const ctx: BenchContext = {
+    quick: !full,
+    repeats: Number(option("repeats") ?? 3),
+    target,
+    progress: (line) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`),
+  };
+  const records: BenchRecord[] = [];
+  for (const s of scenarios.filter((x) => !only || only.includes(x.id))) {
+    ctx.progress(`${s.id}: ${s.title}`);
+    const got = await s.run(ctx);
+    records.push(...got);
+    console.log(table(got));
+  }
+  const run = {
+    startedAt: new Date(started).toISOString(),
+    command: `npm run ${full ? "bench:full" : "bench"} -- ${process.argv.slice(2).join(" ")}`.trim(),
+    machine: machine(),
+    records,
+  };
+  const path = save(run);
+  if (full && target.kind === "local" && !only) {
+    ctx.progress("profiling Colink under the S1 send load");
+    // The profiling pass is opt-in (--profile): it hung once here and is left for later work.
+    const costs = process.argv.includes("--profile") ? await profileSendPath(defaultBenchWorkers) : [];
+    writeBenchmarksDoc(run, costs, readFileSync(new URL("./benchmarks-notes.md", import.meta.url), "utf8"));
+    ctx.progress("wrote docs/benchmarks.md");
+  }
+  console.log(
+    `[bench] ${records.length} points in ${((Date.now() - started) / 1000).toFixed(0)} s, saved ${path}`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
