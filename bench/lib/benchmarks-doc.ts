@@ -165,7 +165,9 @@ export function writeBenchmarksDoc(run: BenchRun, costs: Cost[], notes: string):
     "",
     "| function | share of busy time |",
     "|---|---|",
-    ...costs.map((c) => `| \`${c.where}\` | ${c.sharePct}% |`),
+    ...(costs.length > 0
+      ? costs.map((c) => `| \`${c.where}\` | ${c.sharePct}% |`)
+      : ["| not profiled in this run (`--profile`) | |"]),
     "",
     ...scenarios.flatMap((s) => [`## ${s}`, "", table(run.records.filter((r) => r.scenario === s)), ""]),
   ];
