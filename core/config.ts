@@ -3,6 +3,7 @@
  * config file (`COLINK_CONFIG`). Parsing is pure: it takes the environment and the file's
  * contents and returns a validated config or throws ConfigError naming the variable.
  */
+import { hostname } from "node:os";
 
 /** Every limit, each configurable. */
 export interface Limits {
@@ -61,6 +62,12 @@ export interface Config {
   devAuth: boolean;
   /** Virtual shards that actor keys hash into. */
   shards: number;
+  /** Redis URL; set, this node joins a cluster of nodes sharing Postgres and Redis. */
+  redisUrl: string | null;
+  /** This node's name in the cluster: unique per node, stable across its restarts. */
+  nodeId: string;
+  /** How long a node's shard leases and membership last without renewal. */
+  leaseTtlMs: number;
   limits: Limits;
 }
 
@@ -110,6 +117,25 @@ export const limitVariables: Record<keyof Limits, string> = {
   maxDistinctReactions: "COLINK_MAX_DISTINCT_REACTIONS",
   maxPins: "COLINK_MAX_PINS",
 };
+
+/** Every variable Colink reads besides the limits (docker-compose.yml is checked against these). */
+export const settingVariables = [
+  "COLINK_CONFIG",
+  "COLINK_HOST",
+  "COLINK_PORT",
+  "COLINK_DATA_DIR",
+  "COLINK_WORKERS",
+  "DATABASE_URL",
+  "COLINK_DB_SCHEMA",
+  "COLINK_OIDC_ISSUER",
+  "COLINK_OIDC_AUDIENCE",
+  "COLINK_ROLE_CLAIM",
+  "COLINK_DEV_AUTH",
+  "COLINK_SHARDS",
+  "REDIS_URL",
+  "COLINK_NODE_ID",
+  "COLINK_LEASE_TTL_MS",
+] as const;
 
 /** Where a limit's accepted range starts and ends. */
 const limitRanges: Record<keyof Limits, [number, number]> = {
@@ -172,6 +198,10 @@ export function parseConfig(env: Source, fileValues: Source = {}): Config {
   const src: Source = { ...fileValues, ...env };
   const databaseUrl = url(src, "DATABASE_URL", ["postgres:", "postgresql:"]);
   const oidcIssuer = url(src, "COLINK_OIDC_ISSUER", ["http:", "https:"]);
+  const redisUrl = url(src, "REDIS_URL", ["redis:", "rediss:"]);
+  if (redisUrl !== null && databaseUrl === null) {
+    throw new ConfigError("REDIS_URL", "needs DATABASE_URL: the nodes of a cluster share one Postgres");
+  }
   const host = src.COLINK_HOST?.trim() || "0.0.0.0";
   if (!/^[\w.:-]+$/.test(host))
     throw new ConfigError("COLINK_HOST", `is not a host name or address: "${host}"`);
@@ -186,9 +216,14 @@ export function parseConfig(env: Source, fileValues: Source = {}): Config {
       "must be set when COLINK_DEV_AUTH is off (nobody could sign in)",
     );
   }
+  const port = integer(src, "COLINK_PORT", 8080, [0, 65535]);
+  const nodeId = src.COLINK_NODE_ID?.trim() || `${hostname()}:${port}`;
+  if (!/^[\w.:-]{1,100}$/.test(nodeId)) {
+    throw new ConfigError("COLINK_NODE_ID", `must be 1-100 letters, digits, '.', ':', '-' or '_', got "${nodeId}"`);
+  }
   return {
     host,
-    port: integer(src, "COLINK_PORT", 8080, [0, 65535]),
+    port,
     dataDir: src.COLINK_DATA_DIR?.trim() || "./data",
     workers: integer(src, "COLINK_WORKERS", 0, [0, 64]),
     databaseUrl,
@@ -197,6 +232,9 @@ export function parseConfig(env: Source, fileValues: Source = {}): Config {
     roleClaim: src.COLINK_ROLE_CLAIM?.trim() || "role",
     devAuth,
     shards: integer(src, "COLINK_SHARDS", 1024, [1, 65536]),
+    redisUrl,
+    nodeId,
+    leaseTtlMs: integer(src, "COLINK_LEASE_TTL_MS", 5000, [1000, 600_000]),
     limits,
   };
 }
