@@ -12,6 +12,7 @@ import {
   type MemberRecord,
   type ReactionRow,
   SeqConflictError,
+  StaleOwnerError,
   type Store,
   type StoredMessage,
   type ThreadFollow,
@@ -454,6 +455,36 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       const rejected = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
       expect(rejected.reason).toBeInstanceOf(SeqConflictError);
       expect(seqs(await store.readEvents(ch!.id, 0, 100))).toEqual([1, 2, 3, 4, 5]);
+    });
+
+    it("fences commits by shard epoch: a taken shard refuses its old owner's writes", async () => {
+      // Shard numbers far above any configured count, so runs sharing a database do not meet.
+      const shard = 100_000 + Math.floor(Math.random() * 1_000_000_000);
+      const [first] = await store.takeShards([shard]);
+      expect(first).toEqual({ shard, epoch: expect.any(Number) });
+      const [ch, bystander] = await created(store, new TestChannel(), new TestChannel());
+      const fenced = (c: TestChannel, epoch: number) => {
+        const { write } = c.messages(fresh("U"), 1);
+        return { ...write, fence: { shard, epoch } };
+      };
+      await store.commit([fenced(ch!, first!.epoch)]);
+
+      const [second] = await store.takeShards([shard]);
+      expect(second!.epoch).toBeGreaterThan(first!.epoch);
+      const stale = fenced(ch!, first!.epoch);
+      const err = await store
+        .commit([stale, bystander!.messages(fresh("U"), 1).write])
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StaleOwnerError);
+      expect(err).toBeInstanceOf(SeqConflictError);
+      expect((err as StaleOwnerError).channelIds).toEqual([ch!.id]);
+      // Nothing of that commit was written, the bystander's batch included.
+      expect(seqs(await store.readEvents(ch!.id, 0, 100))).toEqual([1, 2, 3]);
+      expect(seqs(await store.readEvents(bystander!.id, 0, 100))).toEqual([1, 2]);
+      // The new epoch writes.
+      const fresh2 = { ...stale, fence: { shard, epoch: second!.epoch } };
+      await store.commit([fresh2]);
+      expect(seqs(await store.readEvents(ch!.id, 0, 100))).toEqual([1, 2, 3, 4]);
     });
 
     it("reads events after a seq, ascending and limited", async () => {

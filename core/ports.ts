@@ -109,6 +109,17 @@ export interface ChannelWrite {
   follows: ThreadFollow[];
   /** Scheduled messages created or changed (cancelled, sent). */
   schedules: Scheduled[];
+  /**
+   * In a cluster: the shard the channel belongs to and the epoch under which this node
+   * owns it. The commit fails with StaleOwnerError when another node took the shard since.
+   */
+  fence?: ShardFence;
+}
+
+/** A node's claim on a shard: the fencing epoch it got when it took the shard. */
+export interface ShardFence {
+  shard: number;
+  epoch: number;
 }
 
 /** Thrown by `commit` when a new message repeats a stored idempotency key. Nothing was written. */
@@ -124,6 +135,18 @@ export class SeqConflictError extends Error {
   constructor(readonly channelIds: string[]) {
     super(`log position already taken in ${channelIds.join(", ")}`);
     this.name = "SeqConflictError";
+  }
+}
+
+/**
+ * Thrown by `commit` when a write's shard was taken by another node after this node got
+ * its epoch (or when this node no longer holds the shard at all). Nothing was written.
+ */
+export class StaleOwnerError extends SeqConflictError {
+  constructor(channelIds: string[]) {
+    super(channelIds);
+    this.name = "StaleOwnerError";
+    this.message = `shard of ${channelIds.join(", ")} has a newer owner`;
   }
 }
 
@@ -240,8 +263,18 @@ export interface UserState {
   sharingWith(userId: string, others: string[]): Promise<string[]>;
 }
 
+/** The fencing side of shard ownership, kept in the database that the commits go to. */
+export interface ShardFencing {
+  /**
+   * Takes shards for a node that just won their leases: raises each one's epoch and returns
+   * the new epochs. Commits fenced with an older epoch fail from then on, and this waits
+   * for any such commit still running.
+   */
+  takeShards(shards: number[]): Promise<ShardFence[]>;
+}
+
 /** The store: the channel log and the directory over one database, plus its lifecycle. */
-export interface Store extends ChannelLog, Directory, UserState {
+export interface Store extends ChannelLog, Directory, UserState, ShardFencing {
   /** Runs the SQL migrations that have not run yet. Safe to call on every start. */
   migrate(): Promise<void>;
   /** Resolves when the database answers. */
@@ -264,4 +297,45 @@ export interface DevLogin {
   login(username: unknown): Promise<{ accessToken: string; principal: Principal }>;
   /** The issuer's public keys (JWKS). */
   jwks(): { keys: unknown[] };
+}
+
+/**
+ * Messages between the nodes of a cluster. Topics are opaque names; a node hears only
+ * the topics it subscribed to, and never its own messages. Order is kept per publishing
+ * node: two messages one node publishes, on any topics, reach a subscriber in that order.
+ */
+export interface NodeBus {
+  /** Sends a payload to every other node subscribed to `topic`; resolves to how many heard it. */
+  publish(topic: string, payload: Uint8Array): Promise<number>;
+  /** Resolves once messages on `topic` reach `onMessage`. */
+  subscribe(topic: string): Promise<void>;
+  unsubscribe(topic: string): Promise<void>;
+  /** Where messages arrive (one handler). */
+  onMessage(handler: (topic: string, payload: Uint8Array) => void): void;
+  /**
+   * Told false when the connection is lost and true when it is back. Messages published
+   * while it was down are lost for this node: a node that hears `true` after `false` must
+   * make its clients resume.
+   */
+  onConnection(handler: (up: boolean) => void): void;
+  close(): Promise<void>;
+}
+
+/** Who is in the cluster and who owns which shard: leases that lapse unless renewed. */
+export interface ClusterRegistry {
+  /** Renews this node's membership for `ttlMs` and returns every live node, this one included. */
+  heartbeat(nodeId: string, ttlMs: number): Promise<string[]>;
+  /** Removes this node from the membership at once (clean shutdown). */
+  leave(nodeId: string): Promise<void>;
+  /** Tries to lease free shards for `ttlMs`; returns those won. */
+  acquire(nodeId: string, shards: number[], ttlMs: number): Promise<number[]>;
+  /** Records the fencing epoch of a lease this node holds (for operators to read). */
+  stamp(nodeId: string, fences: ShardFence[], ttlMs: number): Promise<void>;
+  /** Extends the leases this node still holds; returns those, dropping any it lost. */
+  renew(nodeId: string, shards: number[], ttlMs: number): Promise<number[]>;
+  /** Gives up leases this node holds. */
+  release(nodeId: string, shards: number[]): Promise<void>;
+  /** Resolves when the registry answers. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
 }

@@ -200,4 +200,34 @@ CREATE INDEX scheduled_messages_due_idx ON scheduled_messages (status, send_at) 
 CREATE INDEX scheduled_messages_channel_idx ON scheduled_messages (channel_id, send_at) WHERE status = 'pending';
 `,
   },
+  {
+    id: "0003_cluster",
+    sql: `
+-- Scale-out fencing. A node that wins a shard's Redis lease raises the shard's epoch here
+-- (takeShards) before it serves the shard; every commit of a clustered node carries the
+-- epochs it owns its shards under and fails when one has moved on, so a node that lost a
+-- shard without noticing cannot write to it any more. Commits hold FOR SHARE locks on the
+-- rows they check, so a taking node waits for the commits still running under the old epoch.
+CREATE TABLE shard_epochs (
+  shard integer PRIMARY KEY,
+  epoch bigint NOT NULL
+);
+CREATE FUNCTION colink_check_fence(shard integer, stored bigint, mine bigint) RETURNS boolean
+LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF stored <> mine THEN
+    RAISE EXCEPTION 'colink: shard % has a newer owner', shard USING ERRCODE = 'C0409', DETAIL = shard::text;
+  END IF;
+  RETURN true;
+END
+$fn$;
+-- The dev issuer's key pair, shared by the nodes of a cluster so that a token one node
+-- issued is accepted by every node.
+CREATE TABLE dev_issuer_keys (
+  id text PRIMARY KEY,
+  private_jwk jsonb NOT NULL,
+  created_at bigint NOT NULL
+);
+`,
+  },
 ];

@@ -21,6 +21,8 @@ import {
   type ReactionRow,
   type SendKey,
   SeqConflictError,
+  type ShardFence,
+  StaleOwnerError,
   type Store,
   type StoredMessage,
   type ThreadFollow,
@@ -387,8 +389,28 @@ function mergeWrites(writes: ChannelWrite[], now: number): CommitRows {
   return rows;
 }
 
+/**
+ * The fence check of a clustered commit: fails the statement (SQLSTATE C0409) when a
+ * shard's stored epoch is not the one the writer owns it under, and share-locks the rows
+ * so that a node taking the shard waits for this commit.
+ */
+const fenceCheck = `SELECT colink_check_fence(s.shard, s.epoch, r.epoch) AS ok
+    FROM shard_epochs s JOIN jsonb_to_recordset($P::text::jsonb) AS r(shard integer, epoch bigint)
+      ON s.shard = r.shard
+    FOR SHARE OF s`;
+
+/** SQLSTATE raised by colink_check_fence. */
+const staleShard = "C0409";
+
+/** The distinct fences of a commit's writes. */
+function fencesOf(writes: ChannelWrite[]): ShardFence[] {
+  const byShard = new Map<number, ShardFence>();
+  for (const w of writes) if (w.fence) byShard.set(w.fence.shard, w.fence);
+  return [...byShard.values()];
+}
+
 /** Builds the single commit statement for the non-empty tables, and its parameters. */
-function commitStatement(rows: CommitRows): { text: string; params: string[] } {
+function commitStatement(rows: CommitRows, fences: ShardFence[] = []): { text: string; params: string[] } {
   const ctes: string[] = [];
   const params: string[] = [];
   for (const part of Object.keys(commitParts) as CommitPart[]) {
@@ -398,7 +420,11 @@ function commitStatement(rows: CommitRows): { text: string; params: string[] } {
     const placeholder = `$${params.length}`;
     ctes.push(`${part} AS (${commitParts[part].replace("$P", () => placeholder)})`);
   }
-  return { text: `WITH ${ctes.join(",\n")}\nSELECT 1 AS ok`, params };
+  if (fences.length === 0) return { text: `WITH ${ctes.join(",\n")}\nSELECT 1 AS ok`, params };
+  params.push(JSON.stringify(fences));
+  ctes.push(`fences AS (${fenceCheck.replace("$P", () => `$${params.length}`)})`);
+  // Reading the check's value makes it run for every row.
+  return { text: `WITH ${ctes.join(",\n")}\nSELECT (SELECT count(*) FROM fences WHERE ok) AS ok`, params };
 }
 
 /** Raw row of `loadChannel`'s single query. */
@@ -464,11 +490,15 @@ export class SqlStore implements Store {
   async commit(writes: ChannelWrite[]): Promise<void> {
     if (writes.length === 0) return;
     const rows = mergeWrites(writes, Date.now());
-    const { text, params } = commitStatement(rows);
+    const { text, params } = commitStatement(rows, fencesOf(writes));
     try {
       await this.db.query(text, params);
     } catch (err) {
       const info = sqlErrorOf(err);
+      if (info?.code === staleShard) {
+        const shard = Number(info.detail);
+        throw new StaleOwnerError(writes.filter((w) => w.fence?.shard === shard).map((w) => w.channel.id));
+      }
       if (info?.code === uniqueViolation) {
         if (info.constraint !== undefined && seqConstraints.has(info.constraint)) {
           throw new SeqConflictError(await this.takenSeqChannels(rows, writes));
@@ -484,6 +514,18 @@ export class SqlStore implements Store {
       }
       throw err;
     }
+  }
+
+  async takeShards(shards: number[]): Promise<ShardFence[]> {
+    if (shards.length === 0) return [];
+    const rows = await this.db.query<{ shard: number; epoch: string | number }>(
+      `INSERT INTO shard_epochs (shard, epoch)
+         SELECT s::integer, 1 FROM jsonb_array_elements_text($1::text::jsonb) AS s
+       ON CONFLICT (shard) DO UPDATE SET epoch = shard_epochs.epoch + 1
+       RETURNING shard, epoch`,
+      [JSON.stringify(shards)],
+    );
+    return rows.map((r) => ({ shard: Number(r.shard), epoch: Number(r.epoch) }));
   }
 
   /** After a seq collision (the statement rolled back): the channels whose log positions are taken. */
