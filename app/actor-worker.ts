@@ -11,4 +11,5 @@ await runActorWorker(
   config.limits,
   commitsInFlightFor(config),
   (key) => workerOfShard(shardOf(key, config.shards), count) === index,
+  config.shards,
 );

@@ -8,7 +8,7 @@
  */
 import { ColinkError, errorBodyOf, fail } from "../../core/errors.js";
 import type { ArgsOf } from "../../core/ops.js";
-import { DuplicateSendError, SeqConflictError } from "../../core/ports.js";
+import { DuplicateSendError, SeqConflictError, type ShardFence, StaleOwnerError } from "../../core/ports.js";
 import { channelTopic } from "../../core/protocol.js";
 import { type Envelope, type Grant, noReply, type Outcome, type Outlet } from "../envelope.js";
 import type { GroupCommitter } from "../runtime/group-commit.js";
@@ -42,6 +42,11 @@ type ChannelActorState = (typeof ChannelActorState)[keyof typeof ChannelActorSta
 export interface ChannelActorDeps extends ChannelDeps {
   committer: GroupCommitter;
   outlet: Outlet;
+  /**
+   * In a cluster: the fence under which this node owns the channel's shard, or null when
+   * it does not own it (any more). Absent on a single node.
+   */
+  fence?: () => ShardFence | null;
 }
 
 /** One channel's actor. */
@@ -189,7 +194,18 @@ export class ChannelActor {
       return;
     }
     this.inFlight = batch;
-    this.deps.committer.submit(batch.toWrite(this.st.channel!)).then(
+    const write = batch.toWrite(this.st.channel!);
+    if (this.deps.fence) {
+      const fence = this.deps.fence();
+      // A node that lost the shard (or cannot renew its lease) must not write as its owner.
+      if (fence === null) {
+        this.failure = new StaleOwnerError([this.id]);
+        if (!this.processing) void this.drain();
+        return;
+      }
+      write.fence = fence;
+    }
+    this.deps.committer.submit(write).then(
       () => {
         this.inFlight = null;
         this.release(batch);

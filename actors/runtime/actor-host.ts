@@ -3,12 +3,13 @@
  * envelopes to it, and passivates actors that stayed idle.
  */
 import type { Limits } from "../../core/config.js";
-import type { Directory, Store } from "../../core/ports.js";
+import type { Directory, ShardFence, Store } from "../../core/ports.js";
 import { ChannelActor } from "../channel/channel-actor.js";
 import type { Envelope, Outlet } from "../envelope.js";
 import { PresenceBook, type PresenceEntry } from "../presence.js";
 import { UserActor } from "../user-actor.js";
 import { GroupCommitter } from "./group-commit.js";
+import { shardOf } from "./placement.js";
 import { SchedulePoller } from "./schedule-poller.js";
 
 /** Which kind of actor an envelope goes to. */
@@ -39,6 +40,8 @@ export interface ActorHostDeps {
   schedulePollMs?: number;
   /** Hands a presence change made here to the other threads' books (W > 0). */
   sharePresence?: (entry: PresenceEntry) => void;
+  /** Virtual shards keys hash into (for cluster ownership). */
+  shards?: number;
 }
 
 /** The actors of one thread. */
@@ -51,6 +54,11 @@ export class ActorHost {
   private readonly route: (env: Routed) => void;
   /** Everyone's presence as this thread knows it (see actors/presence.ts). */
   readonly presence: PresenceBook;
+  /**
+   * In a cluster: the shards this node owns now, with the epoch of each; null on a single
+   * node, where every key is owned and commits carry no fence.
+   */
+  private owned: Map<number, number> | null = null;
 
   constructor(private readonly deps: ActorHostDeps) {
     this.now = deps.now ?? Date.now;
@@ -63,10 +71,11 @@ export class ActorHost {
     const idleMs = deps.limits.actorIdleSec * 1000;
     this.sweeper = setInterval(() => this.passivate(idleMs), Math.min(idleMs, 10_000));
     this.sweeper.unref();
+    const ownsKey = deps.owns ?? (() => true);
     this.schedules = new SchedulePoller(
       deps.store,
       (env) => this.deliver(env),
-      deps.owns ?? (() => true),
+      (key) => ownsKey(key) && (this.owned === null || this.owned.has(this.shardOf(key))),
       this.now,
       deps.schedulePollMs ?? 1000,
     );
@@ -100,6 +109,51 @@ export class ActorHost {
     for (const [id, a] of this.users) if (a.isIdle && a.lastActive <= cutoff) this.users.delete(id);
   }
 
+  /**
+   * Cluster: the shards this node owns from now on. Actors of shards that were lost, or
+   * taken again under a new epoch, are dropped: an actor's state is only trusted under the
+   * tenure it was loaded in (one still busy finishes, but its commits fail the fence).
+   */
+  setOwnedShards(fences: ShardFence[]): void {
+    const before = this.owned;
+    const next = new Map(fences.map((f) => [f.shard, f.epoch]));
+    this.owned = next;
+    const changed = (key: string) => {
+      const shard = this.shardOf(key);
+      return before?.get(shard) !== next.get(shard) || !next.has(shard);
+    };
+    for (const id of this.channels.keys()) if (changed(id)) this.channels.delete(id);
+    for (const id of this.users.keys()) if (changed(id)) this.users.delete(id);
+  }
+
+  /**
+   * Cluster hand-off: waits (up to `timeoutMs`) until the actors of `shards` have answered
+   * what they were sent and committed it, then drops them. The caller stops routing these
+   * shards here first.
+   */
+  async releaseShards(shards: number[], timeoutMs = 10_000): Promise<void> {
+    const set = new Set(shards);
+    const leaving = [...this.channels].filter(([id]) => set.has(this.shardOf(id)));
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && !leaving.every(([, a]) => a.isIdle)) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    for (const [id] of leaving) this.channels.delete(id);
+    for (const id of this.users.keys()) if (set.has(this.shardOf(id))) this.users.delete(id);
+  }
+
+  private shardOf(key: string): number {
+    return shardOf(key, this.deps.shards ?? 1024);
+  }
+
+  /** The fence a new channel actor commits under: its shard's epoch now, while it lasts. */
+  private fenceFor(key: string): (() => ShardFence | null) | undefined {
+    if (this.owned === null) return undefined;
+    const shard = this.shardOf(key);
+    const epoch = this.owned.get(shard);
+    return () => (epoch !== undefined && this.owned?.get(shard) === epoch ? { shard, epoch } : null);
+  }
+
   /** Waits for every pending commit, then stops the sweeper. */
   async close(): Promise<void> {
     clearInterval(this.sweeper);
@@ -123,6 +177,7 @@ export class ActorHost {
         now: this.now,
         route: this.route,
         isOnline: (userId) => this.presence.view(userId).status !== "offline",
+        fence: this.fenceFor(id),
       });
       this.channels.set(id, a);
     }

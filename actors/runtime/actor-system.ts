@@ -5,6 +5,7 @@
  * the actor made it (a worker's port keeps order).
  */
 import { Worker } from "node:worker_threads";
+import type { ShardFence } from "../../core/ports.js";
 import type { Envelope, Grant, Outcome, Outlet } from "../envelope.js";
 import type { PresenceEntry } from "../presence.js";
 import type { ActorHost, Routed } from "./actor-host.js";
@@ -18,6 +19,10 @@ export interface ActorSystem {
   ready(): Promise<boolean>;
   /** Drains pending commits and stops the actors. */
   close(): Promise<void>;
+  /** Cluster: the shards this node owns now and their epochs (see ActorHost.setOwnedShards). */
+  setOwnedShards(fences: ShardFence[]): void;
+  /** Cluster hand-off: lets the actors of `shards` finish and commit, then drops them. */
+  releaseShards(shards: number[]): Promise<void>;
 }
 
 /** Actors on the calling thread (W = 0). */
@@ -43,6 +48,14 @@ export class LocalActorSystem implements ActorSystem {
     await this.host.close();
     await this.closeStore();
   }
+
+  setOwnedShards(fences: ShardFence[]): void {
+    this.host.setOwnedShards(fences);
+  }
+
+  releaseShards(shards: number[]): Promise<void> {
+    return this.host.releaseShards(shards);
+  }
 }
 
 /** Messages from the main thread to a worker. */
@@ -50,6 +63,8 @@ export type ToWorker =
   | { t: "envs"; list: Routed[] }
   | { t: "presence"; list: PresenceEntry[] }
   | { t: "ping"; id: number }
+  | { t: "owned"; fences: ShardFence[] }
+  | { t: "release"; id: number; shards: number[] }
   | { t: "close" };
 
 /** One output, as it crosses from a worker to the main thread. */
@@ -66,6 +81,7 @@ export type FromWorker =
   | { t: "route"; list: Routed[] }
   | { t: "presence"; list: PresenceEntry[] }
   | { t: "pong"; id: number; ok: boolean }
+  | { t: "released"; id: number }
   | { t: "closed" };
 
 /** Replays outlet records, in order, onto an Outlet. */
@@ -101,8 +117,8 @@ export class WorkerActorSystem implements ActorSystem {
           for (const other of workers) {
             if (other !== w) other.postMessage({ t: "presence", list: msg.list } satisfies ToWorker);
           }
-        } else if (msg.t === "pong") {
-          this.pings.get(msg.id)?.(msg.ok);
+        } else if (msg.t === "pong" || msg.t === "released") {
+          this.pings.get(msg.id)?.(msg.t === "released" || msg.ok);
           this.pings.delete(msg.id);
         }
       });
@@ -189,6 +205,26 @@ export class WorkerActorSystem implements ActorSystem {
         }),
     );
     return (await Promise.all(answers)).every(Boolean);
+  }
+
+  setOwnedShards(fences: ShardFence[]): void {
+    // Through the same ports as the envelopes: a worker applies it in order with them.
+    this.flush();
+    for (const w of this.workers) w.postMessage({ t: "owned", fences } satisfies ToWorker);
+  }
+
+  async releaseShards(shards: number[]): Promise<void> {
+    this.flush();
+    await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            const id = ++this.pingSeq;
+            this.pings.set(id, () => resolve());
+            w.postMessage({ t: "release", id, shards } satisfies ToWorker);
+          }),
+      ),
+    );
   }
 
   async close(): Promise<void> {

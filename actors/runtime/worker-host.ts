@@ -16,6 +16,8 @@ export async function runActorWorker(
   maxCommitsInFlight: number,
   /** True for the actor keys this worker hosts (its shards). */
   owns: (key: string) => boolean,
+  /** Virtual shards keys hash into. */
+  shards: number,
 ) {
   const port = parentPort;
   if (!port) throw new Error("runActorWorker must run in a worker thread");
@@ -33,6 +35,7 @@ export async function runActorWorker(
     limits,
     maxCommitsInFlight,
     owns,
+    shards,
     // The target may live on another worker: the main thread knows the placement.
     route: batched((list) => post({ t: "route", list })),
     sharePresence: batched((list) => post({ t: "presence", list })),
@@ -47,6 +50,10 @@ export async function runActorWorker(
         () => post({ t: "pong", id: msg.id, ok: true }),
         () => post({ t: "pong", id: msg.id, ok: false }),
       );
+    } else if (msg.t === "owned") {
+      host.setOwnedShards(msg.fences);
+    } else if (msg.t === "release") {
+      void host.releaseShards(msg.shards).then(() => post({ t: "released", id: msg.id }));
     } else if (msg.t === "close") {
       void host
         .close()
