@@ -14,6 +14,7 @@ import { ChannelCursor } from "./channel-cursor.js";
 import { closeAction } from "./close-policy.js";
 import { TypedEmitter } from "./emitter.js";
 import { ColinkConnectionError, ColinkProtocolError, ColinkRequestError } from "./errors.js";
+import { ServerList } from "./server-list.js";
 import {
   handshakeStatus,
   messageBytes,
@@ -27,8 +28,13 @@ import {
 export type TokenSource = string | (() => string | Promise<string>);
 
 export interface ColinkClientOptions {
-  /** The WebSocket endpoint, e.g. `ws://localhost:8080/ws`. */
-  url: string;
+  /**
+   * The WebSocket endpoint, e.g. `ws://localhost:8080/ws`, or several (one per node of a
+   * cluster). The first connection goes to the first one; after each failed or dropped
+   * connection the next attempt goes to the following one, round robin, so that a client
+   * whose node died reconnects to another node and resumes its subscriptions there.
+   */
+  url: string | readonly string[];
   /**
    * The access token. A callback is called before every connection attempt, so it can
    * hand out a fresh token; after a close for a bad token (4001) it is asked once more.
@@ -170,7 +176,7 @@ interface OpenWaiter {
 const stableAfterMs = 5_000;
 
 export class ColinkClient extends TypedEmitter<ColinkClientEvents> {
-  private readonly url: string;
+  private readonly servers: ServerList;
   private readonly token: TokenSource;
   private readonly WebSocketCtor: WebSocketConstructor | undefined;
   private readonly requestTimeoutMs: number;
@@ -199,7 +205,7 @@ export class ColinkClient extends TypedEmitter<ColinkClientEvents> {
 
   constructor(options: ColinkClientOptions) {
     super();
-    this.url = options.url;
+    this.servers = new ServerList(options.url); // throws early on an empty list or a malformed URL
     this.token = options.token;
     this.WebSocketCtor = options.WebSocket;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
@@ -212,12 +218,16 @@ export class ColinkClient extends TypedEmitter<ColinkClientEvents> {
     this.autoReconnect = options.autoReconnect ?? true;
     this.onResync = options.onResync;
     this.backoff = new Backoff(this.backoffOptions);
-    new URL(this.url); // throws early on a malformed URL
   }
 
   /** The connection's state. */
   get state(): ConnectionState {
     return this.connState;
+  }
+
+  /** The endpoint of the open connection, or the one the next connection attempt will use. */
+  get serverUrl(): string {
+    return this.servers.current;
   }
 
   /** The seq of the last event delivered on a subscribed channel (undefined before the first `sub` reply). */
@@ -275,7 +285,7 @@ export class ColinkClient extends TypedEmitter<ColinkClientEvents> {
       if (typeof token !== "string" || token === "") throw new Error("the token callback returned no token");
       const Ctor = await resolveWebSocket(this.WebSocketCtor);
       if (gen !== this.attemptGen) return;
-      ws = new Ctor(urlWithToken(this.url, token));
+      ws = new Ctor(urlWithToken(this.servers.current, token));
     } catch (err) {
       if (gen !== this.attemptGen) return;
       this.emit(
@@ -341,8 +351,12 @@ export class ColinkClient extends TypedEmitter<ColinkClientEvents> {
 
   /** A connection closed or an attempt failed (`conn` undefined: failed before a socket existed). */
   private connectionEnded(conn: Connection | undefined, code: number, reason: string): void {
+    if (conn && this.conn !== conn) return;
+    // Whatever follows (a reconnect, or a later connect() after a stop) goes to the next
+    // server: the node that failed may be dead. close() does not come here, so a client
+    // closed on purpose reconnects where it was.
+    this.servers.next();
     if (conn) {
-      if (this.conn !== conn) return;
       this.conn = undefined;
       if (conn.connectTimer) clearTimeout(conn.connectTimer);
       if (conn.healthy || (conn.opened && Date.now() - conn.openedAt >= stableAfterMs)) this.backoff.reset();

@@ -21,6 +21,7 @@ export {
 } from "./colink-client.js";
 export { type EventMap, type Listener, TypedEmitter } from "./emitter.js";
 export { ColinkConnectionError, ColinkProtocolError, ColinkRequestError } from "./errors.js";
+export { ServerList } from "./server-list.js";
 export {
   messageBytes,
   resolveWebSocket,
