@@ -487,6 +487,12 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       expect(seqs(await store.readEvents(ch!.id, 0, 100))).toEqual([1, 2, 3, 4]);
     });
 
+    it("keeps one shared dev issuer key: the first stored wins", async () => {
+      const first = await store.sharedDevIssuerKey({ kty: "OKP", d: fresh("d"), x: fresh("x") });
+      const again = await store.sharedDevIssuerKey({ kty: "OKP", d: fresh("d"), x: fresh("x") });
+      expect(again).toEqual(first);
+    });
+
     it("reads events after a seq, ascending and limited", async () => {
       const [ch] = await created(store, new TestChannel());
       await store.commit([ch!.messages(fresh("U"), 5).write]); // seqs 3..7

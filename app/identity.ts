@@ -1,14 +1,22 @@
 /**
- * Builds token verification from the configuration: the dev issuer (keys in the data
- * dir), a remote OIDC issuer (Keycloak), or both; a token is checked by the issuer its
+ * Builds token verification from the configuration: the dev issuer (key in the data
+ * dir, or in the database when there is a shared one), a remote OIDC issuer (Keycloak), or both; a token is checked by the issuer its
  * `iss` names.
  */
+
+import type { JWK } from "jose";
 import { decodeJwt } from "jose";
-import { devUserId, openDevIssuer, parseDevUsername } from "../adapters/dev-identity/dev-issuer.js";
+import {
+  devUserId,
+  generateDevIssuerKey,
+  openDevIssuer,
+  openDevIssuerFromJwk,
+  parseDevUsername,
+} from "../adapters/dev-identity/dev-issuer.js";
 import { openOidcKeys } from "../adapters/oidc/remote-jwks.js";
 import type { Config } from "../core/config.js";
 import { fail } from "../core/errors.js";
-import type { DevLogin, TokenVerifier } from "../core/ports.js";
+import type { DevLogin, SharedSecrets, TokenVerifier } from "../core/ports.js";
 import { createTokenVerifier } from "../core/tokens.js";
 
 /** The `iss` of dev tokens. */
@@ -17,12 +25,22 @@ export const devIssuerName = "colink-dev";
 /** Verification and, when on, dev login. */
 export async function buildIdentity(
   config: Config,
+  /** With a shared database: where the dev key lives, so every node accepts every node's tokens. */
+  secrets?: SharedSecrets,
 ): Promise<{ verifier: TokenVerifier; devLogin: DevLogin | null }> {
   const audience = config.oidcAudience ?? "colink";
   const byIssuer = new Map<string, TokenVerifier>();
   let devLogin: DevLogin | null = null;
   if (config.devAuth) {
-    const issuer = await openDevIssuer({ dataDir: config.dataDir, issuer: devIssuerName, audience });
+    const options = { issuer: devIssuerName, audience };
+    const issuer = secrets
+      ? await openDevIssuerFromJwk(
+          (await secrets.sharedDevIssuerKey(
+            (await generateDevIssuerKey()) as Record<string, unknown>,
+          )) as JWK,
+          options,
+        )
+      : await openDevIssuer({ dataDir: config.dataDir, ...options });
     byIssuer.set(
       devIssuerName,
       createTokenVerifier({

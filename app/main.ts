@@ -3,8 +3,12 @@
  * actors (on this thread or in workers) and the uWS server, and drains on SIGTERM.
  */
 import { readFileSync } from "node:fs";
+import type { Outlet } from "../actors/envelope.js";
+import type { Routed } from "../actors/runtime/actor-host.js";
 import { ActorHost } from "../actors/runtime/actor-host.js";
-import { LocalActorSystem, WorkerActorSystem } from "../actors/runtime/actor-system.js";
+import { type ActorSystem, LocalActorSystem, WorkerActorSystem } from "../actors/runtime/actor-system.js";
+import { ClusterNode } from "../actors/runtime/cluster/cluster-node.js";
+import { openRedisCluster } from "../adapters/redis/redis-cluster.js";
 import { type Config, ConfigError, parseConfig } from "../core/config.js";
 import { startServer } from "../transport/server.js";
 import { buildIdentity } from "./identity.js";
@@ -44,34 +48,56 @@ async function main(): Promise<void> {
     throw err;
   }
   const workers = effectiveWorkers(config);
-  const { verifier, devLogin } = await buildIdentity(config);
+  // With Postgres, this connection migrates once (before the workers open their own),
+  // keeps the dev issuer's key shared by all nodes and, in a cluster, takes shard epochs.
+  const shared = config.databaseUrl ? await openConfiguredStore(config, { maxConnections: 2 }) : null;
+  const { verifier, devLogin } = await buildIdentity(config, shared ?? undefined);
+  const startLocalActors = async (outlet: Outlet, route?: (env: Routed) => void): Promise<ActorSystem> => {
+    if (workers === 0) {
+      const store = await openConfiguredStore(config);
+      const host = new ActorHost({
+        store,
+        outlet,
+        limits: config.limits,
+        maxCommitsInFlight: commitsInFlightFor(config),
+        shards: config.shards,
+        ...(route ? { route } : {}),
+      });
+      return new LocalActorSystem(
+        host,
+        () => store.ping(),
+        () => store.close(),
+      );
+    }
+    return WorkerActorSystem.start({
+      script: new URL("./actor-worker.js", import.meta.url),
+      count: workers,
+      shards: config.shards,
+      workerData: config,
+      outlet,
+      ...(route ? { route } : {}),
+    });
+  };
   const server = await startServer({
     config,
     verifier,
     devLogin,
     async startActors(outlet) {
-      if (workers === 0) {
-        const store = await openConfiguredStore(config);
-        const maxCommitsInFlight = commitsInFlightFor(config);
-        const host = new ActorHost({ store, outlet, limits: config.limits, maxCommitsInFlight });
-        return new LocalActorSystem(
-          host,
-          () => store.ping(),
-          () => store.close(),
-        );
-      }
-      if (config.databaseUrl) {
-        // Migrate once, here, before the workers open their own connections.
-        const store = await openConfiguredStore(config, { maxConnections: 1 });
-        await store.close();
-      }
-      return WorkerActorSystem.start({
-        script: new URL("./actor-worker.js", import.meta.url),
-        count: workers,
-        shards: config.shards,
-        workerData: config,
-        outlet,
-      });
+      if (!config.redisUrl || !shared) return startLocalActors(outlet);
+      const redis = await openRedisCluster({ url: config.redisUrl, nodeId: config.nodeId });
+      return ClusterNode.start(
+        {
+          nodeId: config.nodeId,
+          shards: config.shards,
+          leaseTtlMs: config.leaseTtlMs,
+          bus: redis.bus,
+          registry: redis.registry,
+          fencing: shared,
+          outlet,
+          log: (line) => console.log(`colink[${config.nodeId}]: ${line}`),
+        },
+        startLocalActors,
+      );
     },
   });
   const mode = config.databaseUrl ? `postgres (${new URL(config.databaseUrl).host})` : "embedded (PGlite)";
@@ -80,6 +106,7 @@ async function main(): Promise<void> {
     .join(" + ");
   console.log(
     `colink listening on http://${config.host}:${server.port} mode=${mode} data=${config.dataDir} ` +
+      (config.redisUrl ? `cluster=${new URL(config.redisUrl).host} node=${config.nodeId} ` : "") +
       `workers=${workers}${workers !== config.workers ? ` (COLINK_WORKERS=${config.workers}, PGlite allows 1)` : ""} auth=${auth}`,
   );
   let stopping = false;
@@ -87,13 +114,16 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`colink: ${signal}, draining`);
-    server.close().then(
-      () => process.exit(0),
-      (err) => {
-        console.error("colink: error while draining:", err);
-        process.exit(1);
-      },
-    );
+    server
+      .close()
+      .then(() => shared?.close())
+      .then(
+        () => process.exit(0),
+        (err) => {
+          console.error("colink: error while draining:", err);
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

@@ -273,8 +273,17 @@ export interface ShardFencing {
   takeShards(shards: number[]): Promise<ShardFence[]>;
 }
 
+/** Secrets that every node of a deployment must share. */
+export interface SharedSecrets {
+  /**
+   * The dev issuer's private key (a JWK): the stored one, or `candidate` when none is
+   * stored yet (it is then stored). Concurrent callers all get the same key.
+   */
+  sharedDevIssuerKey(candidate: Record<string, unknown>): Promise<Record<string, unknown>>;
+}
+
 /** The store: the channel log and the directory over one database, plus its lifecycle. */
-export interface Store extends ChannelLog, Directory, UserState, ShardFencing {
+export interface Store extends ChannelLog, Directory, UserState, ShardFencing, SharedSecrets {
   /** Runs the SQL migrations that have not run yet. Safe to call on every start. */
   migrate(): Promise<void>;
   /** Resolves when the database answers. */

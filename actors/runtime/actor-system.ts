@@ -23,6 +23,21 @@ export interface ActorSystem {
   setOwnedShards(fences: ShardFence[]): void;
   /** Cluster hand-off: lets the actors of `shards` finish and commit, then drops them. */
   releaseShards(shards: number[]): Promise<void>;
+  /** In a cluster: how the transport tells which topics its connections listen to. */
+  readonly interest?: TopicInterest;
+}
+
+/**
+ * The topics a node's connections listen to. In a cluster, events are made on the node
+ * that owns their actor; this is how the others ask to receive them.
+ */
+export interface TopicInterest {
+  /** Resolves once events of `topic` made anywhere reach this node's outlet. */
+  want(topic: string): Promise<void>;
+  /** No connection of this node listens to `topic` any more. */
+  drop(topic: string): void;
+  /** `handler` runs when events may have been missed (the bus was lost): clients must resume. */
+  onResumeNeeded(handler: () => void): void;
 }
 
 /** Actors on the calling thread (W = 0). */
@@ -104,14 +119,15 @@ export class WorkerActorSystem implements ActorSystem {
     private readonly workers: Worker[],
     private readonly shards: number,
     outlet: Outlet,
+    route: ((env: Routed) => void) | undefined,
   ) {
     this.outboxes = workers.map(() => []);
     for (const w of workers) {
       w.on("message", (msg: FromWorker) => {
         if (msg.t === "out") replayOutlet(outlet, msg.list);
         else if (msg.t === "route") {
-          // An actor's envelope to another actor, possibly on another worker.
-          for (const env of msg.list) this.deliver(env);
+          // An actor's envelope to another actor, possibly on another worker (or node).
+          for (const env of msg.list) (route ?? ((e: Routed) => this.deliver(e)))(env);
         } else if (msg.t === "presence") {
           // The sender's book has it already; every other worker's book gets it in order.
           for (const other of workers) {
@@ -135,6 +151,8 @@ export class WorkerActorSystem implements ActorSystem {
     shards: number;
     workerData: unknown;
     outlet: Outlet;
+    /** Where actors' envelopes to other actors go; by default straight to the owning worker. */
+    route?: (env: Routed) => void;
   }): Promise<WorkerActorSystem> {
     const workers = Array.from(
       { length: opts.count },
@@ -165,7 +183,7 @@ export class WorkerActorSystem implements ActorSystem {
       w.removeAllListeners("error");
       w.on("error", (err) => console.error("actor worker failed:", err));
     }
-    return new WorkerActorSystem(workers, opts.shards, opts.outlet);
+    return new WorkerActorSystem(workers, opts.shards, opts.outlet, opts.route);
   }
 
   deliver(env: Routed): void {

@@ -516,6 +516,18 @@ export class SqlStore implements Store {
     }
   }
 
+  async sharedDevIssuerKey(candidate: Record<string, unknown>): Promise<Record<string, unknown>> {
+    await this.db.query(
+      `INSERT INTO dev_issuer_keys (id, private_jwk, created_at) VALUES ('dev', $1::text::jsonb, $2)
+       ON CONFLICT (id) DO NOTHING`,
+      [JSON.stringify(candidate), Date.now()],
+    );
+    const rows = await this.db.query<{ jwk: Record<string, unknown> }>(
+      `SELECT private_jwk AS jwk FROM dev_issuer_keys WHERE id = 'dev'`,
+    );
+    return rows[0]!.jwk;
+  }
+
   async takeShards(shards: number[]): Promise<ShardFence[]> {
     if (shards.length === 0) return [];
     const rows = await this.db.query<{ shard: number; epoch: string | number }>(
