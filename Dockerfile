@@ -1,0 +1,28 @@
+# One Colink node. Build: `docker build -t colink .`; run a cluster: `docker compose up`
+# (see docs/operations.md). The uWS package ships linux-x64 (glibc) binaries only, so
+# the image is linux/amd64; bookworm's glibc suits it.
+FROM node:20-bookworm-slim
+
+WORKDIR /app
+
+# Dependencies first, so a source change does not reinstall them.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+COPY tsconfig.json tsconfig.build.json ./
+COPY core ./core
+COPY actors ./actors
+COPY transport ./transport
+COPY adapters ./adapters
+COPY app ./app
+COPY client ./client
+# Compile, then drop the dev dependencies (TypeScript, test tools) from the image.
+RUN npm run build && npm prune --omit=dev && npm cache clean --force \
+  && mkdir -p /app/data && chown node:node /app/data
+
+ENV NODE_ENV=production
+USER node
+EXPOSE 8080
+# SIGTERM drains (closes connections with 4500, finishes commits, releases leases):
+# node runs as PID 1 here and handles it itself.
+CMD ["node", "dist/app/main.js"]
