@@ -18,6 +18,7 @@ import type {
   WebSocket,
 } from "@trufflesuite/uws-js-unofficial";
 import type { Grant, Outcome } from "../actors/envelope.js";
+import type { TopicInterest } from "../actors/runtime/actor-system.js";
 import type { Limits } from "../core/config.js";
 import { CloseCode, ColinkError, type ErrorBody, errorBodyOf, fail } from "../core/errors.js";
 import { type ArgsOf, isOpName, parseArgs } from "../core/ops.js";
@@ -76,13 +77,18 @@ export class Gateway {
   private readonly sockets = new Set<Socket>();
   private readonly backpressureSweep: NodeJS.Timeout;
   private draining = false;
+  /** Cluster: `sub` calls under way per topic; their topic must stay wanted until the grant. */
+  private readonly subsUnderWay = new Map<string, number>();
 
   constructor(
     private readonly app: TemplatedApp,
     private readonly dispatcher: Dispatcher,
     private readonly verifier: TokenVerifier,
     private readonly limits: Limits,
+    /** In a cluster: where the gateway says which topics its connections listen to. */
+    private readonly interest?: TopicInterest,
   ) {
+    interest?.onResumeNeeded(() => this.resumeAll());
     // uWS skips (drops) a publish to a socket past maxBackpressure; we close such a
     // socket with the slow-consumer code first, so that it resumes instead of losing events.
     this.backpressureSweep = setInterval(() => this.closeSlowConsumers(), 250);
@@ -125,6 +131,27 @@ export class Gateway {
       ws.getUserData().subs.delete(channelId);
       ws.unsubscribe(topic);
     }
+    this.dropIfUnused([topic]);
+  }
+
+  /**
+   * Cluster: events may have been missed (the bus was lost), so every connection is closed
+   * with a resume code; clients reconnect and resume from the last seq they saw.
+   */
+  private resumeAll(): void {
+    for (const ws of [...this.sockets]) ws.end(CloseCode.ownershipMoved, "resume: cluster bus recovered");
+  }
+
+  /** Cluster: tells the interest about topics no connection here listens to any more. */
+  private dropIfUnused(topics: string[]): void {
+    const interest = this.interest;
+    if (!interest) return;
+    // After the current callback: uWS unsubscribes a closing socket once `close` returns.
+    setImmediate(() => {
+      for (const topic of topics) {
+        if (this.app.numSubscribers(topic) === 0 && !this.subsUnderWay.has(topic)) interest.drop(topic);
+      }
+    });
   }
 
   /** Closes every connection with "server draining" so clients reconnect elsewhere and resume. */
@@ -203,6 +230,7 @@ export class Gateway {
     this.byUser.set(principal.userId, set);
     set.add(ws);
     ws.subscribe(userTopic(principal.userId));
+    this.interest?.want(userTopic(principal.userId)).catch(() => {});
     // Creates the user on first sight; nothing waits for it.
     this.dispatcher.call(
       { actor: "user", key: principal.userId, op: "user.hello", args: {}, principal },
@@ -230,6 +258,7 @@ export class Gateway {
       set?.delete(ws);
       if (set?.size === 0) this.byUser.delete(conn.principal.userId);
       const principal = conn.principal;
+      this.dropIfUnused([userTopic(principal.userId), ...[...conn.subs].map(channelTopic)]);
       this.dispatcher.call(
         {
           actor: "user",
@@ -295,6 +324,7 @@ export class Gateway {
         conn.subIntents.delete(channelId);
         conn.subs.delete(channelId);
         ws.unsubscribe(channelTopic(channelId));
+        this.dropIfUnused([channelTopic(channelId)]);
         this.send(ws, okFrame(id, {}));
         return;
       }
@@ -306,12 +336,34 @@ export class Gateway {
         conn.subIntents.set(env.key, intent);
       }
       conn.pending.add(id);
-      this.dispatcher.call(env, {
-        settle: (outcome, grant) => {
-          const current = grant !== undefined && conn.subIntents.get(env.key) === intent;
-          this.answer(ws, id, outcome, current ? grant : undefined);
-        },
-      });
+      const call = (settled?: () => void) =>
+        this.dispatcher.call(env, {
+          settle: (outcome, grant) => {
+            const current = grant !== undefined && conn.subIntents.get(env.key) === intent;
+            this.answer(ws, id, outcome, current ? grant : undefined);
+            settled?.();
+          },
+        });
+      if (op === "sub" && this.interest) {
+        // The channel's events must reach this node before its actor takes the replay's end.
+        const topic = channelTopic(env.key);
+        this.subsUnderWay.set(topic, (this.subsUnderWay.get(topic) ?? 0) + 1);
+        const done = () => {
+          const left = (this.subsUnderWay.get(topic) ?? 1) - 1;
+          if (left > 0) this.subsUnderWay.set(topic, left);
+          else this.subsUnderWay.delete(topic);
+          this.dropIfUnused([topic]);
+        };
+        this.interest.want(topic).then(
+          () => call(done),
+          () => {
+            done();
+            if (conn.closed) return;
+            conn.pending.delete(id);
+            this.send(ws, errorFrame(id, fail.unavailable("cluster bus unavailable, retry").toBody()));
+          },
+        );
+      } else call();
     } catch (err) {
       this.send(ws, errorFrame(id, errorBodyOf(err)));
     }

@@ -41,7 +41,7 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
   });
   const actors = await parts.startActors(dispatcher);
   dispatcher.attach(actors);
-  gateway = new Gateway(app, dispatcher, parts.verifier, config.limits);
+  gateway = new Gateway(app, dispatcher, parts.verifier, config.limits, actors.interest);
   gateway.register();
   new HttpApi(app, dispatcher, parts.verifier, parts.devLogin, config.limits, () =>
     actors.ready(),
