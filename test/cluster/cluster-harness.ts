@@ -3,67 +3,21 @@
  * one Postgres schema and that Redis, on loopback ports. A node may reach Redis through a
  * `PartitionProxy` that the test can cut.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { Redis } from "ioredis";
 import postgres from "postgres";
-import { type ColinkProcess, freePort, localDatabaseUrl, startColink } from "../../bench/lib/processes.js";
+
+export { startRedis, type TestRedis };
+
+import {
+  type ColinkProcess,
+  freePort,
+  localDatabaseUrl,
+  startColink,
+  startRedis,
+  type TestRedis,
+} from "../../bench/lib/processes.js";
 import { ColinkClient } from "../../client/index.js";
-
-/** A redis-server of the test's own, without persistence (a restart loses everything, as a crash would). */
-export interface TestRedis {
-  port: number;
-  url: string;
-  /** Kills it (SIGKILL). */
-  kill(): Promise<void>;
-  /** Starts it again on the same port, empty. */
-  start(): Promise<void>;
-}
-
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createConnection({ port, host: "127.0.0.1" }, () => {
-        s.end();
-        resolve(true);
-      });
-      s.on("error", () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Starts a private redis-server on a free port. */
-export async function startRedis(): Promise<TestRedis> {
-  const port = await freePort();
-  let child: ChildProcess | null = null;
-  const start = async () => {
-    child = spawn(
-      "redis-server",
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-      {
-        stdio: "ignore",
-      },
-    );
-    await waitForPort(port, 10_000);
-  };
-  await start();
-  return {
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    start,
-    kill: () =>
-      new Promise<void>((resolve) => {
-        const c = child;
-        if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
-        c.once("exit", () => resolve());
-        c.kill("SIGKILL");
-      }),
-  };
-}
 
 /**
  * A TCP proxy to a port that can be cut: while cut it drops every connection and refuses
@@ -135,9 +89,15 @@ export const testLeaseTtlMs = 2000;
 /** Starts `count` nodes sharing a fresh schema and a private Redis. */
 export async function startCluster(
   count: number,
-  opts: { env?: Record<string, string>; redisUrlOf?: (index: number, redis: TestRedis) => string } = {},
+  opts: {
+    env?: Record<string, string>;
+    /** A Redis already started (default: a new one). */
+    redis?: TestRedis;
+    /** The REDIS_URL of node `index` (default: the Redis's own). */
+    redisUrlOf?: (index: number) => string;
+  } = {},
 ): Promise<TestCluster> {
-  const redis = await startRedis();
+  const redis = opts.redis ?? (await startRedis());
   const schema = `c_${Math.random().toString(36).slice(2, 10)}`;
   const nodes: ColinkProcess[] = [];
   let next = 0;
@@ -145,7 +105,7 @@ export async function startCluster(
     const index = next++;
     const node = await startColink("postgres", {
       COLINK_DB_SCHEMA: schema,
-      REDIS_URL: opts.redisUrlOf?.(index, redis) ?? redis.url,
+      REDIS_URL: opts.redisUrlOf?.(index) ?? redis.url,
       COLINK_NODE_ID: `node-${index}`,
       COLINK_LEASE_TTL_MS: String(testLeaseTtlMs),
       COLINK_SHARDS: "64",
@@ -279,4 +239,96 @@ export async function clusterClient(urls: string[], token: string): Promise<Coli
   const client = new ColinkClient({ url: urls, token, reconnect: { minDelayMs: 50, maxDelayMs: 500 } });
   await client.connect();
   return client;
+}
+
+/** What one client of a burst saw and had acknowledged. */
+export interface BurstClient {
+  client: ColinkClient;
+  /** Seqs of `message.created` events delivered to this client, in delivery order. */
+  seen: number[];
+  /** Acknowledged sends: clientMsgId → seq. */
+  acked: Map<string, number>;
+}
+
+/**
+ * Clients on the given nodes (each with every node's URL, its own first), all members of
+ * one new channel and subscribed to it.
+ */
+export async function burstClients(
+  nodes: ColinkProcess[],
+  perNode: number,
+  tag: string,
+): Promise<{ channelId: string; clients: BurstClient[] }> {
+  const clients: BurstClient[] = [];
+  for (let i = 0; i < nodes.length * perNode; i++) {
+    const home = i % nodes.length;
+    const urls = [...nodes.slice(home), ...nodes.slice(0, home)].map((n) => n.wsUrl);
+    const { token } = await clusterToken(nodes[0]!, `${tag}u${i}`);
+    clients.push({ client: await clusterClient(urls, token), seen: [], acked: new Map() });
+  }
+  const { channel } = await clients[0]!.client.request("ch.create", { name: `${tag}-ch`, kind: "public" });
+  for (const c of clients.slice(1)) await c.client.request("ch.join", { channelId: channel.id });
+  for (const c of clients) {
+    await c.client.subscribe(channel.id, (type, data) => {
+      if (type === "message.created") c.seen.push(data.seq as number);
+    });
+  }
+  return { channelId: channel.id, clients };
+}
+
+/** Each client sends `count` messages one after the other (the SDK retries until acked). */
+export function sendBurst(
+  clients: BurstClient[],
+  channelId: string,
+  count: number,
+  tag: string,
+): Promise<void> {
+  return Promise.all(
+    clients.map(async (c, i) => {
+      for (let k = 0; k < count; k++) {
+        const clientMsgId = `${tag}-c${i}-m${k}`;
+        const { message } = await c.client.send(channelId, `${tag} ${i} ${k}`, {
+          clientMsgId,
+          timeoutMs: 60_000,
+        });
+        c.acked.set(clientMsgId, message.seq);
+      }
+    }),
+  ).then(() => {});
+}
+
+/** Total acknowledged sends so far. */
+export function ackedCount(clients: BurstClient[]): number {
+  return clients.reduce((n, c) => n + c.acked.size, 0);
+}
+
+/**
+ * The invariants after a burst: every acknowledged message is stored once under the seq
+ * it was acknowledged with, the log has no gap, each client's own messages are stored in
+ * the order it sent them, and every client ends up having seen exactly the stored log.
+ */
+export async function checkBurst(schema: string, channelId: string, clients: BurstClient[]): Promise<void> {
+  const stored = await storedMessages(schema, channelId);
+  const byKey = new Map(stored.map((m) => [m.clientMsgId, m.seq]));
+  if (byKey.size !== stored.length) throw new Error("a clientMsgId is stored twice");
+  for (const c of clients) {
+    let last = 0;
+    for (const [key, seq] of c.acked) {
+      if (byKey.get(key) !== seq)
+        throw new Error(`acked ${key} at seq ${seq} but stored at ${byKey.get(key)}`);
+      if (seq <= last) throw new Error(`${key} stored before an earlier send of the same client`);
+      last = seq;
+    }
+  }
+  const events = await storedEventSeqs(schema, channelId);
+  const gapFree = events.every((seq, i) => seq === i + 1);
+  if (!gapFree) throw new Error(`the log has a gap: ${events.join(",")}`);
+  const order = stored.map((m) => m.seq);
+  const deadline = Date.now() + 20_000;
+  for (const c of clients) {
+    while (c.seen.length < order.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (JSON.stringify(c.seen) !== JSON.stringify(order)) {
+      throw new Error(`a client saw ${c.seen.length} events, not the stored ${order.length} in order`);
+    }
+  }
 }
