@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure every server the test suite talks to is installed and running.
-# Today that is PostgreSQL (127.0.0.1:5432, trust auth, database "test").
+# Today that is PostgreSQL (127.0.0.1:5432, trust auth, database "test") and the
+# redis-server binary (the cluster tests start private Redis servers on free ports).
 set -euo pipefail
 
 log() { echo "[services] $*"; }
@@ -34,4 +35,15 @@ ensure_postgres() {
   log "PostgreSQL ready"
 }
 
+ensure_redis() {
+  if ! command -v redis-server >/dev/null 2>&1; then
+    log "installing Redis (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
+  fi
+  redis-server --version >/dev/null || { log "redis-server does not run"; exit 1; }
+  log "Redis ready ($(redis-server --version | grep -o 'v=[0-9.]*'))"
+}
+
 ensure_postgres
+ensure_redis
