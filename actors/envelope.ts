@@ -13,6 +13,8 @@ export type InternalOp =
   | "msg.locate"
   | "presence.connect"
   | "presence.disconnect"
+  | "presence.purge"
+  | "presence.reconcile"
   | "presence.member"
   | "schedule.due";
 

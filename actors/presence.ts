@@ -46,14 +46,25 @@ export class SessionPresence {
   private status: PresenceStatus;
   private since: number;
 
-  /** Starts with no session, restoring what the book remembers of this user (if anything). */
+  /**
+   * Starts with no session, from what the book remembers of this user (if anything). The
+   * remembered status is kept until the next change: an actor that moved to another node
+   * starts while the user's sessions are still being announced to it (`reconcile` settles).
+   */
   constructor(
     readonly userId: string,
     remembered: PresenceEntry | undefined,
   ) {
-    this.chosen = remembered?.kept ?? null;
-    this.status = "offline";
-    this.since = remembered?.status === "offline" ? remembered.since : 0;
+    const status = remembered?.status ?? "offline";
+    // `away` and `dnd` are only ever chosen, so a remembered one was the user's choice.
+    this.chosen = status === "away" || status === "dnd" ? status : (remembered?.kept ?? null);
+    this.status = status;
+    this.since = remembered?.since ?? 0;
+  }
+
+  /** Recomputes the status from the sessions known now (after a move: the ones announced). */
+  reconcile(now: number): PresenceChange | null {
+    return this.settle(now);
   }
 
   /** The visible presence. */
@@ -90,6 +101,15 @@ export class SessionPresence {
     return this.settle(now);
   }
 
+  /** Sessions whose ids start with `prefix` ended together (their node is gone). */
+  disconnectAll(prefix: string, now: number): PresenceChange | null {
+    let removed = false;
+    for (const id of this.sessions) {
+      if (id.startsWith(prefix)) removed = this.sessions.delete(id) || removed;
+    }
+    return removed ? this.settle(now) : null;
+  }
+
   /** The user chose a status: `online` clears `away` and `dnd`. */
   choose(status: ChosenStatus, now: number): PresenceChange | null {
     this.chosen = status === "online" ? null : status;
@@ -114,34 +134,39 @@ export class SessionPresence {
  * unknown time (`since` 0). It keeps one small entry per user seen since start.
  */
 export class PresenceBook {
-  private readonly entries = new Map<string, PresenceEntry>();
+  private readonly byUser = new Map<string, PresenceEntry>();
 
   constructor(private readonly share?: (entry: PresenceEntry) => void) {}
 
   /** The entry of a user, if the book has one. */
   get(userId: string): PresenceEntry | undefined {
-    return this.entries.get(userId);
+    return this.byUser.get(userId);
   }
 
   /** What others see of a user. */
   view(userId: string): Presence {
-    const e = this.entries.get(userId);
+    const e = this.byUser.get(userId);
     return e ? { userId, status: e.status, since: e.since } : { userId, status: "offline", since: 0 };
   }
 
   /** Records a change made by an actor of this thread and shares it. */
   record(entry: PresenceEntry): void {
-    this.entries.set(entry.userId, entry);
+    this.byUser.set(entry.userId, entry);
     this.share?.(entry);
   }
 
   /** Applies changes shared by other threads, in their order. */
   apply(list: PresenceEntry[]): void {
-    for (const entry of list) this.entries.set(entry.userId, entry);
+    for (const entry of list) this.byUser.set(entry.userId, entry);
+  }
+
+  /** Every entry, for a new owner of some users to check. */
+  entries(): IterableIterator<PresenceEntry> {
+    return this.byUser.values();
   }
 
   /** Users in the book. */
   get size(): number {
-    return this.entries.size;
+    return this.byUser.size;
   }
 }

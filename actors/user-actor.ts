@@ -9,7 +9,7 @@ import type { ArgsOf } from "../core/ops.js";
 import type { Directory, UserState } from "../core/ports.js";
 import { eventFrame, userTopic } from "../core/protocol.js";
 import type { Principal, User } from "../core/types.js";
-import { type Envelope, noReply, type Outcome, type Outlet } from "./envelope.js";
+import { type Envelope, noReply, type Outcome, type Outlet, systemPrincipal } from "./envelope.js";
 import { type PresenceBook, type PresenceChange, SessionPresence } from "./presence.js";
 import type { Routed } from "./runtime/actor-host.js";
 import { mergeSettings } from "./user-settings.js";
@@ -31,7 +31,12 @@ export interface UserActorDeps {
 }
 
 /** Ops the server itself sends about sessions; never refused for a full mailbox. */
-const sessionOps = new Set<string>(["presence.connect", "presence.disconnect"]);
+const sessionOps = new Set<string>([
+  "presence.connect",
+  "presence.disconnect",
+  "presence.purge",
+  "presence.reconcile",
+]);
 
 /** One user's actor. */
 export class UserActor {
@@ -97,6 +102,18 @@ export class UserActor {
 
   private async dispatch(env: Envelope): Promise<Record<string, unknown>> {
     const p = env.principal;
+    // The server's own notices about the user's sessions (a node is gone, the actor moved).
+    if (
+      p.userId === systemPrincipal.userId &&
+      (env.op === "presence.purge" || env.op === "presence.reconcile")
+    ) {
+      const change =
+        env.op === "presence.purge"
+          ? this.sessions.disconnectAll(String(env.args.prefix), this.deps.now())
+          : this.sessions.reconcile(this.deps.now());
+      this.presenceChanged(change);
+      return { presence: this.sessions.presence };
+    }
     if (p.userId !== this.id) throw fail.forbidden();
     this.principal = p;
     const { directory, userState } = this.deps;

@@ -8,6 +8,8 @@ import type { Routed } from "../actors/runtime/actor-host.js";
 import { ActorHost } from "../actors/runtime/actor-host.js";
 import { type ActorSystem, LocalActorSystem, WorkerActorSystem } from "../actors/runtime/actor-system.js";
 import { ClusterNode } from "../actors/runtime/cluster/cluster-node.js";
+import { batched } from "../actors/runtime/worker-host.js";
+import type { PresenceEntry } from "../actors/presence.js";
 import { openRedisCluster } from "../adapters/redis/redis-cluster.js";
 import { type Config, ConfigError, parseConfig } from "../core/config.js";
 import { startServer } from "../transport/server.js";
@@ -52,7 +54,11 @@ async function main(): Promise<void> {
   // keeps the dev issuer's key shared by all nodes and, in a cluster, takes shard epochs.
   const shared = config.databaseUrl ? await openConfiguredStore(config, { maxConnections: 2 }) : null;
   const { verifier, devLogin } = await buildIdentity(config, shared ?? undefined);
-  const startLocalActors = async (outlet: Outlet, route?: (env: Routed) => void): Promise<ActorSystem> => {
+  const startLocalActors = async (
+    outlet: Outlet,
+    route?: (env: Routed) => void,
+    sharePresence?: (list: PresenceEntry[]) => void,
+  ): Promise<ActorSystem> => {
     if (workers === 0) {
       const store = await openConfiguredStore(config);
       const host = new ActorHost({
@@ -62,6 +68,7 @@ async function main(): Promise<void> {
         maxCommitsInFlight: commitsInFlightFor(config),
         shards: config.shards,
         ...(route ? { route } : {}),
+        ...(sharePresence ? { sharePresence: batched(sharePresence) } : {}),
       });
       return new LocalActorSystem(
         host,
@@ -76,6 +83,7 @@ async function main(): Promise<void> {
       workerData: config,
       outlet,
       ...(route ? { route } : {}),
+      ...(sharePresence ? { sharePresence } : {}),
     });
   };
   const server = await startServer({

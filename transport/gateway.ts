@@ -54,10 +54,6 @@ type Socket = WebSocket<Conn>;
 /** Tells session ids of this process apart from other processes' (nodes, restarts). */
 const processTag = randomBytes(6).toString("hex");
 
-/** The presence session id of a connection: unique across connections and processes. */
-function sessionIdOf(conn: Conn): string {
-  return `${processTag}.${conn.id}`;
-}
 
 /** Copies what the upgrade needs out of the request (uWS invalidates `req` after the first await). */
 function tokenOf(req: HttpRequest): string | null {
@@ -89,6 +85,7 @@ export class Gateway {
     private readonly interest?: TopicInterest,
   ) {
     interest?.onResumeNeeded(() => this.resumeAll());
+    interest?.onOwnersMoved((moved) => this.reannounceSessions(moved));
     // uWS skips (drops) a publish to a socket past maxBackpressure; we close such a
     // socket with the slow-consumer code first, so that it resumes instead of losing events.
     this.backpressureSweep = setInterval(() => this.closeSlowConsumers(), 250);
@@ -140,6 +137,36 @@ export class Gateway {
    */
   private resumeAll(): void {
     for (const ws of [...this.sockets]) ws.end(CloseCode.ownershipMoved, "resume: cluster bus recovered");
+  }
+
+  /**
+   * The presence session id of a connection: unique across connections, processes and
+   * nodes; in a cluster it starts with the node's prefix, so that a node that is gone
+   * can have its sessions ended.
+   */
+  private sessionIdOf(conn: Conn): string {
+    return `${this.interest?.sessionPrefix ?? ""}${processTag}.${conn.id}`;
+  }
+
+  /** Cluster: the actors of some users moved to another node; tells them again about the sessions here. */
+  private reannounceSessions(moved: (userId: string) => boolean): void {
+    for (const [userId, sockets] of this.byUser) {
+      if (!moved(userId)) continue;
+      for (const ws of sockets) {
+        const conn = ws.getUserData();
+        if (!conn.principal || conn.closed) continue;
+        this.dispatcher.call(
+          {
+            actor: "user",
+            key: userId,
+            op: "presence.connect",
+            args: { sessionId: this.sessionIdOf(conn) },
+            principal: conn.principal,
+          },
+          { settle: () => {} },
+        );
+      }
+    }
   }
 
   /** Cluster: tells the interest about topics no connection here listens to any more. */
@@ -241,7 +268,7 @@ export class Gateway {
         actor: "user",
         key: principal.userId,
         op: "presence.connect",
-        args: { sessionId: sessionIdOf(conn) },
+        args: { sessionId: this.sessionIdOf(conn) },
         principal,
       },
       { settle: () => {} },
@@ -264,7 +291,7 @@ export class Gateway {
           actor: "user",
           key: principal.userId,
           op: "presence.disconnect",
-          args: { sessionId: sessionIdOf(conn) },
+          args: { sessionId: this.sessionIdOf(conn) },
           principal,
         },
         { settle: () => {} },

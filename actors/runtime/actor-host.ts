@@ -5,12 +5,15 @@
 import type { Limits } from "../../core/config.js";
 import type { Directory, ShardFence, Store } from "../../core/ports.js";
 import { ChannelActor } from "../channel/channel-actor.js";
-import type { Envelope, Outlet } from "../envelope.js";
+import { type Envelope, noReply, type Outlet, systemPrincipal } from "../envelope.js";
 import { PresenceBook, type PresenceEntry } from "../presence.js";
 import { UserActor } from "../user-actor.js";
 import { GroupCommitter } from "./group-commit.js";
 import { shardOf } from "./placement.js";
 import { SchedulePoller } from "./schedule-poller.js";
+
+/** How long a new owner waits for sessions to be announced before settling its users' presence. */
+const presenceReconcileDelayMs = 2000;
 
 /** Which kind of actor an envelope goes to. */
 export type ActorKind = "channel" | "user";
@@ -90,6 +93,19 @@ export class ActorHost {
     else this.userActor(env.key).post(env);
   }
 
+  /** Ends, in every user actor here, the sessions whose ids start with `prefix` (a node that is gone). */
+  purgeSessions(prefix: string): void {
+    for (const [id, actor] of this.users) {
+      actor.post({
+        callId: noReply,
+        op: "presence.purge",
+        args: { prefix },
+        principal: systemPrincipal,
+        key: id,
+      });
+    }
+  }
+
   /** Applies presence changes made on other threads. */
   applyPresence(list: PresenceEntry[]): void {
     this.presence.apply(list);
@@ -124,6 +140,32 @@ export class ActorHost {
     };
     for (const id of this.channels.keys()) if (changed(id)) this.channels.delete(id);
     for (const id of this.users.keys()) if (changed(id)) this.users.delete(id);
+    const gained = fences.filter((f) => before?.get(f.shard) !== f.epoch);
+    if (gained.length > 0) this.reconcilePresence(new Map(gained.map((f) => [f.shard, f.epoch])));
+  }
+
+  /**
+   * After taking shards: users of those shards whom the book shows connected may have lost
+   * their sessions with the node that owned them before. Once the live nodes have had time
+   * to announce the sessions they hold, each such user's actor settles its presence.
+   */
+  private reconcilePresence(gained: Map<number, number>): void {
+    const timer = setTimeout(() => {
+      for (const entry of this.presence.entries()) {
+        const shard = this.shardOf(entry.userId);
+        if (entry.status === "offline" || gained.get(shard) === undefined) continue;
+        if (this.owned?.get(shard) !== gained.get(shard)) continue;
+        this.deliver({
+          actor: "user",
+          callId: noReply,
+          op: "presence.reconcile",
+          args: {},
+          principal: systemPrincipal,
+          key: entry.userId,
+        });
+      }
+    }, presenceReconcileDelayMs);
+    timer.unref();
   }
 
   /**

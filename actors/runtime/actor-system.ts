@@ -23,6 +23,10 @@ export interface ActorSystem {
   setOwnedShards(fences: ShardFence[]): void;
   /** Cluster hand-off: lets the actors of `shards` finish and commit, then drops them. */
   releaseShards(shards: number[]): Promise<void>;
+  /** Ends every session whose id starts with `prefix` (sessions of a node that is gone). */
+  purgeSessions(prefix: string): void;
+  /** Applies presence entries made on another node. */
+  applyPresence(list: PresenceEntry[]): void;
   /** In a cluster: how the transport tells which topics its connections listen to. */
   readonly interest?: TopicInterest;
 }
@@ -38,6 +42,14 @@ export interface TopicInterest {
   drop(topic: string): void;
   /** `handler` runs when events may have been missed (the bus was lost): clients must resume. */
   onResumeNeeded(handler: () => void): void;
+  /**
+   * `handler` runs when actors moved between nodes (a node joined or left); `moved` tells
+   * which keys. Presence lives in user actors: the transport tells a moved user's actor
+   * again about the sessions it holds.
+   */
+  onOwnersMoved(handler: (moved: (key: string) => boolean) => void): void;
+  /** Starts the ids of this node's presence sessions, so that the sessions of a node that is gone can be ended. */
+  readonly sessionPrefix: string;
 }
 
 /** Actors on the calling thread (W = 0). */
@@ -68,6 +80,14 @@ export class LocalActorSystem implements ActorSystem {
     this.host.setOwnedShards(fences);
   }
 
+  purgeSessions(prefix: string): void {
+    this.host.purgeSessions(prefix);
+  }
+
+  applyPresence(list: PresenceEntry[]): void {
+    this.host.applyPresence(list);
+  }
+
   releaseShards(shards: number[]): Promise<void> {
     return this.host.releaseShards(shards);
   }
@@ -80,6 +100,7 @@ export type ToWorker =
   | { t: "ping"; id: number }
   | { t: "owned"; fences: ShardFence[] }
   | { t: "release"; id: number; shards: number[] }
+  | { t: "purge"; prefix: string }
   | { t: "close" };
 
 /** One output, as it crosses from a worker to the main thread. */
@@ -120,6 +141,7 @@ export class WorkerActorSystem implements ActorSystem {
     private readonly shards: number,
     outlet: Outlet,
     route: ((env: Routed) => void) | undefined,
+    sharePresence: ((list: PresenceEntry[]) => void) | undefined,
   ) {
     this.outboxes = workers.map(() => []);
     for (const w of workers) {
@@ -133,6 +155,7 @@ export class WorkerActorSystem implements ActorSystem {
           for (const other of workers) {
             if (other !== w) other.postMessage({ t: "presence", list: msg.list } satisfies ToWorker);
           }
+          sharePresence?.(msg.list);
         } else if (msg.t === "pong" || msg.t === "released") {
           this.pings.get(msg.id)?.(msg.t === "released" || msg.ok);
           this.pings.delete(msg.id);
@@ -153,6 +176,8 @@ export class WorkerActorSystem implements ActorSystem {
     outlet: Outlet;
     /** Where actors' envelopes to other actors go; by default straight to the owning worker. */
     route?: (env: Routed) => void;
+    /** Where presence changes made here go besides the other workers (other nodes). */
+    sharePresence?: (list: PresenceEntry[]) => void;
   }): Promise<WorkerActorSystem> {
     const workers = Array.from(
       { length: opts.count },
@@ -183,7 +208,7 @@ export class WorkerActorSystem implements ActorSystem {
       w.removeAllListeners("error");
       w.on("error", (err) => console.error("actor worker failed:", err));
     }
-    return new WorkerActorSystem(workers, opts.shards, opts.outlet, opts.route);
+    return new WorkerActorSystem(workers, opts.shards, opts.outlet, opts.route, opts.sharePresence);
   }
 
   deliver(env: Routed): void {
@@ -223,6 +248,15 @@ export class WorkerActorSystem implements ActorSystem {
         }),
     );
     return (await Promise.all(answers)).every(Boolean);
+  }
+
+  purgeSessions(prefix: string): void {
+    this.flush();
+    for (const w of this.workers) w.postMessage({ t: "purge", prefix } satisfies ToWorker);
+  }
+
+  applyPresence(list: PresenceEntry[]): void {
+    for (const w of this.workers) w.postMessage({ t: "presence", list } satisfies ToWorker);
   }
 
   setOwnedShards(fences: ShardFence[]): void {

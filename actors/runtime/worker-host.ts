@@ -50,6 +50,8 @@ export async function runActorWorker(
         () => post({ t: "pong", id: msg.id, ok: true }),
         () => post({ t: "pong", id: msg.id, ok: false }),
       );
+    } else if (msg.t === "purge") {
+      host.purgeSessions(msg.prefix);
     } else if (msg.t === "owned") {
       host.setOwnedShards(msg.fences);
     } else if (msg.t === "release") {
@@ -65,7 +67,7 @@ export async function runActorWorker(
 }
 
 /** Collects items and hands them over once per turn, in order: one postMessage, not one per item. */
-function batched<T>(send: (list: T[]) => void): (item: T) => void {
+export function batched<T>(send: (list: T[]) => void): (item: T) => void {
   let list: T[] = [];
   return (item) => {
     list.push(item);

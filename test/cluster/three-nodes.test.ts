@@ -5,6 +5,8 @@
  * owned elsewhere are forwarded and answered.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ownerOfShard } from "../../actors/runtime/cluster/rendezvous.js";
+import { shardOf } from "../../actors/runtime/placement.js";
 import type { ColinkClient } from "../../client/index.js";
 import { until } from "../harness.js";
 import {
@@ -87,4 +89,52 @@ describe("three nodes, one channel", () => {
       expect(res.status).toBe(200);
     }
   });
+
+  it("shares presence across nodes and ends the sessions of a node that dies", async () => {
+    const { nodes } = cluster;
+    const live = ["node-0", "node-1", "node-2"];
+    const actorNode = (userId: string) => ownerOfShard(shardOf(userId, 64), live);
+    // Two users connected only to node 2, which dies: one whose actor lives on node 2
+    // too (a new owner must settle her presence), one whose actor lives elsewhere (it
+    // must end the sessions the dead node held).
+    const pick = async (onNode2: boolean) => {
+      for (let i = 0; ; i++) {
+        const t = await clusterToken(nodes[0]!, `presence-${onNode2 ? "in" : "out"}-${i}`);
+        if ((actorNode(t.userId) === "node-2") === onNode2) return t;
+      }
+    };
+    const leavers = [await pick(true), await pick(false)];
+    const bob = await clusterToken(nodes[0]!, "presence-bob");
+    const carol = await clusterToken(nodes[0]!, "presence-carol");
+    const bobClient = await clusterClient([nodes[0]!.wsUrl], bob.token);
+    const carolClient = await clusterClient([nodes[1]!.wsUrl], carol.token);
+    clients.push(bobClient, carolClient);
+    const { channel } = await bobClient.request("ch.create", { name: "presence", kind: "public" });
+    await carolClient.request("ch.join", { channelId: channel.id });
+    const seen = new Map<string, string[]>(leavers.map((l) => [l.userId, []]));
+    bobClient.on("event", (_topic, type, data) => {
+      if (type === "presence.updated") seen.get(data.userId as string)?.push(data.status as string);
+    });
+    for (const l of leavers) {
+      const c = await clusterClient([nodes[2]!.wsUrl], l.token);
+      clients.push(c);
+      await c.request("ch.join", { channelId: channel.id });
+      // The next change of their sessions reaches Bob (they share a channel now).
+      await c.request("presence.set", { status: "away" });
+    }
+    await until(() => [...seen.values()].every((s) => s.includes("away")), 10_000, "bob to see both away");
+    const ids = leavers.map((l) => l.userId);
+    const asked = await carolClient.request("presence.query", { userIds: ids });
+    expect(asked.presence.map((p) => p.status)).toEqual(["away", "away"]);
+
+    // No clean close: the node dies under their connections.
+    await nodes[2]!.stop("SIGKILL");
+    await until(
+      () => [...seen.values()].every((s) => s.at(-1) === "offline"),
+      20_000,
+      "both offline after their node died",
+    );
+    const later = await carolClient.request("presence.query", { userIds: ids });
+    expect(later.presence.map((p) => p.status)).toEqual(["offline", "offline"]);
+  }, 60_000);
 });

@@ -24,6 +24,7 @@ import { decode, encode } from "@msgpack/msgpack";
 import { fail } from "../../../core/errors.js";
 import type { ClusterRegistry, NodeBus, ShardFence, ShardFencing } from "../../../core/ports.js";
 import { type Grant, noReply, type Outcome, type Outlet } from "../../envelope.js";
+import type { PresenceEntry } from "../../presence.js";
 import type { Routed } from "../actor-host.js";
 import type { ActorSystem, TopicInterest } from "../actor-system.js";
 import { shardOf } from "../placement.js";
@@ -43,7 +44,11 @@ export interface ClusterNodeOptions {
 }
 
 /** Starts this node's own actors, answering through `outlet` and routing actor-to-actor envelopes through `route`. */
-export type StartLocalActors = (outlet: Outlet, route: (env: Routed) => void) => Promise<ActorSystem>;
+export type StartLocalActors = (
+  outlet: Outlet,
+  route: (env: Routed) => void,
+  sharePresence: (list: PresenceEntry[]) => void,
+) => Promise<ActorSystem>;
 
 /** Messages to one node. */
 type NodeMessage =
@@ -54,7 +59,8 @@ type NodeMessage =
 type Notice =
   | { t: "revoke"; userId: string; topic: string }
   | { t: "released"; node: string; shards: number[] }
-  | { t: "left"; node: string };
+  | { t: "left"; node: string }
+  | { t: "presence"; list: PresenceEntry[] };
 
 /** Bus topics. */
 const inboxOf = (nodeId: string) => `n:${nodeId}`;
@@ -102,6 +108,7 @@ export class ClusterNode implements ActorSystem, TopicInterest {
   private closing = false;
   private busUp = true;
   private resumeHandler: () => void = () => {};
+  private ownersMovedHandler: (moved: (key: string) => boolean) => void = () => {};
   private readonly holdMs: number;
   private readonly forwardTimeoutMs: number;
 
@@ -132,7 +139,11 @@ export class ClusterNode implements ActorSystem, TopicInterest {
   /** Joins the cluster: starts the local actors, listens on the bus, takes a first share of shards. */
   static async start(opts: ClusterNodeOptions, startLocal: StartLocalActors): Promise<ClusterNode> {
     const node = new ClusterNode(opts);
-    node.inner = await startLocal(node.wrapped, (env) => node.deliver(env));
+    node.inner = await startLocal(
+      node.wrapped,
+      (env) => node.deliver(env),
+      (list) => node.notify({ t: "presence", list }),
+    );
     node.inner.setOwnedShards([]);
     opts.bus.onMessage((topic, payload) => node.onBusMessage(topic, payload));
     opts.bus.onConnection((up) => node.onBusConnection(up));
@@ -149,6 +160,22 @@ export class ClusterNode implements ActorSystem, TopicInterest {
   /** Called when the bus came back after a loss: events may have been missed, clients must resume. */
   onResumeNeeded(handler: () => void): void {
     this.resumeHandler = handler;
+  }
+
+  onOwnersMoved(handler: (moved: (key: string) => boolean) => void): void {
+    this.ownersMovedHandler = handler;
+  }
+
+  get sessionPrefix(): string {
+    return `${this.opts.nodeId}/`;
+  }
+
+  purgeSessions(prefix: string): void {
+    this.inner.purgeSessions(prefix);
+  }
+
+  applyPresence(list: PresenceEntry[]): void {
+    this.inner.applyPresence(list);
   }
 
   /** Makes sure events of `topic` published on other nodes reach this node. */
@@ -304,6 +331,9 @@ export class ClusterNode implements ActorSystem, TopicInterest {
       case "revoke":
         this.opts.outlet.revoke(message.userId, message.topic);
         break;
+      case "presence":
+        this.inner.applyPresence(message.list);
+        break;
       case "released":
       case "left":
         // Shards may be free for this node now: look at once rather than at the next beat.
@@ -349,7 +379,9 @@ export class ClusterNode implements ActorSystem, TopicInterest {
     if (this.closing) return;
     const { registry, nodeId, leaseTtlMs } = this.opts;
     const started = Date.now();
+    const before = this.live;
     this.live = (await registry.heartbeat(nodeId, leaseTtlMs)).sort();
+    this.membershipChanged(before, this.live);
     const held = [...this.owned.keys()];
     const kept = new Set(await registry.renew(nodeId, held, leaseTtlMs));
     this.extendValidity(started);
@@ -379,6 +411,20 @@ export class ClusterNode implements ActorSystem, TopicInterest {
     this.publishOwned();
     this.opts.log?.(`took ${fences.length} shard(s); serving ${this.owned.size}`);
     for (const f of fences) this.releaseHeld(f.shard);
+  }
+
+  /**
+   * A node that is gone takes its sessions with it; users whose actor moved are told
+   * again about the sessions this node holds (the new actor starts without them).
+   */
+  private membershipChanged(before: string[], after: string[]): void {
+    if (before.length === 0 || before.join() === after.join()) return;
+    for (const gone of before.filter((n) => !after.includes(n))) this.inner.purgeSessions(`${gone}/`);
+    const { shards } = this.opts;
+    this.ownersMovedHandler((key) => {
+      const shard = shardOf(key, shards);
+      return ownerOfShard(shard, before) !== ownerOfShard(shard, after);
+    });
   }
 
   /** The leases renewed from `started` hold until TTL later; keep a margin for clock rate and delays. */
