@@ -4,12 +4,12 @@
  */
 import { readFileSync } from "node:fs";
 import type { Outlet } from "../actors/envelope.js";
+import type { PresenceEntry } from "../actors/presence.js";
 import type { Routed } from "../actors/runtime/actor-host.js";
 import { ActorHost } from "../actors/runtime/actor-host.js";
 import { type ActorSystem, LocalActorSystem, WorkerActorSystem } from "../actors/runtime/actor-system.js";
 import { ClusterNode } from "../actors/runtime/cluster/cluster-node.js";
 import { batched } from "../actors/runtime/worker-host.js";
-import type { PresenceEntry } from "../actors/presence.js";
 import { openRedisCluster } from "../adapters/redis/redis-cluster.js";
 import { type Config, ConfigError, parseConfig } from "../core/config.js";
 import { startServer } from "../transport/server.js";

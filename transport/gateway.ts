@@ -54,7 +54,6 @@ type Socket = WebSocket<Conn>;
 /** Tells session ids of this process apart from other processes' (nodes, restarts). */
 const processTag = randomBytes(6).toString("hex");
 
-
 /** Copies what the upgrade needs out of the request (uWS invalidates `req` after the first await). */
 function tokenOf(req: HttpRequest): string | null {
   const q = req.getQuery("access_token");
