@@ -92,6 +92,8 @@ export function describeClusterContract(name: string, open: () => Promise<Cluste
       expect(await holder.p.registry.renew(holder.id, holder.won, 60_000)).toEqual(holder.won);
       expect(await other.p.registry.renew(other.id, holder.won, 60_000)).toEqual([]);
       expect(await other.p.registry.acquire(other.id, holder.won, 60_000)).toEqual([]);
+      // Taking again a shard it holds (after losing track of it) succeeds.
+      expect(await holder.p.registry.acquire(holder.id, holder.won, 60_000)).toEqual(holder.won);
       // Released: free for the other. Another node's release does nothing.
       await other.p.registry.release(other.id, holder.won);
       expect(await holder.p.registry.renew(holder.id, holder.won, 200)).toEqual(holder.won);

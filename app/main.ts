@@ -4,10 +4,13 @@
  */
 import { readFileSync } from "node:fs";
 import type { Outlet } from "../actors/envelope.js";
-import type { PresenceEntry } from "../actors/presence.js";
-import type { Routed } from "../actors/runtime/actor-host.js";
 import { ActorHost } from "../actors/runtime/actor-host.js";
-import { type ActorSystem, LocalActorSystem, WorkerActorSystem } from "../actors/runtime/actor-system.js";
+import {
+  type ActorSystem,
+  type LocalActorHooks,
+  LocalActorSystem,
+  WorkerActorSystem,
+} from "../actors/runtime/actor-system.js";
 import { ClusterNode } from "../actors/runtime/cluster/cluster-node.js";
 import { batched } from "../actors/runtime/worker-host.js";
 import { openRedisCluster } from "../adapters/redis/redis-cluster.js";
@@ -54,11 +57,7 @@ async function main(): Promise<void> {
   // keeps the dev issuer's key shared by all nodes and, in a cluster, takes shard epochs.
   const shared = config.databaseUrl ? await openConfiguredStore(config, { maxConnections: 2 }) : null;
   const { verifier, devLogin } = await buildIdentity(config, shared ?? undefined);
-  const startLocalActors = async (
-    outlet: Outlet,
-    route?: (env: Routed) => void,
-    sharePresence?: (list: PresenceEntry[]) => void,
-  ): Promise<ActorSystem> => {
+  const startLocalActors = async (outlet: Outlet, hooks: LocalActorHooks = {}): Promise<ActorSystem> => {
     if (workers === 0) {
       const store = await openConfiguredStore(config);
       const host = new ActorHost({
@@ -67,8 +66,9 @@ async function main(): Promise<void> {
         limits: config.limits,
         maxCommitsInFlight: commitsInFlightFor(config),
         shards: config.shards,
-        ...(route ? { route } : {}),
-        ...(sharePresence ? { sharePresence: batched(sharePresence) } : {}),
+        ...(hooks.route ? { route: hooks.route } : {}),
+        ...(hooks.sharePresence ? { sharePresence: batched(hooks.sharePresence) } : {}),
+        ...(hooks.staleShard ? { staleShard: hooks.staleShard } : {}),
       });
       return new LocalActorSystem(
         host,
@@ -82,8 +82,7 @@ async function main(): Promise<void> {
       shards: config.shards,
       workerData: config,
       outlet,
-      ...(route ? { route } : {}),
-      ...(sharePresence ? { sharePresence } : {}),
+      hooks,
     });
   };
   const server = await startServer({

@@ -336,7 +336,7 @@ export interface ClusterRegistry {
   heartbeat(nodeId: string, ttlMs: number): Promise<string[]>;
   /** Removes this node from the membership at once (clean shutdown). */
   leave(nodeId: string): Promise<void>;
-  /** Tries to lease free shards for `ttlMs`; returns those won. */
+  /** Tries to lease free shards (or ones this node holds already) for `ttlMs`; returns those won. */
   acquire(nodeId: string, shards: number[], ttlMs: number): Promise<number[]>;
   /** Records the fencing epoch of a lease this node holds (for operators to read). */
   stamp(nodeId: string, fences: ShardFence[], ttlMs: number): Promise<void>;

@@ -47,6 +47,8 @@ export interface ChannelActorDeps extends ChannelDeps {
    * it does not own it (any more). Absent on a single node.
    */
   fence?: () => ShardFence | null;
+  /** In a cluster: a commit failed because another node took the channel's shard. */
+  onStaleOwner?: () => void;
 }
 
 /** One channel's actor. */
@@ -157,6 +159,7 @@ export class ChannelActor {
   private async reset(): Promise<void> {
     const err = this.failure;
     this.failure = null;
+    if (err instanceof StaleOwnerError) this.deps.onStaleOwner?.();
     const affected = [...(this.inFlight?.envelopes ?? []), ...this.st.batch.envelopes];
     this.inFlight = null;
     this.st.batch = new ChannelBatch();

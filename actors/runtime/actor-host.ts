@@ -45,6 +45,8 @@ export interface ActorHostDeps {
   sharePresence?: (entry: PresenceEntry) => void;
   /** Virtual shards keys hash into (for cluster ownership). */
   shards?: number;
+  /** Cluster: a commit found that another node owns `shard` now. */
+  staleShard?: (shard: number) => void;
 }
 
 /** The actors of one thread. */
@@ -220,6 +222,7 @@ export class ActorHost {
         route: this.route,
         isOnline: (userId) => this.presence.view(userId).status !== "offline",
         fence: this.fenceFor(id),
+        onStaleOwner: () => this.deps.staleShard?.(this.shardOf(id)),
       });
       this.channels.set(id, a);
     }

@@ -52,6 +52,16 @@ export interface TopicInterest {
   readonly sessionPrefix: string;
 }
 
+/** How a node's own actors reach the rest of a cluster (all absent on a single node). */
+export interface LocalActorHooks {
+  /** Where actors' envelopes to other actors go; by default straight to the owning thread. */
+  route?: (env: Routed) => void;
+  /** Where presence changes made here go besides this node's other threads. */
+  sharePresence?: (list: PresenceEntry[]) => void;
+  /** Told when a commit found that another node owns a shard now. */
+  staleShard?: (shard: number) => void;
+}
+
 /** Actors on the calling thread (W = 0). */
 export class LocalActorSystem implements ActorSystem {
   constructor(
@@ -118,6 +128,7 @@ export type FromWorker =
   | { t: "presence"; list: PresenceEntry[] }
   | { t: "pong"; id: number; ok: boolean }
   | { t: "released"; id: number }
+  | { t: "stale"; shard: number }
   | { t: "closed" };
 
 /** Replays outlet records, in order, onto an Outlet. */
@@ -140,8 +151,7 @@ export class WorkerActorSystem implements ActorSystem {
     private readonly workers: Worker[],
     private readonly shards: number,
     outlet: Outlet,
-    route: ((env: Routed) => void) | undefined,
-    sharePresence: ((list: PresenceEntry[]) => void) | undefined,
+    hooks: LocalActorHooks,
   ) {
     this.outboxes = workers.map(() => []);
     for (const w of workers) {
@@ -149,13 +159,15 @@ export class WorkerActorSystem implements ActorSystem {
         if (msg.t === "out") replayOutlet(outlet, msg.list);
         else if (msg.t === "route") {
           // An actor's envelope to another actor, possibly on another worker (or node).
-          for (const env of msg.list) (route ?? ((e: Routed) => this.deliver(e)))(env);
+          for (const env of msg.list) (hooks.route ?? ((e: Routed) => this.deliver(e)))(env);
         } else if (msg.t === "presence") {
           // The sender's book has it already; every other worker's book gets it in order.
           for (const other of workers) {
             if (other !== w) other.postMessage({ t: "presence", list: msg.list } satisfies ToWorker);
           }
-          sharePresence?.(msg.list);
+          hooks.sharePresence?.(msg.list);
+        } else if (msg.t === "stale") {
+          hooks.staleShard?.(msg.shard);
         } else if (msg.t === "pong" || msg.t === "released") {
           this.pings.get(msg.id)?.(msg.t === "released" || msg.ok);
           this.pings.delete(msg.id);
@@ -174,10 +186,7 @@ export class WorkerActorSystem implements ActorSystem {
     shards: number;
     workerData: unknown;
     outlet: Outlet;
-    /** Where actors' envelopes to other actors go; by default straight to the owning worker. */
-    route?: (env: Routed) => void;
-    /** Where presence changes made here go besides the other workers (other nodes). */
-    sharePresence?: (list: PresenceEntry[]) => void;
+    hooks?: LocalActorHooks;
   }): Promise<WorkerActorSystem> {
     const workers = Array.from(
       { length: opts.count },
@@ -208,7 +217,7 @@ export class WorkerActorSystem implements ActorSystem {
       w.removeAllListeners("error");
       w.on("error", (err) => console.error("actor worker failed:", err));
     }
-    return new WorkerActorSystem(workers, opts.shards, opts.outlet, opts.route, opts.sharePresence);
+    return new WorkerActorSystem(workers, opts.shards, opts.outlet, opts.hooks ?? {});
   }
 
   deliver(env: Routed): void {

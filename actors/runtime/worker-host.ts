@@ -39,6 +39,7 @@ export async function runActorWorker(
     // The target may live on another worker: the main thread knows the placement.
     route: batched((list) => post({ t: "route", list })),
     sharePresence: batched((list) => post({ t: "presence", list })),
+    staleShard: (shard) => post({ t: "stale", shard }),
   });
   port.on("message", (msg: ToWorker) => {
     if (msg.t === "envs") {

@@ -31,10 +31,15 @@ const scripts = {
       return redis.call('ZRANGE', '${prefix}nodes', 0, -1)`,
   },
   acquire: {
-    // ARGV: nodeId, ttlMs, shard...
-    lua: `local won = {}
+    // ARGV: nodeId, ttlMs, shard...  A lease this node holds already counts as won (taken anew).
+    lua: `${heldBy}
+      local won = {}
       for i = 3, #ARGV do
-        if redis.call('SET', '${prefix}lease:' .. ARGV[i], ARGV[1], 'NX', 'PX', ARGV[2]) then
+        local key = '${prefix}lease:' .. ARGV[i]
+        if redis.call('SET', key, ARGV[1], 'NX', 'PX', ARGV[2]) then
+          won[#won + 1] = ARGV[i]
+        elseif held(redis.call('GET', key)) then
+          redis.call('SET', key, ARGV[1], 'PX', ARGV[2])
           won[#won + 1] = ARGV[i]
         end
       end

@@ -5,8 +5,10 @@
  * and a node partitioned from Redis. After each, every acknowledged message is stored
  * once at its acknowledged seq, the log has no gap, and every client converges on it.
  */
+import postgres from "postgres";
 import { afterEach, describe, expect, it } from "vitest";
 import { shardOf } from "../../actors/runtime/placement.js";
+import { localDatabaseUrl } from "../../bench/lib/processes.js";
 import { ColinkRequestError } from "../../client/index.js";
 import { until } from "../harness.js";
 import {
@@ -22,6 +24,7 @@ import {
   sendBurst,
   startCluster,
   startRedis,
+  storedEventSeqs,
   type TestCluster,
   testLeaseTtlMs,
 } from "./cluster-harness.js";
@@ -183,4 +186,28 @@ describe("scale-out failures", () => {
     const again = await onIsolated.send(channelId, "after the heal", { timeoutMs: 30_000 });
     expect(again.message.seq).toBe(after.message.seq + 1);
   }, 120_000);
+
+  it("fails the commits of a node fenced out by a newer epoch; the node drops the shard and takes it anew", async () => {
+    cluster = await startCluster(2);
+    const c = cluster;
+    await clusterSettled(c.nodes, c.redis.url);
+    const { token } = await clusterToken(c.nodes[0]!, "fenced");
+    const client = await clusterClient([c.nodes[0]!.wsUrl], token);
+    clients = [{ client, seen: [], acked: new Map() }];
+    const { channel } = await client.request("ch.create", { name: "fenced", kind: "public" });
+    const first = await client.send(channel.id, "one");
+    const owner = await ownerOf(c.redis.url, channel.id);
+    const ownerNode = c.nodes.find((n) => n.output().includes(`node=${owner} `))!;
+    // Another writer takes the shard's epoch behind the owner's back (as a node that won
+    // the lease after this one lost it would).
+    const sql = postgres(localDatabaseUrl, { onnotice: () => {} });
+    await sql.unsafe(`UPDATE ${c.schema}.shard_epochs SET epoch = epoch + 1 WHERE shard = $1`, [
+      shardOf(channel.id, shards),
+    ]);
+    await sql.end();
+    const second = await client.send(channel.id, "two", { clientMsgId: "fenced-2", timeoutMs: 30_000 });
+    expect(second.message.seq).toBe(first.message.seq + 1);
+    expect(ownerNode.output()).toContain("a newer owner fenced it");
+    expect(await storedEventSeqs(c.schema, channel.id)).toEqual([1, 2, 3, 4]);
+  }, 60_000);
 });

@@ -26,7 +26,7 @@ import type { ClusterRegistry, NodeBus, ShardFence, ShardFencing } from "../../.
 import { type Grant, noReply, type Outcome, type Outlet } from "../../envelope.js";
 import type { PresenceEntry } from "../../presence.js";
 import type { Routed } from "../actor-host.js";
-import type { ActorSystem, TopicInterest } from "../actor-system.js";
+import type { ActorSystem, LocalActorHooks, TopicInterest } from "../actor-system.js";
 import { shardOf } from "../placement.js";
 import { ownerOfShard } from "./rendezvous.js";
 
@@ -44,11 +44,7 @@ export interface ClusterNodeOptions {
 }
 
 /** Starts this node's own actors, answering through `outlet` and routing actor-to-actor envelopes through `route`. */
-export type StartLocalActors = (
-  outlet: Outlet,
-  route: (env: Routed) => void,
-  sharePresence: (list: PresenceEntry[]) => void,
-) => Promise<ActorSystem>;
+export type StartLocalActors = (outlet: Outlet, hooks: Required<LocalActorHooks>) => Promise<ActorSystem>;
 
 /** Messages to one node. */
 type NodeMessage =
@@ -139,11 +135,16 @@ export class ClusterNode implements ActorSystem, TopicInterest {
   /** Joins the cluster: starts the local actors, listens on the bus, takes a first share of shards. */
   static async start(opts: ClusterNodeOptions, startLocal: StartLocalActors): Promise<ClusterNode> {
     const node = new ClusterNode(opts);
-    node.inner = await startLocal(
-      node.wrapped,
-      (env) => node.deliver(env),
-      (list) => node.notify({ t: "presence", list }),
-    );
+    node.inner = await startLocal(node.wrapped, {
+      route: (env) => node.deliver(env),
+      sharePresence: (list) => node.notify({ t: "presence", list }),
+      // Another node fenced this one out of a shard it thought it owned: stop serving it.
+      staleShard: (shard) => {
+        if (!node.owned.has(shard)) return;
+        node.lose([shard], "a newer owner fenced it");
+        void node.tick();
+      },
+    });
     node.inner.setOwnedShards([]);
     opts.bus.onMessage((topic, payload) => node.onBusMessage(topic, payload));
     opts.bus.onConnection((up) => node.onBusConnection(up));
