@@ -21,9 +21,10 @@ import { s3 } from "./scenarios/s3-durable.js";
 import { s4 } from "./scenarios/s4-idle.js";
 import { s5 } from "./scenarios/s5-http.js";
 import { s6 } from "./scenarios/s6-reconnect.js";
+import { s7 } from "./scenarios/s7-cluster.js";
 
 /** Every scenario, in report order. */
-const scenarios: Scenario[] = [s1, s2, s3, s4, s5, s6];
+const scenarios: Scenario[] = [s1, s2, s3, s4, s5, s6, s7];
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

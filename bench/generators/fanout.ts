@@ -11,9 +11,15 @@
  *   inside the window keeps the earliest and latest delivery latency seen here and how many
  *   subscribers here got it. The scenario merges processes: first = min, last = max.
  *
+ * Connections are kept per group: the system's name by default, or `group` (S7 keeps one
+ * Colink cluster per group, each connection on the node its spec names). A spec's `tag`
+ * splits the latencies: deliveries per subscriber tag, acks per publisher tag.
+ *
  * Clocks: send and arrival times are wall-clock (performance.timeOrigin + now), which
  * agree across processes on one machine to a few microseconds.
  */
+
+import type { Histogram } from "hdr-histogram-js";
 import { type Endpoint, FanConn, type SystemName } from "../lib/fanout-proto.js";
 import { serveCommands } from "../lib/gen-session.js";
 import { encodeHistogram, newHistogram } from "../lib/stats.js";
@@ -23,17 +29,27 @@ export interface SubSpec {
   channels: string[];
   token?: string;
   localAddress?: string;
+  /** Where this connection goes (default: the command's endpoint). */
+  endpoint?: Endpoint;
+  /** Deliveries to this connection count under this tag (default "all"). */
+  tag?: string;
 }
 
 /** One publisher connection: it publishes to `channel`. */
 export interface PubSpec {
   channel: string;
   token?: string;
+  /** Where this connection goes (default: the command's endpoint). */
+  endpoint?: Endpoint;
+  /** Acks of this connection count under this tag (default "all"). */
+  tag?: string;
 }
 
 export interface ConnectCmd {
   kind: "subscribers" | "publishers";
   endpoint: Endpoint;
+  /** The connection set's name (default: the endpoint's system). */
+  group?: string;
   subs?: SubSpec[];
   pubs?: PubSpec[];
   /** Connections opened at once. */
@@ -42,6 +58,8 @@ export interface ConnectCmd {
 
 export interface WindowSpec {
   system: SystemName;
+  /** The connection set (default: `system`). */
+  group?: string;
   /** Wall-clock ms when the schedule starts; the window opens `warmupMs` later. */
   t0Ms: number;
   warmupMs: number;
@@ -68,6 +86,8 @@ export interface PublishResult {
   unacked: number;
   /** Colink ack latency from the intended send time, µs (compressed HDR). */
   ackHistogram: string;
+  /** The same, per publisher tag. */
+  ackByTag: Record<string, string>;
   /** The publisher's largest delay behind its schedule, ms. */
   maxLagMs: number;
 }
@@ -87,6 +107,8 @@ export interface ReceiveResult {
   windowDeliveries: number;
   /** Deliveries of messages sent inside the window (whenever they arrived). */
   sentInWindowDeliveries: number;
+  /** Latency of every delivery of a message sent inside the window, µs (compressed HDR), per subscriber tag. */
+  byTag: Record<string, string>;
   /** Per key: earliest and latest latency (ms) here, and how many subscribers here got it. */
   first: Float32Array;
   last: Float32Array;
@@ -99,8 +121,8 @@ export interface ReceiveResult {
   drainMs: number;
 }
 
-const subscribers = new Map<SystemName, { endpoint: Endpoint; specs: SubSpec[]; conns: FanConn[] }>();
-const publishers = new Map<SystemName, { endpoint: Endpoint; specs: PubSpec[]; conns: FanConn[] }>();
+const subscribers = new Map<string, { endpoint: Endpoint; specs: SubSpec[]; conns: FanConn[] }>();
+const publishers = new Map<string, { endpoint: Endpoint; specs: PubSpec[]; conns: FanConn[] }>();
 let closes: number[] = [];
 
 interface Rx {
@@ -115,10 +137,11 @@ interface Rx {
   sentInWindowDeliveries: number;
   stale: number;
   lastArrival: number;
+  byTag: Map<string, Histogram>;
 }
 let rx: Rx | null = null;
 
-function deliver(key: number, sentUs: number): void {
+function deliver(key: number, sentUs: number, tag: string): void {
   const r = rx;
   if (!r || sentUs < r.t0Us) {
     if (r) r.stale++;
@@ -130,6 +153,12 @@ function deliver(key: number, sentUs: number): void {
   if (nowUs >= r.fromUs && nowUs < r.toUs) r.windowDeliveries++;
   if (sentUs >= r.fromUs && sentUs < r.toUs && key < r.keys) {
     r.sentInWindowDeliveries++;
+    let hist = r.byTag.get(tag);
+    if (!hist) {
+      hist = newHistogram();
+      r.byTag.set(tag, hist);
+    }
+    hist.recordValue(Math.max(1, Math.round(nowUs - sentUs)));
     const ms = (nowUs - sentUs) / 1000;
     if (r.count[key] === 0) {
       r.first[key] = ms;
@@ -178,8 +207,9 @@ async function withRetry<T>(attempt: () => Promise<T>): Promise<T> {
 
 function openSubscriber(endpoint: Endpoint, spec: SubSpec): Promise<FanConn> {
   return withRetry(async () => {
-    const conn = await FanConn.open(endpoint, spec);
-    conn.onDelivery = deliver;
+    const conn = await FanConn.open(spec.endpoint ?? endpoint, spec);
+    const tag = spec.tag ?? "all";
+    conn.onDelivery = (key, sentUs) => deliver(key, sentUs, tag);
     try {
       await conn.subscribe(spec.channels);
     } catch (err) {
@@ -192,13 +222,13 @@ function openSubscriber(endpoint: Endpoint, spec: SubSpec): Promise<FanConn> {
 }
 
 function openPublisher(endpoint: Endpoint, spec: PubSpec): Promise<FanConn> {
-  return withRetry(() => FanConn.open(endpoint, spec.token ? { token: spec.token } : {}));
+  return withRetry(() => FanConn.open(spec.endpoint ?? endpoint, spec.token ? { token: spec.token } : {}));
 }
 
 async function connect(cmd: ConnectCmd): Promise<{ opened: number; retries: number; ms: number }> {
   const started = performance.now();
   retries = 0;
-  const system = cmd.endpoint.system;
+  const system = cmd.group ?? cmd.endpoint.system;
   if (cmd.kind === "subscribers") {
     const specs = cmd.subs ?? [];
     const conns = await openAll(specs, cmd.concurrency, (spec) => openSubscriber(cmd.endpoint, spec));
@@ -215,7 +245,7 @@ async function connect(cmd: ConnectCmd): Promise<{ opened: number; retries: numb
  * Reopens connections the server closed (e.g. Colink's slow-consumer close after an
  * overload); the scenario calls it before every run.
  */
-async function repair(system: SystemName): Promise<{ reopened: number }> {
+async function repair(system: string): Promise<{ reopened: number }> {
   const subs = subscribers.get(system);
   let reopened = 0;
   if (subs) {
@@ -254,6 +284,7 @@ async function receive(cmd: ReceiveCmd): Promise<ReceiveResult> {
     sentInWindowDeliveries: 0,
     stale: 0,
     lastArrival: 0,
+    byTag: new Map(),
   };
   closes = [];
   rx = r;
@@ -277,15 +308,18 @@ async function receive(cmd: ReceiveCmd): Promise<ReceiveResult> {
     closeCodes: [...new Set(closes)],
     stale: r.stale,
     drainMs: Math.round(drainMs),
+    byTag: Object.fromEntries([...r.byTag].map(([tag, h]) => [tag, encodeHistogram(h)])),
   };
 }
 
 async function publish(cmd: PublishCmd): Promise<PublishResult> {
-  const pubs = publishers.get(cmd.system);
-  if (!pubs) throw new Error(`no publishers for ${cmd.system}`);
+  const pubs = publishers.get(cmd.group ?? cmd.system);
+  if (!pubs) throw new Error(`no publishers for ${cmd.group ?? cmd.system}`);
   const conns = pubs.conns;
   const channels = pubs.specs.map((s) => s.channel);
   const hist = newHistogram();
+  const tags = pubs.specs.map((s) => s.tag ?? "all");
+  const tagHists = new Map(tags.map((t) => [t, newHistogram()]));
   const origin = performance.timeOrigin;
   const start = cmd.t0Ms - origin;
   const stopAt = start + cmd.warmupMs + cmd.durationMs;
@@ -310,7 +344,9 @@ async function publish(cmd: PublishCmd): Promise<PublishResult> {
       if (intended < 0) return;
       if (ok) {
         acks++;
-        hist.recordValue(Math.max(1, Math.round((performance.now() - intended) * 1000)));
+        const us = Math.max(1, Math.round((performance.now() - intended) * 1000));
+        hist.recordValue(us);
+        tagHists.get(tags[i]!)!.recordValue(us);
       } else errors++;
     };
   });
@@ -357,11 +393,12 @@ async function publish(cmd: PublishCmd): Promise<PublishResult> {
     errors,
     unacked,
     ackHistogram: encodeHistogram(hist),
+    ackByTag: Object.fromEntries([...tagHists].map(([tag, h]) => [tag, encodeHistogram(h)])),
     maxLagMs: Math.round(maxLagMs),
   };
 }
 
-function disconnect(system: SystemName): { closed: number } {
+function disconnect(system: string): { closed: number } {
   let closed = 0;
   for (const c of subscribers.get(system)?.conns ?? []) {
     c.onClose = null;
@@ -383,13 +420,13 @@ serveCommands(async (cmd) => {
     case "publishers":
       return connect(cmd as unknown as ConnectCmd);
     case "repair":
-      return repair(cmd.system as SystemName);
+      return repair((cmd.group ?? cmd.system) as string);
     case "receive":
       return receive(cmd as unknown as ReceiveCmd);
     case "publish":
       return publish(cmd as unknown as PublishCmd);
     case "disconnect":
-      return disconnect(cmd.system as SystemName);
+      return disconnect((cmd.group ?? cmd.system) as string);
     default:
       throw new Error(`unknown command ${cmd.kind}`);
   }

@@ -1,6 +1,6 @@
 /**
  * docs/benchmarks.md from a full run: the machine and command, the targets of issue 4
- * with what was measured, one table per scenario, the latency chart (SVG beside the
+ * with what was measured, the cost of the cluster's Redis hop (S7), one table per scenario, the latency chart (SVG beside the
  * page) and the top costs of a CPU profile.
  */
 import { writeFileSync } from "node:fs";
@@ -108,6 +108,36 @@ function checkTargets(records: BenchRecord[]): TargetCheck[] {
   return out;
 }
 
+/**
+ * S7 has no target: it measures what the Redis hop costs. Lines from its ratio record
+ * (2-node/1-node) and its request/reply records.
+ */
+function clusterCost(records: BenchRecord[]): string[] {
+  const ratio = records.find((r) => r.scenario === "S7" && r.system === "2-node/1-node");
+  if (!ratio) return ["Not measured in this run."];
+  const m = ratio.metrics;
+  const ack = (system: string) =>
+    records.find((r) => r.scenario === "S7" && r.system === system && r.params.mode === "request/reply")
+      ?.metrics ?? {};
+  const a1 = ack("1-node");
+  const a2 = ack("2-node");
+  const shares = Object.keys(m)
+    .filter((k) => k.startsWith("allP99DeltaMs@"))
+    .map((k) => k.slice("allP99DeltaMs@".length));
+  return [
+    `S7: the S2 fan-out (${ratio.params.channels} channels × ${ratio.params.subscribers} subscribers) on 2 nodes + Redis, half of every channel's subscribers and half of the publishers on the node that does not own it, against 1 node with Redis configured; both on this one machine.`,
+    "",
+    "| cost of the Redis hop | measured |",
+    "|---|---|",
+    `| peak deliveries/s, 2-node / 1-node | ${fmt(m.peak2Node, 0)} / ${fmt(m.peak1Node, 0)} = ${fmt(m.peakRatio, 3)} |`,
+    ...shares.map(
+      (s) =>
+        `| publish→deliver p99 (every delivery), 2-node − 1-node at ${s} of the common peak | ${fmt(m[`allP99DeltaMs@${s}`], 2)} ms (to the last subscriber: ${fmt(m[`lastP99DeltaMs@${s}`], 2)} ms; 2-node subscribers via Redis − on the owner: ${fmt(m[`remoteMinusLocalP99Ms@${s}`], 2)} ms) |`,
+    ),
+    `| \`msg.send\` ack p50 / p99 at ${fmt(a2.offeredPerSec, 0)}/s: sender on the owner / forwarded over Redis (2-node) | ${fmt(a2.ownerP50, 2)} / ${fmt(a2.ownerP99, 2)} ms, ${fmt(a2.forwardedP50, 2)} / ${fmt(a2.forwardedP99, 2)} ms (1-node: ${fmt(a1.ownerP50, 2)} / ${fmt(a1.ownerP99, 2)} ms) |`,
+  ];
+}
+
 /** p99 against offered load of S2's constant-rate points, one line per system and shape. */
 function chartSeries(records: BenchRecord[]): Series[] {
   const bySeries = new Map<string, Series>();
@@ -154,6 +184,10 @@ export function writeBenchmarksDoc(run: BenchRun, costs: Cost[], notes: string):
     ),
     "",
     notes.trim(),
+    "",
+    "## Cluster: the cost of the Redis hop (S7)",
+    "",
+    ...clusterCost(run.records),
     "",
     "## Latency against offered load (S2)",
     "",

@@ -162,6 +162,8 @@ export async function startColink(
 export interface TestRedis {
   port: number;
   url: string;
+  /** Its process id now (0 while it is not running). */
+  readonly pid: number;
   /** Kills it (SIGKILL). */
   kill(): Promise<void>;
   /** Starts it again on the same port, empty. */
@@ -202,6 +204,10 @@ export async function startRedis(): Promise<TestRedis> {
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      const c = child as ChildProcess | null;
+      return c && c.exitCode === null && c.signalCode === null ? (c.pid ?? 0) : 0;
+    },
     start,
     kill: () =>
       new Promise<void>((resolve) => {

@@ -1,19 +1,25 @@
 /**
  * Cluster harness: a private Redis server and Colink nodes as separate processes sharing
- * one Postgres schema and that Redis, on loopback ports. A node may reach Redis through a
+ * one Postgres schema and that Redis, on loopback ports (started by bench/lib/cluster.ts,
+ * with short leases and few shards here). A node may reach Redis through a
  * `PartitionProxy` that the test can cut.
  */
 import { createConnection, createServer, type Server, type Socket } from "node:net";
-import { Redis } from "ioredis";
 import postgres from "postgres";
 
-export { startRedis, type TestRedis };
+export { leaseHolders, startRedis, type TestRedis };
 
+import {
+  type Cluster,
+  type ClusterOptions,
+  leaseHolders,
+  clusterSettled as settled,
+  startCluster as startBenchCluster,
+} from "../../bench/lib/cluster.js";
 import {
   type ColinkProcess,
   freePort,
   localDatabaseUrl,
-  startColink,
   startRedis,
   type TestRedis,
 } from "../../bench/lib/processes.js";
@@ -73,116 +79,28 @@ export class PartitionProxy {
 }
 
 /** A cluster under test. */
-export interface TestCluster {
-  redis: TestRedis;
-  schema: string;
-  nodes: ColinkProcess[];
-  /** Starts one more node (joining the running ones). */
-  addNode(env?: Record<string, string>): Promise<ColinkProcess>;
-  /** Stops every node, the Redis and drops the schema. */
-  cleanup(): Promise<void>;
-}
+export type TestCluster = Cluster;
 
 /** Lease TTL of test clusters: short, so failover tests are quick. */
 export const testLeaseTtlMs = 2000;
 
-/** Starts `count` nodes sharing a fresh schema and a private Redis. */
-export async function startCluster(
-  count: number,
-  opts: {
-    env?: Record<string, string>;
-    /** A Redis already started (default: a new one). */
-    redis?: TestRedis;
-    /** The REDIS_URL of node `index` (default: the Redis's own). */
-    redisUrlOf?: (index: number) => string;
-  } = {},
-): Promise<TestCluster> {
-  const redis = opts.redis ?? (await startRedis());
-  const schema = `c_${Math.random().toString(36).slice(2, 10)}`;
-  const nodes: ColinkProcess[] = [];
-  let next = 0;
-  const addNode = async (env: Record<string, string> = {}) => {
-    const index = next++;
-    const node = await startColink("postgres", {
-      COLINK_DB_SCHEMA: schema,
-      REDIS_URL: opts.redisUrlOf?.(index) ?? redis.url,
-      COLINK_NODE_ID: `node-${index}`,
-      COLINK_LEASE_TTL_MS: String(testLeaseTtlMs),
-      COLINK_SHARDS: "64",
-      COLINK_DEV_AUTH: "on",
-      ...opts.env,
-      ...env,
-    });
-    nodes.push(node);
-    return node;
-  };
-  // One after the other: the first migrates the schema.
-  for (let i = 0; i < count; i++) await addNode();
-  return {
-    redis,
-    schema,
-    nodes,
-    addNode,
-    async cleanup() {
-      await Promise.all(nodes.map((n) => n.cleanup()));
-      await redis.kill();
-      const sql = postgres(localDatabaseUrl, { onnotice: () => {} });
-      await sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await sql.end();
-    },
-  };
-}
+/** Shards of test clusters (COLINK_SHARDS): few, so that lease reads are cheap. */
+export const testShards = 64;
 
-/** Who holds each shard's lease now (node id), read from Redis. */
-export async function leaseHolders(redisUrl: string, shards = 64): Promise<Map<number, string>> {
-  const redis = new Redis(redisUrl, { lazyConnect: true });
-  try {
-    await redis.connect();
-    const keys = Array.from({ length: shards }, (_, s) => `colink:lease:${s}`);
-    const values = await redis.mget(...keys);
-    const holders = new Map<number, string>();
-    values.forEach((v, s) => {
-      if (v) holders.set(s, v.split("|")[0]!);
-    });
-    return holders;
-  } finally {
-    redis.disconnect();
-  }
+/** Starts `count` nodes sharing a fresh schema and a private Redis, with the test lease TTL and shards. */
+export function startCluster(
+  count: number,
+  opts: Omit<ClusterOptions, "shards" | "leaseTtlMs"> = {},
+): Promise<TestCluster> {
+  return startBenchCluster(count, { ...opts, shards: testShards, leaseTtlMs: testLeaseTtlMs });
 }
 
 /**
  * Waits until every node is ready and the shards are spread as rendezvous hashing over
  * `nodes` says: every shard leased, each node holding some.
  */
-export async function clusterSettled(
-  nodes: ColinkProcess[],
-  redisUrl?: string,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (redisUrl) {
-      const holders = await leaseHolders(redisUrl);
-      const owners = new Set(holders.values());
-      if (holders.size < 64 || owners.size < nodes.length) {
-        if (Date.now() > deadline)
-          throw new Error(`shards not spread: ${holders.size} leased over ${owners.size} node(s)`);
-        await new Promise((r) => setTimeout(r, 100));
-        continue;
-      }
-    }
-    const ready = await Promise.all(
-      nodes.map((n) =>
-        fetch(`${n.baseUrl}/ready`).then(
-          (r) => r.ok,
-          () => false,
-        ),
-      ),
-    );
-    if (ready.every(Boolean)) return;
-    if (Date.now() > deadline) throw new Error("cluster did not become ready");
-    await new Promise((r) => setTimeout(r, 100));
-  }
+export function clusterSettled(nodes: ColinkProcess[], redisUrl?: string, timeoutMs = 30_000): Promise<void> {
+  return settled(nodes, redisUrl, { shards: testShards, timeoutMs });
 }
 
 /** The messages of a channel as stored, in seq order, straight from Postgres. */
