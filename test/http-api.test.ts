@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { importJWK, type JWK, SignJWT } from "jose";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ColinkClient } from "../client/index.js";
 import { type ErrorCode, httpStatusOf } from "../core/errors.js";
@@ -19,6 +20,7 @@ import {
   startServer,
   storeKinds,
   type TestServer,
+  testDatabaseUrl,
   until,
 } from "./harness.js";
 
@@ -1077,7 +1079,7 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
 
   it("creates a user seen only over HTTP, so others can invite them", async () => {
     // A token for a user the server has never seen, as an OIDC issuer would mint it.
-    const jwk = JSON.parse(readFileSync(join(server.dataDir, "dev-issuer-key.json"), "utf8")) as JWK;
+    const jwk = await devIssuerKey(server);
     const key = await importJWK(jwk, "EdDSA");
     const token = await new SignJWT({ preferred_username: "http-only", name: "HTTP Only" })
       .setProtectedHeader({ alg: "EdDSA", kid: jwk.kid })
@@ -1178,3 +1180,19 @@ describe.each(storeKinds)("HTTP body limit (COLINK_MAX_PAYLOAD_BYTES=4096) on %s
     expect(history.body.messages.map((m) => m.id)).toEqual([ok.body.message.id]);
   });
 });
+
+/** The dev issuer's private key: in the data dir (PGlite) or in the database (Postgres). */
+async function devIssuerKey(server: TestServer): Promise<JWK> {
+  if (server.schema === null) {
+    return JSON.parse(readFileSync(join(server.dataDir, "dev-issuer-key.json"), "utf8")) as JWK;
+  }
+  const sql = postgres(testDatabaseUrl, { onnotice: () => {} });
+  try {
+    const rows = await sql.unsafe(
+      `SELECT private_jwk AS jwk FROM ${server.schema}.dev_issuer_keys WHERE id = 'dev'`,
+    );
+    return rows[0]!.jwk as JWK;
+  } finally {
+    await sql.end();
+  }
+}

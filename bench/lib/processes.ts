@@ -93,6 +93,8 @@ export const localDatabaseUrl = process.env.DATABASE_URL ?? "postgres://postgres
 /** A Colink server started for a test or a benchmark, with its own data. */
 export interface ColinkProcess extends Spawned {
   dataDir: string;
+  /** Its Postgres schema (the value of COLINK_DB_SCHEMA), or null on PGlite. */
+  schema: string | null;
   baseUrl: string;
   wsUrl: string;
   /** Starts it again on the same data and port. */
@@ -137,6 +139,7 @@ export async function startColink(
   const stop = (signal?: NodeJS.Signals) => current.stop(signal);
   return {
     dataDir,
+    schema: store === "postgres" ? baseEnv.COLINK_DB_SCHEMA! : null,
     port,
     get pid() {
       return current.pid;

@@ -7,8 +7,6 @@
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import postgres from "postgres";
 
-export { leaseHolders, startRedis, type TestRedis };
-
 import {
   type Cluster,
   type ClusterOptions,
@@ -24,6 +22,8 @@ import {
   type TestRedis,
 } from "../../bench/lib/processes.js";
 import { ColinkClient } from "../../client/index.js";
+
+export { leaseHolders, startRedis, type TestRedis };
 
 /**
  * A TCP proxy to a port that can be cut: while cut it drops every connection and refuses
