@@ -140,6 +140,23 @@ export function describeClusterContract(name: string, open: () => Promise<Cluste
       expect(heardA).toEqual([[t1, "after"]]);
     });
 
+    it("keeps users' latest presence for nodes that start later", async () => {
+      const a = fresh("a");
+      const pa = await join(a);
+      const [u1, u2] = [fresh("u"), fresh("u")];
+      await pa.registry.savePresence([
+        { userId: u1, status: "online", since: 1, kept: null },
+        { userId: u2, status: "dnd", since: 2, kept: "dnd" },
+      ]);
+      await pa.registry.savePresence([
+        { userId: u1, status: "offline", since: 3, kept: null },
+        { userId: u2, status: "offline", since: 4, kept: "dnd" },
+      ]);
+      const later = await join(fresh("b"));
+      const mine = (await later.registry.loadPresence()).filter((p) => p.userId === u1 || p.userId === u2);
+      expect(mine).toEqual([{ userId: u2, status: "offline", since: 4, kept: "dnd" }]);
+    });
+
     it("carries binary payloads byte for byte", async () => {
       const [a, b] = [fresh("a"), fresh("b")];
       const pa = await join(a);

@@ -330,8 +330,28 @@ export interface NodeBus {
   close(): Promise<void>;
 }
 
+/** One user's presence as the cluster keeps it (the user actor's latest entry). */
+export interface SharedPresence {
+  userId: string;
+  status: "online" | "away" | "dnd" | "offline";
+  since: number;
+  /** The chosen status that outlives the sessions (`dnd`), or null. */
+  kept: "dnd" | null;
+}
+
+/**
+ * Presence shared by the nodes of a cluster, so that a node that starts (or restarts)
+ * knows who is online before their next change. Changes also travel on the bus.
+ */
+export interface PresenceShare {
+  /** Records users' latest presence (an offline user without a kept status is dropped). */
+  savePresence(list: SharedPresence[]): Promise<void>;
+  /** Everyone's presence as recorded. */
+  loadPresence(): Promise<SharedPresence[]>;
+}
+
 /** Who is in the cluster and who owns which shard: leases that lapse unless renewed. */
-export interface ClusterRegistry {
+export interface ClusterRegistry extends PresenceShare {
   /** Renews this node's membership for `ttlMs` and returns every live node, this one included. */
   heartbeat(nodeId: string, ttlMs: number): Promise<string[]>;
   /** Removes this node from the membership at once (clean shutdown). */

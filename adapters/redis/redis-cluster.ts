@@ -8,11 +8,11 @@
  * Keys (all under `colink:`): `lease:<shard>` holds `<nodeId>` or `<nodeId>|<epoch>` with
  * the lease's expiry; `nodes` is a sorted set of node ids scored by the time (Redis's own
  * clock) their membership lapses. Pub/sub channels are `colink:<topic>`. The scripts build
- * key names from their arguments, so this needs one Redis server (or a replicated pair),
+ * key names from their arguments, `presence` is a hash of user id → latest presence (JSON), so this needs one Redis server (or a replicated pair),
  * not Redis Cluster.
  */
 import { Redis } from "ioredis";
-import type { ClusterRegistry, NodeBus, ShardFence } from "../../core/ports.js";
+import type { ClusterRegistry, NodeBus, ShardFence, SharedPresence } from "../../core/ports.js";
 
 const prefix = "colink:";
 
@@ -231,6 +231,21 @@ class RedisRegistry implements ClusterRegistry {
   async release(nodeId: string, shards: number[]): Promise<void> {
     if (shards.length === 0) return;
     await this.run("release", [nodeId, ...shards]);
+  }
+
+  async savePresence(list: SharedPresence[]): Promise<void> {
+    if (list.length === 0) return;
+    const tx = this.cmd.multi();
+    for (const p of list) {
+      if (p.status === "offline" && p.kept === null) tx.hdel(`${prefix}presence`, p.userId);
+      else tx.hset(`${prefix}presence`, p.userId, JSON.stringify(p));
+    }
+    await tx.exec();
+  }
+
+  async loadPresence(): Promise<SharedPresence[]> {
+    const all = await this.cmd.hgetall(`${prefix}presence`);
+    return Object.values(all).map((v) => JSON.parse(v) as SharedPresence);
   }
 
   async ping(): Promise<void> {

@@ -136,5 +136,12 @@ describe("three nodes, one channel", () => {
     );
     const later = await carolClient.request("presence.query", { userIds: ids });
     expect(later.presence.map((p) => p.status)).toEqual(["offline", "offline"]);
+
+    // A node that starts now knows who is online before anyone's next change.
+    const fresh = await cluster.addNode();
+    const carolOnFresh = await clusterClient([fresh.wsUrl], carol.token);
+    clients.push(carolOnFresh);
+    const onFresh = await carolOnFresh.request("presence.query", { userIds: [bob.userId, ...ids] });
+    expect(onFresh.presence.map((p) => p.status)).toEqual(["online", "offline", "offline"]);
   }, 60_000);
 });

@@ -137,7 +137,10 @@ export class ClusterNode implements ActorSystem, TopicInterest {
     const node = new ClusterNode(opts);
     node.inner = await startLocal(node.wrapped, {
       route: (env) => node.deliver(env),
-      sharePresence: (list) => node.notify({ t: "presence", list }),
+      sharePresence: (list) => {
+        node.notify({ t: "presence", list });
+        opts.registry.savePresence(list).catch(() => {});
+      },
       // Another node fenced this one out of a shard it thought it owned: stop serving it.
       staleShard: (shard) => {
         if (!node.owned.has(shard)) return;
@@ -150,6 +153,8 @@ export class ClusterNode implements ActorSystem, TopicInterest {
     opts.bus.onConnection((up) => node.onBusConnection(up));
     await opts.bus.subscribe(inboxOf(opts.nodeId));
     await opts.bus.subscribe(everyone);
+    // Who is online already (changes from now on arrive on the bus).
+    node.inner.applyPresence(await opts.registry.loadPresence());
     await node.tick();
     return node;
   }
