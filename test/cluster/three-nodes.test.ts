@@ -137,11 +137,19 @@ describe("three nodes, one channel", () => {
     const later = await carolClient.request("presence.query", { userIds: ids });
     expect(later.presence.map((p) => p.status)).toEqual(["offline", "offline"]);
 
-    // A node that starts now knows who is online before anyone's next change.
+    // A node that starts now knows who is online before anyone's next change: asked by a
+    // user whose actor lives on the new node, it answers from what it loaded.
     const fresh = await cluster.addNode();
-    const carolOnFresh = await clusterClient([fresh.wsUrl], carol.token);
-    clients.push(carolOnFresh);
-    const onFresh = await carolOnFresh.request("presence.query", { userIds: [bob.userId, ...ids] });
+    await clusterSettled([nodes[0]!, nodes[1]!, fresh], cluster.redis.url);
+    const now = ["node-0", "node-1", "node-3"];
+    let dave = await clusterToken(nodes[0]!, "presence-dave-0");
+    for (let i = 1; ownerOfShard(shardOf(dave.userId, 64), now) !== "node-3"; i++) {
+      dave = await clusterToken(nodes[0]!, `presence-dave-${i}`);
+    }
+    const daveClient = await clusterClient([fresh.wsUrl], dave.token);
+    clients.push(daveClient);
+    await daveClient.request("ch.join", { channelId: channel.id });
+    const onFresh = await daveClient.request("presence.query", { userIds: [bob.userId, ...ids] });
     expect(onFresh.presence.map((p) => p.status)).toEqual(["online", "offline", "offline"]);
   }, 60_000);
 });
