@@ -85,13 +85,17 @@ async function main(): Promise<void> {
       hooks,
     });
   };
+  const redis =
+    config.redisUrl && shared
+      ? await openRedisCluster({ url: config.redisUrl, nodeId: config.nodeId })
+      : null;
   const server = await startServer({
     config,
     verifier,
     devLogin,
+    ...(redis ? { rateCounters: redis.rates } : {}),
     async startActors(outlet) {
-      if (!config.redisUrl || !shared) return startLocalActors(outlet);
-      const redis = await openRedisCluster({ url: config.redisUrl, nodeId: config.nodeId });
+      if (!redis || !shared) return startLocalActors(outlet);
       return ClusterNode.start(
         {
           nodeId: config.nodeId,

@@ -42,6 +42,8 @@ export interface Limits {
   maxDistinctReactions: number;
   /** Pinned messages one channel may hold. */
   maxPins: number;
+  /** Requests one user may make per second, over all connections and nodes; 0 = no limit. */
+  userRatePerSec: number;
 }
 
 /** The server's configuration. */
@@ -98,6 +100,7 @@ export const defaultLimits: Limits = {
   maxNotifyOverrides: 1000,
   maxDistinctReactions: 50,
   maxPins: 100,
+  userRatePerSec: 0,
 };
 
 /** Environment variable of each limit. */
@@ -116,6 +119,7 @@ export const limitVariables: Record<keyof Limits, string> = {
   maxNotifyOverrides: "COLINK_MAX_NOTIFY_OVERRIDES",
   maxDistinctReactions: "COLINK_MAX_DISTINCT_REACTIONS",
   maxPins: "COLINK_MAX_PINS",
+  userRatePerSec: "COLINK_USER_RATE_PER_SEC",
 };
 
 /** Every variable Colink reads besides the limits (docker-compose.yml is checked against these). */
@@ -153,6 +157,7 @@ const limitRanges: Record<keyof Limits, [number, number]> = {
   maxNotifyOverrides: [0, 100_000],
   maxDistinctReactions: [1, 1000],
   maxPins: [1, 10_000],
+  userRatePerSec: [0, 1_000_000],
 };
 
 type Source = Record<string, string | undefined>;

@@ -330,6 +330,19 @@ export interface NodeBus {
   close(): Promise<void>;
 }
 
+/**
+ * Request counters per key in fixed time windows, shared by the nodes of a cluster (rate
+ * limits that hold across nodes). Counts are exchanged in batches, so a limit may be
+ * passed by what the nodes let through between two exchanges.
+ */
+export interface RateCounters {
+  /**
+   * Adds this node's counts of window `window` (a window number) and returns, for the same
+   * keys, the totals of all nodes in that window.
+   */
+  addCounts(window: number, windowMs: number, counts: Map<string, number>): Promise<Map<string, number>>;
+}
+
 /** One user's presence as the cluster keeps it (the user actor's latest entry). */
 export interface SharedPresence {
   userId: string;

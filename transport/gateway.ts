@@ -26,6 +26,7 @@ import type { TokenVerifier } from "../core/ports.js";
 import { channelTopic, decodeRequest, errorFrame, okFrame, userTopic } from "../core/protocol.js";
 import type { Principal } from "../core/types.js";
 import type { Dispatcher } from "./dispatcher.js";
+import type { UserRateLimiter } from "./rate-limit.js";
 import { routeOp } from "./routing.js";
 
 /** Per-connection state, kept in uWS user data. */
@@ -80,6 +81,7 @@ export class Gateway {
     private readonly dispatcher: Dispatcher,
     private readonly verifier: TokenVerifier,
     private readonly limits: Limits,
+    private readonly rateLimit: UserRateLimiter,
     /** In a cluster: where the gateway says which topics its connections listen to. */
     private readonly interest?: TopicInterest,
   ) {
@@ -345,6 +347,7 @@ export class Gateway {
         this.send(ws, okFrame(id, { now: Date.now() }));
         return;
       }
+      this.rateLimit.check(principal.userId);
       if (op === "unsub") {
         const { channelId } = valid as ArgsOf<"unsub">;
         conn.subIntents.delete(channelId);

@@ -16,6 +16,7 @@ import type { Principal } from "../core/types.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { callOf, httpRoutes, type OpCall, paramNamesOf, type RouteRequest } from "./http-routes.js";
 import { type OpenApiDocument, openApiDocument } from "./openapi.js";
+import type { UserRateLimiter } from "./rate-limit.js";
 import { routeOp } from "./routing.js";
 
 const statusText: Record<number, string> = {
@@ -55,6 +56,7 @@ export class HttpApi {
     private readonly verifier: TokenVerifier,
     private readonly devLogin: DevLogin | null,
     private readonly limits: Limits,
+    private readonly rateLimit: UserRateLimiter,
     private readonly isReady: () => Promise<boolean>,
   ) {}
 
@@ -68,6 +70,7 @@ export class HttpApi {
         const copy = this.copy(req, paramCount);
         this.serve(res, route.body === true, async (body) => {
           const principal = await this.authenticate(copy.authorization);
+          this.rateLimit.check(principal.userId);
           const call = callOf(route, { ...copy, body }, principal);
           const args = parseArgs(call.op, call.locateBy ? await this.locate(call, principal) : call.args);
           const env = routeOp(call.op, args, principal);

@@ -6,10 +6,11 @@ import uWS from "@trufflesuite/uws-js-unofficial";
 import type { Outlet } from "../actors/envelope.js";
 import type { ActorSystem } from "../actors/runtime/actor-system.js";
 import type { Config } from "../core/config.js";
-import type { DevLogin, TokenVerifier } from "../core/ports.js";
+import type { DevLogin, RateCounters, TokenVerifier } from "../core/ports.js";
 import { Dispatcher } from "./dispatcher.js";
 import { Gateway } from "./gateway.js";
 import { HttpApi } from "./http-api.js";
+import { UserRateLimiter } from "./rate-limit.js";
 
 /** uWS's LIBUS_LISTEN_EXCLUSIVE_PORT. */
 const exclusivePort = 1;
@@ -21,6 +22,8 @@ export interface ServerParts {
   devLogin: DevLogin | null;
   /** Starts the actors, answering through `outlet`. */
   startActors(outlet: Outlet): Promise<ActorSystem>;
+  /** In a cluster: the counters that make a user's rate limit hold across nodes. */
+  rateCounters?: RateCounters;
 }
 
 /** A listening server. */
@@ -41,9 +44,10 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
   });
   const actors = await parts.startActors(dispatcher);
   dispatcher.attach(actors);
-  gateway = new Gateway(app, dispatcher, parts.verifier, config.limits, actors.interest);
+  const rateLimit = new UserRateLimiter(config.limits.userRatePerSec, parts.rateCounters);
+  gateway = new Gateway(app, dispatcher, parts.verifier, config.limits, rateLimit, actors.interest);
   gateway.register();
-  new HttpApi(app, dispatcher, parts.verifier, parts.devLogin, config.limits, () =>
+  new HttpApi(app, dispatcher, parts.verifier, parts.devLogin, config.limits, rateLimit, () =>
     actors.ready(),
   ).register();
 
@@ -68,6 +72,7 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
     close() {
       closing ??= (async () => {
         uWS.us_listen_socket_close(listenSocket);
+        rateLimit.stop();
         gateway?.drain();
         await actors.close();
       })();
