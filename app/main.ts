@@ -6,9 +6,9 @@ import { readFileSync } from "node:fs";
 import type { Outlet } from "../actors/envelope.js";
 import { ActorHost } from "../actors/runtime/actor-host.js";
 import {
-  type ActorSystem,
   type LocalActorHooks,
   LocalActorSystem,
+  type LocalActors,
   WorkerActorSystem,
 } from "../actors/runtime/actor-system.js";
 import { ClusterNode } from "../actors/runtime/cluster/cluster-node.js";
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   // keeps the dev issuer's key shared by all nodes and, in a cluster, takes shard epochs.
   const shared = config.databaseUrl ? await openConfiguredStore(config, { maxConnections: 2 }) : null;
   const { verifier, devLogin } = await buildIdentity(config, shared ?? undefined);
-  const startLocalActors = async (outlet: Outlet, hooks: LocalActorHooks = {}): Promise<ActorSystem> => {
+  const startLocalActors = async (outlet: Outlet, hooks: LocalActorHooks = {}): Promise<LocalActors> => {
     if (workers === 0) {
       const store = await openConfiguredStore(config);
       const host = new ActorHost({

@@ -15,10 +15,16 @@ import { shardOf, workerOfShard } from "./placement.js";
 export interface ActorSystem {
   /** Sends an envelope to its actor; the answer comes through the Outlet. */
   deliver(env: Routed): void;
-  /** Resolves true when every thread's store answers. */
+  /** Resolves true when every thread's store (and, in a cluster, Redis) answers. */
   ready(): Promise<boolean>;
   /** Drains pending commits and stops the actors. */
   close(): Promise<void>;
+  /** In a cluster: how the transport tells which topics its connections listen to. */
+  readonly interest?: TopicInterest;
+}
+
+/** This node's own actors (on this thread or in workers), as a cluster node steers them. */
+export interface LocalActors extends ActorSystem {
   /** Cluster: the shards this node owns now and their epochs (see ActorHost.setOwnedShards). */
   setOwnedShards(fences: ShardFence[]): void;
   /** Cluster hand-off: lets the actors of `shards` finish and commit, then drops them. */
@@ -27,8 +33,6 @@ export interface ActorSystem {
   purgeSessions(prefix: string): void;
   /** Applies presence entries made on another node. */
   applyPresence(list: PresenceEntry[]): void;
-  /** In a cluster: how the transport tells which topics its connections listen to. */
-  readonly interest?: TopicInterest;
 }
 
 /**
@@ -63,7 +67,7 @@ export interface LocalActorHooks {
 }
 
 /** Actors on the calling thread (W = 0). */
-export class LocalActorSystem implements ActorSystem {
+export class LocalActorSystem implements LocalActors {
   constructor(
     private readonly host: ActorHost,
     private readonly ping: () => Promise<void>,
@@ -141,7 +145,7 @@ export function replayOutlet(outlet: Outlet, list: OutletRecord[]): void {
 }
 
 /** Actors in W worker threads. */
-export class WorkerActorSystem implements ActorSystem {
+export class WorkerActorSystem implements LocalActors {
   private readonly outboxes: Routed[][];
   private flushScheduled = false;
   private pingSeq = 0;

@@ -26,7 +26,7 @@ import type { ClusterRegistry, NodeBus, ShardFence, ShardFencing } from "../../.
 import { type Grant, noReply, type Outcome, type Outlet } from "../../envelope.js";
 import type { PresenceEntry } from "../../presence.js";
 import type { Routed } from "../actor-host.js";
-import type { ActorSystem, LocalActorHooks, TopicInterest } from "../actor-system.js";
+import type { ActorSystem, LocalActorHooks, LocalActors, TopicInterest } from "../actor-system.js";
 import { shardOf } from "../placement.js";
 import { ownerOfShard } from "./rendezvous.js";
 
@@ -44,7 +44,7 @@ export interface ClusterNodeOptions {
 }
 
 /** Starts this node's own actors, answering through `outlet` and routing actor-to-actor envelopes through `route`. */
-export type StartLocalActors = (outlet: Outlet, hooks: Required<LocalActorHooks>) => Promise<ActorSystem>;
+export type StartLocalActors = (outlet: Outlet, hooks: Required<LocalActorHooks>) => Promise<LocalActors>;
 
 /** Messages to one node. */
 type NodeMessage =
@@ -78,7 +78,7 @@ const encodeOptions = { ignoreUndefined: true } as const;
 
 /** This node's membership, shard ownership and routing. */
 export class ClusterNode implements ActorSystem, TopicInterest {
-  private inner!: ActorSystem;
+  private inner!: LocalActors;
   private readonly wrapped: Outlet;
   /** Live nodes, sorted, as of the last heartbeat. */
   private live: string[] = [];
@@ -176,14 +176,6 @@ export class ClusterNode implements ActorSystem, TopicInterest {
     return `${this.opts.nodeId}/`;
   }
 
-  purgeSessions(prefix: string): void {
-    this.inner.purgeSessions(prefix);
-  }
-
-  applyPresence(list: PresenceEntry[]): void {
-    this.inner.applyPresence(list);
-  }
-
   /** Makes sure events of `topic` published on other nodes reach this node. */
   want(topic: string): Promise<void> {
     let ready = this.topics.get(topic);
@@ -202,11 +194,6 @@ export class ClusterNode implements ActorSystem, TopicInterest {
     this.opts.bus.unsubscribe(eventTopic(topic)).catch(() => {});
   }
 
-  /** The shards this node serves now. */
-  get ownedShards(): number[] {
-    return [...this.owned.keys()].filter((s) => !this.releasing.has(s));
-  }
-
   deliver(env: Routed): void {
     this.route(env, this.opts.nodeId, 0);
   }
@@ -217,14 +204,6 @@ export class ClusterNode implements ActorSystem, TopicInterest {
       () => false,
     );
     return (await this.inner.ready()) && (await registry) && this.busUp;
-  }
-
-  setOwnedShards(): void {
-    throw new Error("a ClusterNode decides its shards itself");
-  }
-
-  releaseShards(): Promise<void> {
-    throw new Error("a ClusterNode decides its shards itself");
   }
 
   /** Leaves the cluster: hands every shard off, then stops the local actors. */
@@ -259,7 +238,8 @@ export class ClusterNode implements ActorSystem, TopicInterest {
       this.inner.deliver({ ...env, callId });
       return;
     }
-    const owner = ownerOfShard(shard, this.closing ? [] : this.live);
+    // A closing node has taken itself out of `live`: what it no longer serves goes to the next owner.
+    const owner = ownerOfShard(shard, this.live);
     if (owner === this.opts.nodeId) {
       const list = this.held.get(shard) ?? [];
       list.push({ env, from, hops, until: Date.now() + this.holdMs });
