@@ -44,6 +44,23 @@ describe("parseConfig", () => {
     }
   });
 
+  it("joins a cluster with REDIS_URL (which needs the shared Postgres), named by COLINK_NODE_ID", () => {
+    expect(parseConfig({}).redisUrl).toBeNull();
+    expect(parseConfig({ COLINK_PORT: "9000" }).nodeId).toMatch(/:9000$/);
+    expect(() => parseConfig({ REDIS_URL: "redis://r:6379" })).toThrow(/REDIS_URL: needs DATABASE_URL/);
+    const c = parseConfig({
+      DATABASE_URL: "postgres://x@h/db",
+      COLINK_DEV_AUTH: "on",
+      REDIS_URL: "redis://r:6379",
+      COLINK_NODE_ID: "node-1",
+      COLINK_LEASE_TTL_MS: "3000",
+    });
+    expect(c).toMatchObject({ redisUrl: "redis://r:6379", nodeId: "node-1", leaseTtlMs: 3000 });
+    expect(() => parseConfig({ COLINK_NODE_ID: "a b" })).toThrow(/COLINK_NODE_ID/);
+    expect(() => parseConfig({ COLINK_LEASE_TTL_MS: "10" })).toThrow(/COLINK_LEASE_TTL_MS/);
+    expect(() => parseConfig({ REDIS_URL: "http://r" })).toThrow(/REDIS_URL/);
+  });
+
   it("reads every limit, and the environment wins over the config file", () => {
     const c = parseConfig(
       { COLINK_MAX_MESSAGE_CHARS: "100" },

@@ -22,6 +22,7 @@ import {
   type TestRedis,
 } from "../../bench/lib/processes.js";
 import { ColinkClient } from "../../client/index.js";
+import { devToken } from "../harness.js";
 
 export { leaseHolders, startRedis, type TestRedis };
 
@@ -139,18 +140,7 @@ export async function storedEventSeqs(schema: string, channelId: string): Promis
 }
 
 /** A dev token from any node (the key is shared, so every node accepts it). */
-export async function clusterToken(
-  node: ColinkProcess,
-  username: string,
-): Promise<{ token: string; userId: string }> {
-  const res = await fetch(`${node.baseUrl}/auth/dev/token`, {
-    method: "POST",
-    body: JSON.stringify({ username }),
-  });
-  if (!res.ok) throw new Error(`dev token failed: ${res.status}`);
-  const body = (await res.json()) as { accessToken: string; user: { id: string } };
-  return { token: body.accessToken, userId: body.user.id };
-}
+export const clusterToken = devToken;
 
 /** An SDK client connected to `urls` (the first one first; the others after a failure). */
 export async function clusterClient(urls: string[], token: string): Promise<ColinkClient> {

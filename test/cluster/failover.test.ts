@@ -81,8 +81,10 @@ describe("scale-out failures", () => {
         expect(next).not.toBe(owner);
         // Within the lease TTL plus a margin (one heartbeat and the fence, on a busy machine).
         expect(failoverMs).toBeLessThan(testLeaseTtlMs + 3000);
-      // For `npm run test:chaos`: the figure each round measured.
-      console.log(`chaos round ${round + 1}: ${ackedCount(burst.clients)} acked at kill; failover ${failoverMs} ms`);
+        // For `npm run test:chaos`: the figure each round measured.
+        console.log(
+          `chaos round ${round + 1}: ${ackedCount(burst.clients)} acked at kill; failover ${failoverMs} ms`,
+        );
 
         await sending;
         await checkBurst(c.schema, burst.channelId, burst.clients);
