@@ -325,3 +325,36 @@ describe("role mapping", () => {
     expect(siteRoleOf({ a: ["admin"] }, "a.0")).toBe("member");
   });
 });
+
+describe("verified token cache", () => {
+  it("verifies a token once and shares its principal, and checks expiry again", async () => {
+    const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519" });
+    let lookups = 0;
+    const verifier = createTokenVerifier({
+      issuer: "iss",
+      audience: "aud",
+      keys: async () => {
+        lookups++;
+        return publicKey;
+      },
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (exp: number) =>
+      new SignJWT({ preferred_username: "cached" })
+        .setProtectedHeader({ alg: "EdDSA" })
+        .setIssuer("iss")
+        .setAudience("aud")
+        .setSubject("Ucached")
+        .setIssuedAt(now)
+        .setExpirationTime(exp)
+        .sign(privateKey);
+    const token = await sign(now + 600);
+    const first = await verifier.verify(token);
+    const second = await verifier.verify(token);
+    expect(second).toBe(first);
+    expect(lookups).toBe(1);
+    // A token that is past its expiry is refused, not served from the cache.
+    const shortLived = await sign(now - 60);
+    await expect(verifier.verify(shortLived)).rejects.toMatchObject({ code: "unauthenticated" });
+  });
+});

@@ -112,9 +112,18 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
     requiredClaims: ["exp"],
   };
 
+  // Verified tokens, newest last: a client reconnecting, or opening many connections, with
+  // the same token is not verified again (an EdDSA or RS256 check per connection), and its
+  // connections share one principal. An entry lasts until the token expires, at most
+  // `verifiedCacheMs`, so a key the issuer withdrew stops being honoured within that time.
+  const verified = new Map<string, { principal: Principal; untilMs: number }>();
+
   return {
     async verify(token: string): Promise<Principal> {
       if (typeof token !== "string" || token.length === 0) throw unauthenticated("token missing");
+      const known = verified.get(token);
+      if (known && known.untilMs > Date.now()) return known.principal;
+      if (known) verified.delete(token);
       if (token.length > maxLength) throw unauthenticated("token too long");
       if (!compactShape.test(token)) throw unauthenticated("token malformed");
       let payload: JWTPayload;
@@ -123,10 +132,19 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
       } catch (err) {
         throw classify(err);
       }
-      return principalOf(payload, roleClaim);
+      const principal = principalOf(payload, roleClaim);
+      const untilMs = Math.min((payload.exp ?? 0) * 1000, Date.now() + verifiedCacheMs);
+      if (verified.size >= verifiedCacheEntries) verified.delete(verified.keys().next().value!);
+      verified.set(token, { principal, untilMs });
+      return principal;
     },
   };
 }
+
+/** How long a verified token is taken on trust at most. */
+const verifiedCacheMs = 5 * 60_000;
+/** Verified tokens remembered at most (the oldest goes first). */
+const verifiedCacheEntries = 20_000;
 
 /** Maps anything `jwtVerify` threw to a ColinkError with a clear, stack-free message. */
 function classify(err: unknown): ColinkError {

@@ -37,13 +37,13 @@ export interface Conn {
   authError: ErrorBody | null;
   /** Request ids in flight. */
   pending: Set<number>;
-  /** Channels subscribed. */
-  subs: Set<string>;
   /**
-   * The latest `sub` asked per channel, by number. A grant that arrives after an
-   * `unsub` (or a newer `sub`) of the same channel is stale and is not applied.
+   * Channels subscribed or being subscribed, with the number of the latest `sub` asked. A
+   * grant that arrives after an `unsub` (or a newer `sub`) of the same channel is stale and
+   * is not applied. (One map, not a set and a map: it is per connection, and idle
+   * connections are many.)
    */
-  subIntents: Map<string, number>;
+  subs: Map<string, number>;
   closed: boolean;
   authTimer: NodeJS.Timeout | null;
   /** An `auth` request is being verified. */
@@ -199,8 +199,7 @@ export class Gateway {
       principal: null,
       authError: null,
       pending: new Set(),
-      subs: new Set(),
-      subIntents: new Map(),
+      subs: new Map(),
       closed: false,
       authTimer: null,
       authenticating: false,
@@ -286,7 +285,7 @@ export class Gateway {
       set?.delete(ws);
       if (set?.size === 0) this.byUser.delete(conn.principal.userId);
       const principal = conn.principal;
-      this.dropIfUnused([userTopic(principal.userId), ...[...conn.subs].map(channelTopic)]);
+      this.dropIfUnused([userTopic(principal.userId), ...[...conn.subs.keys()].map(channelTopic)]);
       this.dispatcher.call(
         {
           actor: "user",
@@ -350,7 +349,6 @@ export class Gateway {
       this.rateLimit.check(principal.userId);
       if (op === "unsub") {
         const { channelId } = valid as ArgsOf<"unsub">;
-        conn.subIntents.delete(channelId);
         conn.subs.delete(channelId);
         ws.unsubscribe(channelTopic(channelId));
         this.dropIfUnused([channelTopic(channelId)]);
@@ -362,13 +360,13 @@ export class Gateway {
       let intent = 0;
       if (op === "sub") {
         intent = this.nextIntent++;
-        conn.subIntents.set(env.key, intent);
+        conn.subs.set(env.key, intent);
       }
       conn.pending.add(id);
       const call = (settled?: () => void) =>
         this.dispatcher.call(env, {
           settle: (outcome, grant) => {
-            const current = grant !== undefined && conn.subIntents.get(env.key) === intent;
+            const current = grant !== undefined && conn.subs.get(env.key) === intent;
             this.answer(ws, id, outcome, current ? grant : undefined);
             settled?.();
           },
@@ -438,7 +436,6 @@ export class Gateway {
     ws.cork(() => {
       if (grant) {
         ws.subscribe(grant.topic);
-        conn.subs.add(grant.topic.slice(3));
         for (const frame of grant.replay) ws.send(frame, true, false);
       }
       ws.send(outcome.ok ? okFrame(id, outcome.result) : errorFrame(id, outcome.error), true, false);
