@@ -178,8 +178,12 @@ const memberRecord = `"channelId" text, "userId" text, role text, "joinedAt" big
 
 const reactionRecord = `"channelId" text, "messageId" text, "userId" text, emoji text, at bigint`;
 
-/** An SQL scalar type a column of the commit statement is passed as. */
-type ColumnType = "text" | "bigint" | "integer" | "boolean" | "jsonb";
+/**
+ * The SQL type a column of the commit statement is passed as. `jsonb` values are
+ * elements of a jsonb[] literal (small documents, mostly `[]`); `jsonDocs` values are
+ * larger jsonb documents sent as one JSON array, parsed once by the server.
+ */
+type ColumnType = "text" | "bigint" | "integer" | "boolean" | "jsonb" | "jsonDocs";
 
 /** One column of a table's rows passed as an array parameter: its name in the row record and its type. */
 type Column = readonly [name: string, type: ColumnType];
@@ -188,33 +192,50 @@ type Column = readonly [name: string, type: ColumnType];
 const arraySpecial = /["\\]/;
 const arraySpecialAll = /["\\]/g;
 
-/** One value as an element of a Postgres array literal (text format): NULL, or a quoted string. */
-function arrayElement(value: unknown, type: ColumnType): string {
-  if (value === null || value === undefined) return "NULL";
-  if (type === "bigint" || type === "integer") return String(value);
-  if (type === "boolean") return value ? "t" : "f";
-  const text = type === "jsonb" ? JSON.stringify(value) : String(value);
+/** A text value as a quoted element of a Postgres array literal. */
+function quotedElement(text: string): string {
   return arraySpecial.test(text) ? `"${text.replace(arraySpecialAll, "\\$&")}"` : `"${text}"`;
 }
 
-/** The values of one column of `rows` as a Postgres array literal, e.g. `{"a",NULL}`. */
-function arrayLiteral(rows: readonly unknown[], [name, type]: Column): string {
+/**
+ * The values of one column of `rows` as one parameter: a Postgres array literal
+ * (`{"a",NULL}`, text format); for `jsonDocs` a JSON array (the server parses it once,
+ * and the documents need no second escaping as array elements).
+ */
+function columnParam(rows: readonly unknown[], [name, type]: Column): string {
+  if (type === "jsonDocs") {
+    const values = new Array<unknown>(rows.length);
+    for (let i = 0; i < rows.length; i++) values[i] = (rows[i] as Record<string, unknown>)[name] ?? null;
+    return JSON.stringify(values);
+  }
   let out = "{";
   for (let i = 0; i < rows.length; i++) {
     if (i > 0) out += ",";
-    out += arrayElement((rows[i] as Record<string, unknown>)[name], type);
+    const value = (rows[i] as Record<string, unknown>)[name];
+    if (value === null || value === undefined) out += "NULL";
+    else if (type === "text") out += quotedElement(String(value));
+    else if (type === "jsonb")
+      out += Array.isArray(value) && value.length === 0 ? '"[]"' : quotedElement(JSON.stringify(value));
+    else if (type === "boolean") out += value ? "t" : "f";
+    else out += String(value);
   }
   return `${out}}`;
 }
 
 /**
- * `unnest($P1::t1[], $P2::t2[], …) AS r(c1, c2, …)`: the rows of a columnar part, one array
- * parameter per column (`$Pn` stands for the part's n-th parameter).
+ * `unnest($P1::t1[], $P2::t2[], …) AS r(c1, c2, …)`: the rows of a columnar part, one
+ * parameter per column (`$Pn` stands for the part's n-th parameter). A `jsonDocs` column's
+ * JSON array becomes a jsonb[] in its order, a JSON null an SQL NULL.
  */
 function unnestOf(columns: readonly Column[]): string {
-  const arrays = columns.map(([, type], i) => `$P${i + 1}::${type}[]`).join(", ");
+  const arrays = columns.map(([, type], i) =>
+    type === "jsonDocs"
+      ? `ARRAY(SELECT nullif(x.v, 'null'::jsonb) FROM jsonb_array_elements($P${i + 1}::text::jsonb)
+          WITH ORDINALITY AS x(v, n) ORDER BY x.n)`
+      : `$P${i + 1}::${type}[]`,
+  );
   const names = columns.map(([name]) => `"${name}"`).join(", ");
-  return `unnest(${arrays}) AS r(${names})`;
+  return `unnest(${arrays.join(", ")}) AS r(${names})`;
 }
 
 const channelRowColumns = [
@@ -232,7 +253,7 @@ const eventRowColumns = [
   ["channelId", "text"],
   ["seq", "bigint"],
   ["type", "text"],
-  ["data", "jsonb"],
+  ["data", "jsonDocs"],
   ["at", "bigint"],
 ] as const satisfies readonly Column[];
 
@@ -489,7 +510,7 @@ function commitStatement(rows: CommitRows): { text: string; params: string[] } {
     if (list.length === 0) continue;
     const columns = columnarParts[part];
     const first = params.length;
-    if (columns) for (const column of columns) params.push(arrayLiteral(list, column));
+    if (columns) for (const column of columns) params.push(columnParam(list, column));
     else params.push(JSON.stringify(list));
     // `$Pn` is the part's n-th parameter; a bare `$P` its only one.
     const sql = commitParts[part].replace(
