@@ -219,7 +219,10 @@ export function parseConfig(env: Source, fileValues: Source = {}): Config {
   const port = integer(src, "COLINK_PORT", 8080, [0, 65535]);
   const nodeId = src.COLINK_NODE_ID?.trim() || `${hostname()}:${port}`;
   if (!/^[\w.:-]{1,100}$/.test(nodeId)) {
-    throw new ConfigError("COLINK_NODE_ID", `must be 1-100 letters, digits, '.', ':', '-' or '_', got "${nodeId}"`);
+    throw new ConfigError(
+      "COLINK_NODE_ID",
+      `must be 1-100 letters, digits, '.', ':', '-' or '_', got "${nodeId}"`,
+    );
   }
   return {
     host,
