@@ -38,20 +38,8 @@ export interface Envelope {
   key: string;
 }
 
-/**
- * The answer to one envelope. `encoded`, when present, is `result` already encoded as
- * MessagePack: the transport writes it as is, and a worker passes only the bytes to the
- * main thread (`result` is then decoded there on demand).
- */
-export type Outcome =
-  | { ok: true; result: Record<string, unknown>; encoded?: Uint8Array }
-  | { ok: false; error: ErrorBody };
-
-/**
- * An op result may carry its own encoding under this key (set by the op that built it, so
- * that a message encoded once serves both its event and the reply).
- */
-export const encodedResult: unique symbol = Symbol("encodedResult");
+/** The answer to one envelope. */
+export type Outcome = { ok: true; result: Record<string, unknown> } | { ok: false; error: ErrorBody };
 
 /** A subscription granted by a `sub` reply: subscribe, then send the replayed frames, then the reply. */
 export interface Grant {

@@ -1,52 +1,8 @@
 import { encode } from "@msgpack/msgpack";
 import { describe, expect, it } from "vitest";
-import { replayOutlet } from "../actors/runtime/actor-system.js";
-import {
-  decodeFrame,
-  decodeRequest,
-  encodedMap,
-  encodeValue,
-  errorFrame,
-  eventFrame,
-  eventFrameEncoded,
-  okFrame,
-  okFrameEncoded,
-} from "./protocol.js";
+import { decodeFrame, decodeRequest, errorFrame, eventFrame, okFrame } from "./protocol.js";
 
 describe("frames", () => {
-  it("builds from an encoded value the very bytes of encoding it whole", () => {
-    const message = { id: "M1", seq: 3, text: 'a "b" \\ ü👍', editedAt: null, mentions: [], n: 2 ** 40 };
-    const view = encodeValue(message);
-    const result = encodedMap([["message", view]]);
-    expect(okFrameEncoded(70_000, result)).toEqual(okFrame(70_000, { message }));
-    expect(
-      eventFrameEncoded(
-        "ch:C1",
-        "message.created",
-        encodedMap([
-          ["seq", encodeValue(3)],
-          ["message", view],
-        ]),
-      ),
-    ).toEqual(eventFrame("ch:C1", "message.created", { seq: 3, message }));
-  });
-
-  it("hands a reply that crossed threads as bytes to the outlet, decoding its result on demand", () => {
-    const replies: Array<{ callId: number; outcome: unknown }> = [];
-    const outlet = {
-      reply: (callId: number, outcome: unknown) => replies.push({ callId, outcome }),
-      publish: () => {},
-      revoke: () => {},
-    };
-    const encoded = encodedMap([["message", encodeValue({ id: "M1", seq: 3 })]]);
-    replayOutlet(outlet, [["b", 9, encoded, undefined]]);
-    expect(replies).toHaveLength(1);
-    const outcome = replies[0]!.outcome as { ok: boolean; encoded: Uint8Array; result: unknown };
-    expect(outcome.ok).toBe(true);
-    expect(outcome.encoded).toBe(encoded);
-    expect(outcome.result).toEqual({ message: { id: "M1", seq: 3 } });
-  });
-
   it("decodes a request and encodes the three server kinds", () => {
     expect(decodeRequest(encode([0, 7, "ch.get", { channelId: "C1" }]))).toEqual({
       ok: true,

@@ -91,11 +91,6 @@ export function decodeFrame(bytes: Uint8Array): Frame {
   return value as Frame;
 }
 
-/** Decodes a value this server encoded (a reply's result passed on as bytes). */
-export function decodeValue(bytes: Uint8Array): unknown {
-  return serverFrameDecoder.decode(bytes);
-}
-
 /** Encodes an ok reply. */
 export function okFrame(id: number, result: Record<string, unknown>): Uint8Array {
   return encoder.encode([FrameKind.ok, id, result]);
@@ -109,46 +104,6 @@ export function errorFrame(id: number, error: ErrorBody): Uint8Array {
 /** Encodes an event. */
 export function eventFrame(topic: string, type: string, data: Record<string, unknown>): Uint8Array {
   return encoder.encode([FrameKind.event, topic, type, data]);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/**
- * The MessagePack of a map (at most 15 entries) whose values are already encoded, so
- * that one encoding of a large value (a message) serves several frames. Undefined
- * values are left out, as `encodeValue` does.
- */
-export function encodedMap(entries: ReadonlyArray<readonly [string, Uint8Array]>): Uint8Array {
-  if (entries.length > 15) throw new Error("encodedMap takes at most 15 entries");
-  const parts: Uint8Array[] = [Uint8Array.of(0x80 | entries.length)];
-  for (const [key, value] of entries) parts.push(encoder.encode(key), value);
-  return concat(parts);
-}
-
-/** Encodes an ok reply whose result is already encoded (`encodeValue` or `encodedMap`). */
-export function okFrameEncoded(id: number, result: Uint8Array): Uint8Array {
-  return concat([Uint8Array.of(0x93), encoder.encode(FrameKind.ok), encoder.encode(id), result]);
-}
-
-/** Encodes an event whose data is already encoded (`encodeValue` or `encodedMap`). */
-export function eventFrameEncoded(topic: string, type: string, data: Uint8Array): Uint8Array {
-  return concat([
-    Uint8Array.of(0x94),
-    encoder.encode(FrameKind.event),
-    encoder.encode(topic),
-    encoder.encode(type),
-    data,
-  ]);
 }
 
 /** The topic of a channel's events. */

@@ -22,14 +22,7 @@ import type { Limits } from "../core/config.js";
 import { CloseCode, ColinkError, type ErrorBody, errorBodyOf, fail } from "../core/errors.js";
 import { type ArgsOf, isOpName, parseArgs } from "../core/ops.js";
 import type { TokenVerifier } from "../core/ports.js";
-import {
-  channelTopic,
-  decodeRequest,
-  errorFrame,
-  okFrame,
-  okFrameEncoded,
-  userTopic,
-} from "../core/protocol.js";
+import { channelTopic, decodeRequest, errorFrame, okFrame, userTopic } from "../core/protocol.js";
 import type { Principal } from "../core/types.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { routeOp } from "./routing.js";
@@ -379,11 +372,7 @@ export class Gateway {
     const conn = ws.getUserData();
     if (conn.closed) return;
     conn.pending.delete(id);
-    const frame = !outcome.ok
-      ? errorFrame(id, outcome.error)
-      : outcome.encoded
-        ? okFrameEncoded(id, outcome.encoded)
-        : okFrame(id, outcome.result);
+    const frame = outcome.ok ? okFrame(id, outcome.result) : errorFrame(id, outcome.error);
     if (!grant) {
       const queued = this.outbox.get(ws);
       if (queued) queued.push(frame);

@@ -10,7 +10,7 @@ import { ColinkError, errorBodyOf, fail } from "../../core/errors.js";
 import type { ArgsOf } from "../../core/ops.js";
 import { DuplicateSendError, SeqConflictError } from "../../core/ports.js";
 import { channelTopic } from "../../core/protocol.js";
-import { type Envelope, encodedResult, type Grant, noReply, type Outcome, type Outlet } from "../envelope.js";
+import { type Envelope, type Grant, noReply, type Outcome, type Outlet } from "../envelope.js";
 import type { GroupCommitter } from "../runtime/group-commit.js";
 import { ChannelBatch } from "./channel-batch.js";
 import {
@@ -220,15 +220,9 @@ export class ChannelActor {
     let outcome: Outcome;
     let grant: Grant | undefined;
     try {
-      const {
-        grant: g,
-        [encodedResult]: encoded,
-        ...result
-      } = (await this.dispatch(env)) as OpResult & {
-        [encodedResult]?: Uint8Array;
-      };
+      const { grant: g, ...result } = await this.dispatch(env);
       grant = g as Grant | undefined;
-      outcome = encoded ? { ok: true, result, encoded } : { ok: true, result };
+      outcome = { ok: true, result };
     } catch (err) {
       outcome = { ok: false, error: errorBodyOf(err) };
     }

@@ -16,14 +16,7 @@ import type {
   StoredMessage,
   ThreadFollow,
 } from "../../core/ports.js";
-import {
-  channelTopic,
-  encodedMap,
-  encodeValue,
-  eventFrame,
-  eventFrameEncoded,
-  userTopic,
-} from "../../core/protocol.js";
+import { channelTopic, eventFrame, userTopic } from "../../core/protocol.js";
 import type {
   Channel,
   ChannelEvent,
@@ -171,24 +164,12 @@ export class ChannelState {
   // ---- log -------------------------------------------------------------------
 
   /** The event frame of a log entry. */
-  frameOf(e: ChannelEvent, encoded?: { key: string; bytes: Uint8Array }): Uint8Array {
-    if (!encoded) return eventFrame(channelTopic(this.id), e.type, { seq: e.seq, ...e.data });
-    // One field of the data is encoded already: splice its bytes in.
-    const entries: Array<[string, Uint8Array]> = [["seq", encodeValue("seq" in e.data ? e.data.seq : e.seq)]];
-    for (const [key, value] of Object.entries(e.data)) {
-      if (key === encoded.key) entries.push([key, encoded.bytes]);
-      else if (value !== undefined && key !== "seq") entries.push([key, encodeValue(value)]);
-    }
-    return eventFrameEncoded(channelTopic(this.id), e.type, encodedMap(entries));
+  frameOf(e: ChannelEvent): Uint8Array {
+    return eventFrame(channelTopic(this.id), e.type, { seq: e.seq, ...e.data });
   }
 
   /** Appends an event with the next seq to the batch and the window. */
-  append(
-    type: ChannelEventType,
-    data: Record<string, unknown>,
-    /** A field of `data` already encoded, to splice into the frame as is. */
-    encoded?: { key: string; bytes: Uint8Array },
-  ): ChannelEvent {
+  append(type: ChannelEventType, data: Record<string, unknown>): ChannelEvent {
     const channel = this.channel!;
     const event: ChannelEvent = {
       channelId: this.id,
@@ -198,7 +179,7 @@ export class ChannelState {
       at: this.deps.now(),
     };
     channel.lastSeq = event.seq;
-    const frame = this.frameOf(event, encoded);
+    const frame = this.frameOf(event);
     this.batch.appendEvent(event, frame);
     this.events.push({ seq: event.seq, frame });
     return event;

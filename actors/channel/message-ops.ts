@@ -5,17 +5,8 @@ import { IdPrefix, newId } from "../../core/ids.js";
 import { parseMentions } from "../../core/message-rules.js";
 import type { ArgsOf } from "../../core/ops.js";
 import type { StoredMessage } from "../../core/ports.js";
-import { encodedMap, encodeValue } from "../../core/protocol.js";
 import type { Principal } from "../../core/types.js";
-import { encodedResult } from "../envelope.js";
 import { type ChannelState, type OpResult, sendKey } from "./channel-state.js";
-
-/**
- * The encoded client view of each message just posted, shared by its `message.created`
- * frame and the sender's reply (a new message has no reactions, so every viewer sees the
- * same view).
- */
-const encodedViews = new WeakMap<StoredMessage, Uint8Array>();
 
 /** Resolves the mentions in `text` to members of this channel (others are never notified). */
 async function mentionsIn(
@@ -59,12 +50,7 @@ export async function sendMessage(st: ChannelState, p: Principal, a: ArgsOf<"msg
   st.postable(p);
   st.checkText(a.text);
   const message = await postMessage(st, p.userId, a.text, a.clientMsgId, a.threadRootId ?? null);
-  const result: OpResult = { message: st.viewFor(p, message) };
-  const view = encodedViews.get(message);
-  if (view && message.reactions.length === 0) {
-    (result as { [encodedResult]?: Uint8Array })[encodedResult] = encodedMap([["message", view]]);
-  }
-  return result;
+  return { message: st.viewFor(p, message) };
 }
 
 /**
@@ -109,10 +95,7 @@ export async function postMessage(
     pinnedBy: null,
     files: [],
   };
-  const view = st.viewFor(null, message);
-  const viewBytes = encodeValue(view);
-  encodedViews.set(message, viewBytes);
-  st.append("message.created", { message: view }, { key: "message", bytes: viewBytes });
+  st.append("message.created", { message: st.viewFor(null, message) });
   st.addMessage(message);
   notifyMentions(st, message, null);
   if (root && follows) {

@@ -5,7 +5,6 @@
  * the actor made it (a worker's port keeps order).
  */
 import { Worker } from "node:worker_threads";
-import { decodeValue } from "../../core/protocol.js";
 import type { Envelope, Grant, Outcome, Outlet } from "../envelope.js";
 import type { PresenceEntry } from "../presence.js";
 import type { ActorHost, Routed } from "./actor-host.js";
@@ -53,13 +52,9 @@ export type ToWorker =
   | { t: "ping"; id: number }
   | { t: "close" };
 
-/**
- * One output, as it crosses from a worker to the main thread. A reply whose result is
- * encoded already crosses as its bytes only ("b"): cheaper to copy than the object.
- */
+/** One output, as it crosses from a worker to the main thread. */
 export type OutletRecord =
   | [kind: "r", callId: number, outcome: Outcome, grant: Grant | undefined]
-  | [kind: "b", callId: number, encoded: Uint8Array, grant: Grant | undefined]
   | [kind: "p", topic: string, frame: Uint8Array]
   | [kind: "v", userId: string, topic: string];
 
@@ -73,24 +68,10 @@ export type FromWorker =
   | { t: "pong"; id: number; ok: boolean }
   | { t: "closed" };
 
-/** The outcome of a reply that crossed as bytes: its result is decoded only if someone reads it. */
-function encodedOutcome(encoded: Uint8Array): Outcome {
-  let result: Record<string, unknown> | undefined;
-  return {
-    ok: true,
-    encoded,
-    get result() {
-      result ??= decodeValue(encoded) as Record<string, unknown>;
-      return result;
-    },
-  };
-}
-
 /** Replays outlet records, in order, onto an Outlet. */
 export function replayOutlet(outlet: Outlet, list: OutletRecord[]): void {
   for (const rec of list) {
     if (rec[0] === "r") outlet.reply(rec[1], rec[2], rec[3]);
-    else if (rec[0] === "b") outlet.reply(rec[1], encodedOutcome(rec[2]), rec[3]);
     else if (rec[0] === "p") outlet.publish(rec[1], rec[2]);
     else outlet.revoke(rec[1], rec[2]);
   }
@@ -236,8 +217,7 @@ export class PortOutlet implements Outlet {
   constructor(private readonly post: (msg: FromWorker) => void) {}
 
   reply(callId: number, outcome: Outcome, grant?: Grant): void {
-    if (outcome.ok && outcome.encoded) this.push(["b", callId, outcome.encoded, grant]);
-    else this.push(["r", callId, outcome, grant]);
+    this.push(["r", callId, outcome, grant]);
   }
 
   publish(topic: string, frame: Uint8Array): void {
