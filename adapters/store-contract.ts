@@ -294,6 +294,39 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       expect(typeof ev!.at).toBe("number");
     });
 
+    it("round-trips text that array and JSON encodings must escape", async () => {
+      const awkward = [
+        "",
+        "NULL",
+        "null",
+        ' "quoted" ',
+        "back\\slash \\\\ \\",
+        "{braces},commas;",
+        "tab\tnew\nline\r",
+        "ünïcödé 👍 \u2028",
+        '\'single\' "double" \\"both\\"',
+      ];
+      const ch = new TestChannel("public", `n-{"x"},\\ ${fresh("")}`);
+      ch.record.topic = 'topic "with" \\ {,} NULL';
+      await created(store, ch);
+      const author = fresh("U");
+      const sent = awkward.map((text, i) =>
+        ch.message(author, text, {
+          clientMsgId: `k-${i}-"${text}"`,
+          mentions: [text],
+          broadcast: i % 2 === 0 ? "channel" : null,
+        }),
+      );
+      for (const [i, s] of sent.entries())
+        s.event.data = { text: awkward[i], nested: { v: [awkward[i], null] } };
+      await store.commit([ch.post(...sent)]);
+      for (const s of sent) expect(await store.getMessage(ch.id, s.message.id)).toEqual(s.message);
+      const events = await store.readEvents(ch.id, 2, 100);
+      expect(events).toEqual(sent.map((s) => s.event));
+      const snap = await store.loadChannel(ch.id, { recentEvents: 1, recentKeys: 1 });
+      expect(snap!.channel).toEqual(ch.record);
+    });
+
     it("pages history before, after and between seqs, always ascending", async () => {
       const [ch] = await created(store, new TestChannel());
       const { write } = ch!.messages(fresh("U"), 10); // seqs 3..12

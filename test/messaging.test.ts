@@ -5,8 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ColinkClient } from "../client/index.js";
+import { encodeValue, FrameKind } from "../core/protocol.js";
 import type { Message } from "../core/types.js";
 import { connectAs, type StoreKind, startServer, type TestServer, until } from "./harness.js";
+import { RawSocket } from "./raw-socket.js";
 
 interface Seen {
   type: string;
@@ -137,6 +139,44 @@ describe.each(setups)("messaging on $store with $workers worker(s)", ({ store, w
     // Both watchers saw seq 3..N, in order, with no gap, identically.
     expect(logs[0]!.map((e) => e.seq)).toEqual(Array.from({ length: total - 2 }, (_, i) => i + 3));
     expect(logs[1]!.map((e) => `${e.seq}:${e.type}`)).toEqual(logs[0]!.map((e) => `${e.seq}:${e.type}`));
+  });
+
+  it("writes a subscribed sender's frames in the order they were made: each event, then its reply", async () => {
+    // Replies are written to each socket in batches (one cork per socket per turn); a
+    // publish must still reach a subscriber after the replies made before it.
+    const owner = await connect("orderly");
+    const { channel } = await owner.client.request("ch.create", { name: "orderly", kind: "public" });
+    const raw = await RawSocket.open(server.wsUrl, { token: owner.token });
+    try {
+      const sub = await raw.call("sub", { channelId: channel.id });
+      expect(sub[0]).toBe(FrameKind.ok);
+      const from = raw.frames.length;
+      const ids = Array.from({ length: 40 }, () => raw.id());
+      raw.sendBatch(
+        ids.map((id, i) =>
+          encodeValue([
+            FrameKind.request,
+            id,
+            "msg.send",
+            { channelId: channel.id, text: `m${i}`, clientMsgId: `o-${i}` },
+          ]),
+        ),
+      );
+      await Promise.all(ids.map((id) => raw.reply(id)));
+      // Frames of this channel and replies (one's own presence may arrive on the personal topic).
+      const mine = () =>
+        raw.frames.slice(from).filter((f) => f[0] !== FrameKind.event || f[1] === `ch:${channel.id}`);
+      await until(() => mine().length >= 80, 5000, "every event");
+      const seen = mine().map((f) => {
+        if (f[0] === FrameKind.event) return `e${(f[3] as { seq: number }).seq}`;
+        expect(f[0]).toBe(FrameKind.ok);
+        return `r${(f as unknown as [number, number, { message: Message }])[2].message.seq}`;
+      });
+      const first = (sub[2] as { lastSeq: number }).lastSeq + 1;
+      expect(seen).toEqual(Array.from({ length: 40 }, (_, i) => [`e${first + i}`, `r${first + i}`]).flat());
+    } finally {
+      await raw.close();
+    }
   });
 
   it("returns the original message for a retried send (invariant 4)", async () => {

@@ -75,6 +75,16 @@ export class Gateway {
   private draining = false;
   /** Cluster: `sub` calls under way per topic; their topic must stay wanted until the grant. */
   private readonly subsUnderWay = new Map<string, number>();
+  /**
+   * Reply frames not yet written, per socket, in order. The answers an actor thread hands
+   * over in one turn (a commit's worth) are written to each socket under one cork, one
+   * write instead of one per reply, at the end of the turn. Anything else that writes to
+   * a socket first writes that socket's queued replies (a publish those of the sockets
+   * subscribed to its topic), so every socket still sees its frames in the order they
+   * were made.
+   */
+  private readonly outbox = new Map<Socket, Uint8Array[]>();
+  private outboxScheduled = false;
 
   constructor(
     private readonly app: TemplatedApp,
@@ -119,11 +129,13 @@ export class Gateway {
 
   /** Publishes a frame to a topic's subscribers. */
   publish(topic: string, frame: Uint8Array): void {
+    for (const ws of this.outbox.keys()) if (ws.isSubscribed(topic)) this.flushSocket(ws);
     this.app.publish(topic, frame, true, false);
   }
 
   /** Removes a user's sockets from a topic. */
   revoke(userId: string, topic: string): void {
+    this.flushReplies();
     const channelId = topic.startsWith("ch:") ? topic.slice(3) : topic;
     for (const ws of this.byUser.get(userId) ?? []) {
       ws.getUserData().subs.delete(channelId);
@@ -184,6 +196,7 @@ export class Gateway {
 
   /** Closes every connection with "server draining" so clients reconnect elsewhere and resume. */
   drain(): void {
+    this.flushReplies();
     this.draining = true;
     clearInterval(this.backpressureSweep);
     for (const ws of [...this.sockets]) ws.end(CloseCode.serverDraining, "server draining");
@@ -233,6 +246,7 @@ export class Gateway {
   }
 
   private open(ws: Socket): void {
+    this.flushReplies();
     const conn = ws.getUserData();
     this.sockets.add(ws);
     if (conn.authError) {
@@ -276,6 +290,8 @@ export class Gateway {
   }
 
   private close(ws: Socket): void {
+    // The socket is gone: its queued replies have nowhere to go.
+    this.outbox.delete(ws);
     const conn = ws.getUserData();
     conn.closed = true;
     if (conn.authTimer) clearTimeout(conn.authTimer);
@@ -300,6 +316,7 @@ export class Gateway {
   }
 
   private message(ws: Socket, data: ArrayBuffer, isBinary: boolean): void {
+    this.flushReplies();
     const conn = ws.getUserData();
     if (!isBinary) {
       ws.end(CloseCode.protocolError, "binary MessagePack frames only");
@@ -420,6 +437,7 @@ export class Gateway {
         if (conn.closed) return;
         conn.pending.delete(id);
         const body = errorBodyOf(err);
+        this.flushReplies();
         ws.cork(() => {
           ws.send(errorFrame(id, body), true);
           if (!(err instanceof ColinkError && err.retryable)) ws.end(CloseCode.badToken, body.message);
@@ -433,17 +451,47 @@ export class Gateway {
     const conn = ws.getUserData();
     if (conn.closed) return;
     conn.pending.delete(id);
-    ws.cork(() => {
-      if (grant) {
-        ws.subscribe(grant.topic);
-        for (const frame of grant.replay) ws.send(frame, true, false);
+    const frame = outcome.ok ? okFrame(id, outcome.result) : errorFrame(id, outcome.error);
+    if (!grant) {
+      const queued = this.outbox.get(ws);
+      if (queued) queued.push(frame);
+      else this.outbox.set(ws, [frame]);
+      if (!this.outboxScheduled) {
+        this.outboxScheduled = true;
+        queueMicrotask(() => this.flushReplies());
       }
-      ws.send(outcome.ok ? okFrame(id, outcome.result) : errorFrame(id, outcome.error), true, false);
+      return;
+    }
+    this.flushReplies();
+    ws.cork(() => {
+      ws.subscribe(grant.topic);
+      for (const f of grant.replay) ws.send(f, true, false);
+      ws.send(frame, true, false);
+    });
+    this.checkBackpressure(ws);
+  }
+
+  /** Writes the queued reply frames, each socket's under one cork. */
+  private flushReplies(): void {
+    this.outboxScheduled = false;
+    if (this.outbox.size === 0) return;
+    for (const ws of this.outbox.keys()) this.flushSocket(ws);
+  }
+
+  /** Writes one socket's queued reply frames under one cork. */
+  private flushSocket(ws: Socket): void {
+    const frames = this.outbox.get(ws);
+    if (!frames) return;
+    this.outbox.delete(ws);
+    if (ws.getUserData().closed) return;
+    ws.cork(() => {
+      for (const f of frames) ws.send(f, true, false);
     });
     this.checkBackpressure(ws);
   }
 
   private send(ws: Socket, frame: Uint8Array): void {
+    this.flushReplies();
     if (ws.getUserData().closed) return;
     ws.cork(() => ws.send(frame, true, false));
     this.checkBackpressure(ws);
@@ -456,6 +504,7 @@ export class Gateway {
   }
 
   private closeSlowConsumers(): void {
+    this.flushReplies();
     for (const ws of this.sockets) this.checkBackpressure(ws);
   }
 }

@@ -3,9 +3,10 @@
  * PGlite (embedded) and Postgres (production) share every statement.
  *
  * The group-commit hot path (`commit`) sends ONE statement whatever the number of
- * channels: each table's rows travel as one JSON parameter expanded by
- * `jsonb_to_recordset`, and the per-table inserts, updates and deletes are chained as
- * data-modifying CTEs. A single statement is its own transaction (all or nothing), so no
+ * channels: the rows of the hot tables (channels, events, new messages) travel column by
+ * column, one array parameter per column expanded by `unnest`; the rarer tables' rows
+ * travel as one JSON parameter expanded by `jsonb_to_recordset`. The per-table inserts,
+ * updates and deletes are chained as data-modifying CTEs. A single statement is its own transaction (all or nothing), so no
  * BEGIN/COMMIT round trips are needed. A unique violation aborts the whole statement;
  * only then does the store look at what collided, to throw the domain error.
  */
@@ -180,20 +181,133 @@ const memberRecord = `"channelId" text, "userId" text, role text, "joinedAt" big
 const reactionRecord = `"channelId" text, "messageId" text, "userId" text, emoji text, at bigint`;
 
 /**
- * One data-modifying CTE of the commit statement; `$P` stands for its JSON parameter.
+ * The SQL type a column of the commit statement is passed as. `jsonb` values are
+ * elements of a jsonb[] literal (small documents, mostly `[]`); `jsonDocs` values are
+ * larger jsonb documents sent as one JSON array, parsed once by the server.
+ */
+type ColumnType = "text" | "bigint" | "integer" | "boolean" | "jsonb" | "jsonDocs";
+
+/** One column of a table's rows passed as an array parameter: its name in the row record and its type. */
+type Column = readonly [name: string, type: ColumnType];
+
+/** Characters a quoted array element must escape. */
+const arraySpecial = /["\\]/;
+const arraySpecialAll = /["\\]/g;
+
+/** A text value as a quoted element of a Postgres array literal. */
+function quotedElement(text: string): string {
+  return arraySpecial.test(text) ? `"${text.replace(arraySpecialAll, "\\$&")}"` : `"${text}"`;
+}
+
+/**
+ * The values of one column of `rows` as one parameter: a Postgres array literal
+ * (`{"a",NULL}`, text format); for `jsonDocs` a JSON array (the server parses it once,
+ * and the documents need no second escaping as array elements).
+ */
+function columnParam(rows: readonly unknown[], [name, type]: Column): string {
+  if (type === "jsonDocs") {
+    const values = new Array<unknown>(rows.length);
+    for (let i = 0; i < rows.length; i++) values[i] = (rows[i] as Record<string, unknown>)[name] ?? null;
+    return JSON.stringify(values);
+  }
+  let out = "{";
+  for (let i = 0; i < rows.length; i++) {
+    if (i > 0) out += ",";
+    const value = (rows[i] as Record<string, unknown>)[name];
+    if (value === null || value === undefined) out += "NULL";
+    else if (type === "text") out += quotedElement(String(value));
+    else if (type === "jsonb")
+      out += Array.isArray(value) && value.length === 0 ? '"[]"' : quotedElement(JSON.stringify(value));
+    else if (type === "boolean") out += value ? "t" : "f";
+    else out += String(value);
+  }
+  return `${out}}`;
+}
+
+/**
+ * `unnest($P1::t1[], $P2::t2[], …) AS r(c1, c2, …)`: the rows of a columnar part, one
+ * parameter per column (`$Pn` stands for the part's n-th parameter). A `jsonDocs` column's
+ * JSON array becomes a jsonb[] in its order, a JSON null an SQL NULL.
+ */
+function unnestOf(columns: readonly Column[]): string {
+  const arrays = columns.map(([, type], i) =>
+    type === "jsonDocs"
+      ? `ARRAY(SELECT nullif(x.v, 'null'::jsonb) FROM jsonb_array_elements($P${i + 1}::text::jsonb)
+          WITH ORDINALITY AS x(v, n) ORDER BY x.n)`
+      : `$P${i + 1}::${type}[]`,
+  );
+  const names = columns.map(([name]) => `"${name}"`).join(", ");
+  return `unnest(${arrays.join(", ")}) AS r(${names})`;
+}
+
+const channelRowColumns = [
+  ["id", "text"],
+  ["name", "text"],
+  ["kind", "text"],
+  ["topic", "text"],
+  ["createdBy", "text"],
+  ["createdAt", "bigint"],
+  ["archived", "boolean"],
+  ["lastSeq", "bigint"],
+] as const satisfies readonly Column[];
+
+const eventRowColumns = [
+  ["channelId", "text"],
+  ["seq", "bigint"],
+  ["type", "text"],
+  ["data", "jsonDocs"],
+  ["at", "bigint"],
+] as const satisfies readonly Column[];
+
+const messageRowColumns = [
+  ["id", "text"],
+  ["channelId", "text"],
+  ["seq", "bigint"],
+  ["authorId", "text"],
+  ["text", "text"],
+  ["clientMsgId", "text"],
+  ["createdAt", "bigint"],
+  ["editedAt", "bigint"],
+  ["deletedAt", "bigint"],
+  ["threadRootId", "text"],
+  ["replyCount", "integer"],
+  ["lastReplyAt", "bigint"],
+  ["threadParticipants", "jsonb"],
+  ["mentions", "jsonb"],
+  ["broadcast", "text"],
+  ["reactions", "jsonb"],
+  ["pinnedAt", "bigint"],
+  ["pinnedBy", "text"],
+  ["files", "jsonb"],
+] as const satisfies readonly Column[];
+
+/**
+ * The parts of the commit statement whose rows travel as one array parameter per column
+ * (`unnest`) rather than as one JSON parameter: the tables every send writes. Arrays of
+ * typed scalars cost both sides less than a JSON document the server parses to jsonb and
+ * then takes apart field by field.
+ */
+const columnarParts: Partial<Record<CommitPart, readonly Column[]>> = {
+  channels: channelRowColumns,
+  events: eventRowColumns,
+  newMessages: messageRowColumns,
+};
+
+/**
+ * One data-modifying CTE of the commit statement; `$P` stands for its JSON parameter, or
+ * `$P1…$Pn` for the array parameters of a part listed in `columnarParts`.
  * Each table appears in at most one CTE per row: `mergeWrites` gives every row one
  * final action, since the CTEs of one statement all see the same snapshot.
  */
 const commitParts = {
   channels: `INSERT INTO channels (id, name, kind, topic, created_by, created_at, archived, last_seq)
     SELECT r.id, r.name, r.kind, coalesce(r.topic, ''), r."createdBy", r."createdAt", r.archived, r."lastSeq"
-    FROM jsonb_to_recordset($P::text::jsonb) AS r(id text, name text, kind text, topic text, "createdBy" text,
-      "createdAt" bigint, archived boolean, "lastSeq" bigint)
+    FROM ${unnestOf(channelRowColumns)}
     ON CONFLICT (id) DO UPDATE SET name = excluded.name, topic = excluded.topic, archived = excluded.archived,
       last_seq = excluded.last_seq`,
   events: `INSERT INTO channel_events (channel_id, seq, type, data, created_at)
     SELECT r."channelId", r.seq, r.type, coalesce(r.data, '{}'::jsonb), r.at
-    FROM jsonb_to_recordset($P::text::jsonb) AS r("channelId" text, seq bigint, type text, data jsonb, at bigint)`,
+    FROM ${unnestOf(eventRowColumns)}`,
   newMessages: `INSERT INTO messages (id, channel_id, seq, author_id, text, client_msg_id, created_at, edited_at,
       deleted_at, thread_root_id, reply_count, last_reply_at, thread_participants, mentions, broadcast, reactions,
       pinned_at, pinned_by, files)
@@ -201,7 +315,7 @@ const commitParts = {
       r."deletedAt", r."threadRootId", coalesce(r."replyCount", 0), r."lastReplyAt",
       coalesce(r."threadParticipants", '[]'::jsonb), coalesce(r.mentions, '[]'::jsonb), r.broadcast,
       coalesce(r.reactions, '[]'::jsonb), r."pinnedAt", r."pinnedBy", coalesce(r.files, '[]'::jsonb)
-    FROM jsonb_to_recordset($P::text::jsonb) AS r(${messageRecord})`,
+    FROM ${unnestOf(messageRowColumns)}`,
   changedMessages: `UPDATE messages AS m SET text = r.text, edited_at = r."editedAt", deleted_at = r."deletedAt",
       reply_count = coalesce(r."replyCount", 0), last_reply_at = r."lastReplyAt",
       thread_participants = coalesce(r."threadParticipants", '[]'::jsonb), mentions = coalesce(r.mentions, '[]'::jsonb),
@@ -416,9 +530,16 @@ function commitStatement(rows: CommitRows, fences: ShardFence[] = []): { text: s
   for (const part of Object.keys(commitParts) as CommitPart[]) {
     const list = rows[part];
     if (list.length === 0) continue;
-    params.push(JSON.stringify(list));
-    const placeholder = `$${params.length}`;
-    ctes.push(`${part} AS (${commitParts[part].replace("$P", () => placeholder)})`);
+    const columns = columnarParts[part];
+    const first = params.length;
+    if (columns) for (const column of columns) params.push(columnParam(list, column));
+    else params.push(JSON.stringify(list));
+    // `$Pn` is the part's n-th parameter; a bare `$P` its only one.
+    const sql = commitParts[part].replace(
+      /\$P(\d*)/g,
+      (_, n: string) => `$${first + (n === "" ? 1 : Number(n))}`,
+    );
+    ctes.push(`${part} AS (${sql})`);
   }
   if (fences.length === 0) return { text: `WITH ${ctes.join(",\n")}\nSELECT 1 AS ok`, params };
   params.push(JSON.stringify(fences));
