@@ -25,20 +25,13 @@
  * With 100 channels there are at most 1,000 subscriber connections per system: each
  * subscribes to `channelsPerConn` channels (params say so).
  */
-import type {
-  ConnectCmd,
-  PublishCmd,
-  PublishResult,
-  PubSpec,
-  ReceiveCmd,
-  ReceiveResult,
-  SubSpec,
-} from "../generators/fanout.js";
+import type { ConnectCmd, PubSpec, SubSpec } from "../generators/fanout.js";
 import { type ColinkTarget, withColink } from "../lib/colink-target.js";
-import { colinkEndpoint, type Endpoint, peerNames, type SystemName, wallMs } from "../lib/fanout-proto.js";
+import { colinkEndpoint, type Endpoint, peerNames, type SystemName } from "../lib/fanout-proto.js";
+import { fmtRate, measureFanoutWindow } from "../lib/fanout-window.js";
 import { GenSession } from "../lib/gen-session.js";
 import { startPeer } from "../lib/peers.js";
-import { CpuMeter, postgresPids } from "../lib/proc.js";
+import { postgresPids } from "../lib/proc.js";
 import type { Spawned } from "../lib/processes.js";
 import { channel, runPrefix, users } from "../lib/provision.js";
 import {
@@ -48,7 +41,7 @@ import {
   type RunOutcome,
   type Scenario,
 } from "../lib/scenario.js";
-import { median, mergeEncoded, newHistogram, summarise } from "../lib/stats.js";
+import { median, mergeEncoded, summarise } from "../lib/stats.js";
 
 const generatorModule = "generators/fanout.ts";
 /** Subscriber connections per system at most (more subscriptions: several channels per connection). */
@@ -96,9 +89,6 @@ interface System {
 interface RunResult extends RunOutcome {
   saturated: string | null;
 }
-
-const fmtRate = (n: number) => (n >= 1000 ? `${Math.round(n / 1000)}k` : String(Math.round(n)));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 export const s2: Scenario = {
   id: "S2",
@@ -270,94 +260,43 @@ async function runConfig(
     let runNo = 0;
     const runOnce = async (sys: System, deliveriesPerSec: number): Promise<RunResult> => {
       // Connections the server dropped since the last run are opened again first.
-      const repaired = await Promise.all(
-        gens.map((g) => g.call<{ reopened: number }>({ kind: "repair", system: sys.name })),
-      );
-      const reopened = repaired.reduce((s, r) => s + r.reopened, 0);
-      const rate = Math.min(maxPublishRate, deliveriesPerSec / cfg.subscribers);
-      const t0 = wallMs() + 200;
-      const { warmupMs, durationMs } = settings;
-      const keys = Math.ceil((rate * (warmupMs + durationMs)) / 1000) + cfg.channels + 16;
-      const meter = new CpuMeter({
-        server: () => sys.pids(),
-        postgres: () => (sys.name === "colink" && ctx.target.kind === "local" ? postgresPids() : []),
-        "generator-pub": () => [pubGen.pid],
-        ...Object.fromEntries(subGens.map((g) => [`generator-${g.name}`, () => [g.pid]])),
-      });
-      const window = { system: sys.name, t0Ms: t0, warmupMs, durationMs };
-      const pubP = pubGen.call<PublishResult>({
-        kind: "publish",
-        ...window,
-        ratePerSec: rate,
+      const w = await measureFanoutWindow({
+        system: sys.name,
+        pubGen,
+        subGens,
+        ratePerSec: Math.min(maxPublishRate, deliveriesPerSec / cfg.subscribers),
+        channels: cfg.channels,
+        subscribers: cfg.subscribers,
+        warmupMs: settings.warmupMs,
+        durationMs: settings.durationMs,
         textBytes,
-        runTag: `r${runNo++}t${Date.now().toString(36)}`,
-        ackWaitMs: 5000,
-      } satisfies PublishCmd);
-      const rxP = subGens.map((g) =>
-        g.call<ReceiveResult>({
-          kind: "receive",
-          ...window,
-          keys,
-          quietMs: 250,
-          // After an overload the subscribers may hold seconds of backlog: wait it out, so
-          // that the next run starts clean (bounded; `stale` counts what still came late).
-          maxDrainMs: 30_000,
-        } satisfies ReceiveCmd),
-      );
-      await sleep(t0 + warmupMs - wallMs());
-      meter.begin();
-      await sleep(t0 + warmupMs + durationMs - wallMs());
-      const cpu = meter.end();
-      const [pub, rx] = await Promise.all([pubP, Promise.all(rxP)]);
-
-      // Merge the subscriber processes: first = min, last = max, count = sum.
-      const first = newHistogram();
-      const last = newHistogram();
-      const len = Math.max(0, ...rx.map((r) => r.count.length));
-      let incomplete = 0;
-      for (let k = 0; k < len; k++) {
-        let n = 0;
-        let lo = Number.POSITIVE_INFINITY;
-        let hi = 0;
-        for (const r of rx) {
-          const c = r.count[k] ?? 0;
-          if (c === 0) continue;
-          n += c;
-          if (r.first[k]! < lo) lo = r.first[k]!;
-          if (r.last[k]! > hi) hi = r.last[k]!;
-        }
-        if (n === 0) continue;
-        first.recordValue(Math.max(1, Math.round(lo * 1000)));
-        if (n >= cfg.subscribers) last.recordValue(Math.max(1, Math.round(hi * 1000)));
-        else incomplete++;
-      }
-      const seconds = durationMs / 1000;
-      const delivered = rx.reduce((s, r) => s + r.windowDeliveries, 0) / seconds;
-      // Publishes the server refused (Colink: a full mailbox answers `unavailable`) are
-      // counted as errors, not as missing deliveries.
-      const expected = (pub.sentInWindow - pub.errors) * cfg.subscribers;
-      const missing = Math.max(0, expected - rx.reduce((s, r) => s + r.sentInWindowDeliveries, 0));
-      const closed = rx.reduce((s, r) => s + r.closed, 0);
-      const f = summarise(first);
-      const l = summarise(last);
-      const offered = rate * cfg.subscribers;
+        runTagPrefix: `r${runNo++}`,
+        cpu: {
+          server: () => sys.pids(),
+          postgres: () => (sys.name === "colink" && ctx.target.kind === "local" ? postgresPids() : []),
+          "generator-pub": () => [pubGen.pid],
+          ...Object.fromEntries(subGens.map((g) => [`generator-${g.name}`, () => [g.pid]])),
+        },
+      });
+      const { pub, first: f, last: l, saturated } = w;
+      const seconds = settings.durationMs / 1000;
       const metrics: Record<string, number> = {
-        offeredPerSec: Math.round(offered),
-        deliveriesPerSec: Math.round(delivered),
-        publishesPerSec: Math.round(pub.sentInWindow / seconds),
+        offeredPerSec: Math.round(w.offered),
+        deliveriesPerSec: Math.round(w.delivered),
+        publishesPerSec: Math.round(w.publishesPerSec),
         firstP50: f.p50,
         firstP99: f.p99,
         firstP999: f.p999,
         lastP50: l.p50,
         lastP99: l.p99,
         lastP999: l.p999,
-        missing,
-        incomplete,
-        closed,
+        missing: w.missing,
+        incomplete: w.incomplete,
+        closed: w.closed,
         publisherLagMs: pub.maxLagMs,
-        drainMs: Math.max(...rx.map((r) => r.drainMs)),
-        stale: rx.reduce((s, r) => s + r.stale, 0),
-        reopened,
+        drainMs: w.drainMs,
+        stale: w.stale,
+        reopened: w.reopened,
       };
       if (sys.name === "colink") {
         const ack = summarise(mergeEncoded([pub.ackHistogram]));
@@ -369,19 +308,11 @@ async function runConfig(
           unacked: pub.unacked,
         });
       }
-      let saturated: string | null = null;
-      if (closed > 0)
-        saturated = `${closed} subscribers closed (${rx.flatMap((r) => r.closeCodes).join(",")})`;
-      else if (missing > expected * 0.01) saturated = `${missing} deliveries missing`;
-      else if (delivered < offered * 0.9) saturated = `delivered ${fmtRate(delivered)}/s < 90% of offered`;
-      // Queueing: the median itself grows (a p99 spike on a shared machine is not enough).
-      else if (l.p50 > 100) saturated = `median latency to last ${l.p50} ms`;
-      else if (pub.maxLagMs > 200) saturated = `publisher ${pub.maxLagMs} ms behind schedule`;
       ctx.progress(
-        `${label} ${sys.name} offered ${fmtRate(offered)}/s: ${fmtRate(delivered)}/s, ` +
+        `${label} ${sys.name} offered ${fmtRate(w.offered)}/s: ${fmtRate(w.delivered)}/s, ` +
           `p99 first ${f.p99} ms, last ${l.p99} ms${saturated ? ` [${saturated}]` : ""}`,
       );
-      return { metrics, cpu, saturated };
+      return { metrics, cpu: w.cpu, saturated };
     };
 
     const base = (sys: System, mode: string, extra: Record<string, string | number> = {}) => ({

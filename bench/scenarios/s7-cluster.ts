@@ -33,18 +33,11 @@
  */
 
 import { shardOf } from "../../actors/runtime/placement.js";
-import type {
-  ConnectCmd,
-  PublishCmd,
-  PublishResult,
-  PubSpec,
-  ReceiveCmd,
-  ReceiveResult,
-  SubSpec,
-} from "../generators/fanout.js";
+import type { ConnectCmd, PublishCmd, PublishResult, PubSpec, SubSpec } from "../generators/fanout.js";
 import { type Cluster, clusterSettled, leaseHolders, startCluster } from "../lib/cluster.js";
 import { defaultBenchWorkers } from "../lib/colink-target.js";
 import { colinkEndpoint, wallMs } from "../lib/fanout-proto.js";
+import { fmtRate, measureFanoutWindow } from "../lib/fanout-window.js";
 import { GenSession } from "../lib/gen-session.js";
 import { CpuMeter, postgresPids } from "../lib/proc.js";
 import { type BenchUser, channel, runPrefix, users } from "../lib/provision.js";
@@ -55,7 +48,7 @@ import {
   type RunOutcome,
   type Scenario,
 } from "../lib/scenario.js";
-import { median, mergeEncoded, newHistogram, summarise } from "../lib/stats.js";
+import { median, mergeEncoded, summarise } from "../lib/stats.js";
 
 const generatorModule = "generators/fanout.ts";
 const subscriberProcesses = 2;
@@ -101,7 +94,6 @@ interface RunResult extends RunOutcome {
   saturated: string | null;
 }
 
-const fmtRate = (n: number) => (n >= 1000 ? `${Math.round(n / 1000)}k` : String(Math.round(n)));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
@@ -344,107 +336,53 @@ async function measureAll(
   let runNo = 0;
 
   const fanOnce = async (setup: Setup, deliveriesPerSec: number): Promise<RunResult> => {
-    const repaired = await Promise.all(
-      gens.map((g) => g.call<{ reopened: number }>({ kind: "repair", system: "colink", group: setup.name })),
-    );
-    const reopened = repaired.reduce((s, r) => s + r.reopened, 0);
-    const rate = deliveriesPerSec / subscribers;
-    const t0 = wallMs() + 200;
-    const { warmupMs, durationMs } = settings;
-    const keys = Math.ceil((rate * (warmupMs + durationMs)) / 1000) + channels + 16;
-    const meter = new CpuMeter(cpuGroups(setup));
-    const window = { system: "colink" as const, group: setup.name, t0Ms: t0, warmupMs, durationMs };
-    const pubP = pubGen.call<PublishResult>({
-      kind: "publish",
-      ...window,
-      ratePerSec: rate,
+    const w = await measureFanoutWindow({
+      system: "colink",
+      group: setup.name,
+      pubGen,
+      subGens,
+      ratePerSec: deliveriesPerSec / subscribers,
+      channels,
+      subscribers,
+      warmupMs: settings.warmupMs,
+      durationMs: settings.durationMs,
       textBytes,
-      runTag: `s7r${runNo++}t${Date.now().toString(36)}`,
-      ackWaitMs: 5000,
-    } satisfies PublishCmd);
-    const rxP = subGens.map((g) =>
-      g.call<ReceiveResult>({
-        kind: "receive",
-        ...window,
-        keys,
-        quietMs: 250,
-        maxDrainMs: 30_000,
-      } satisfies ReceiveCmd),
-    );
-    await sleep(t0 + warmupMs - wallMs());
-    meter.begin();
-    await sleep(t0 + warmupMs + durationMs - wallMs());
-    const cpu = meter.end();
-    const [pub, rx] = await Promise.all([pubP, Promise.all(rxP)]);
-
-    // First = min and last = max over the subscriber processes, count = sum.
-    const first = newHistogram();
-    const last = newHistogram();
-    const len = Math.max(0, ...rx.map((r) => r.count.length));
-    let incomplete = 0;
-    for (let k = 0; k < len; k++) {
-      let got = 0;
-      let lo = Number.POSITIVE_INFINITY;
-      let hi = 0;
-      for (const r of rx) {
-        const c = r.count[k] ?? 0;
-        if (c === 0) continue;
-        got += c;
-        if (r.first[k]! < lo) lo = r.first[k]!;
-        if (r.last[k]! > hi) hi = r.last[k]!;
-      }
-      if (got === 0) continue;
-      first.recordValue(Math.max(1, Math.round(lo * 1000)));
-      if (got >= subscribers) last.recordValue(Math.max(1, Math.round(hi * 1000)));
-      else incomplete++;
-    }
-    const byTag = (tag: string) =>
-      summarise(mergeEncoded(rx.map((r) => r.byTag[tag]).filter((h): h is string => h !== undefined)));
-    const all = summarise(mergeEncoded(rx.flatMap((r) => Object.values(r.byTag))));
-    const seconds = durationMs / 1000;
-    const delivered = rx.reduce((s, r) => s + r.windowDeliveries, 0) / seconds;
-    const expected = (pub.sentInWindow - pub.errors) * subscribers;
-    const missing = Math.max(0, expected - rx.reduce((s, r) => s + r.sentInWindowDeliveries, 0));
-    const closed = rx.reduce((s, r) => s + r.closed, 0);
-    const f = summarise(first);
-    const l = summarise(last);
+      runTagPrefix: `s7r${runNo++}`,
+      cpu: cpuGroups(setup),
+      tags: ["local", "remote"],
+    });
+    const { pub, first: f, last: l, saturated } = w;
+    const { all, byTag } = w.tagged!;
     const ack = summarise(mergeEncoded([pub.ackHistogram]));
-    const offered = rate * subscribers;
     const metrics: Record<string, number> = {
-      offeredPerSec: Math.round(offered),
-      deliveriesPerSec: Math.round(delivered),
-      publishesPerSec: Math.round(pub.sentInWindow / seconds),
+      offeredPerSec: Math.round(w.offered),
+      deliveriesPerSec: Math.round(w.delivered),
+      publishesPerSec: Math.round(w.publishesPerSec),
       allP50: all.p50,
       allP99: all.p99,
-      localP99: byTag("local").p99,
+      localP99: byTag.local!.p99,
       ...(setup.cluster.nodes.length > 1
-        ? { remoteP50: byTag("remote").p50, remoteP99: byTag("remote").p99 }
+        ? { remoteP50: byTag.remote!.p50, remoteP99: byTag.remote!.p99 }
         : {}),
       firstP99: f.p99,
       lastP50: l.p50,
       lastP99: l.p99,
       ackP50: ack.p50,
       ackP99: ack.p99,
-      missing,
-      incomplete,
-      closed,
+      missing: w.missing,
+      incomplete: w.incomplete,
+      closed: w.closed,
       errors: pub.errors,
       publisherLagMs: pub.maxLagMs,
-      drainMs: Math.max(...rx.map((r) => r.drainMs)),
-      stale: rx.reduce((s, r) => s + r.stale, 0),
-      reopened,
+      drainMs: w.drainMs,
+      stale: w.stale,
+      reopened: w.reopened,
     };
-    let saturated: string | null = null;
-    if (closed > 0) saturated = `${closed} subscribers closed (${rx.flatMap((r) => r.closeCodes).join(",")})`;
-    else if (missing > expected * 0.01) saturated = `${missing} deliveries missing`;
-    else if (delivered < offered * 0.9) saturated = `delivered ${fmtRate(delivered)}/s < 90% of offered`;
-    else if (l.p50 > 100) saturated = `median latency to last ${l.p50} ms`;
-    else if (pub.maxLagMs > 200) saturated = `publisher ${pub.maxLagMs} ms behind schedule`;
     ctx.progress(
-      `S7 ${setup.name} offered ${fmtRate(offered)}/s: ${fmtRate(delivered)}/s, p99 all ${all.p99} ms, ` +
+      `S7 ${setup.name} offered ${fmtRate(w.offered)}/s: ${fmtRate(w.delivered)}/s, p99 all ${all.p99} ms, ` +
         `last ${l.p99} ms${saturated ? ` [${saturated}]` : ""}`,
     );
-    return { metrics, cpu, saturated };
+    return { metrics, cpu: w.cpu, saturated };
   };
 
   const ackOnce = async (setup: Setup): Promise<RunOutcome> => {
