@@ -43,14 +43,12 @@ export function table(records: BenchRecord[]): string {
   const flags = records.flatMap((r) =>
     r.flags.map((f) => `- ${r.scenario} ${r.system} ${JSON.stringify(r.params)}: ${f}`),
   );
-  return (
-    [
-      line(head),
-      line(head.map(() => "---")),
-      ...rows.map(line),
-      ...(flags.length ? ["", ...flags] : []),
-    ].join("\n") + "\n"
-  );
+  return `${[
+    line(head),
+    line(head.map(() => "---")),
+    ...rows.map(line),
+    ...(flags.length ? ["", ...flags] : []),
+  ].join("\n")}\n`;
 }
 
 /** Writes the run to bench/results/<timestamp>.json and returns the path. */
