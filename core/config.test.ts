@@ -19,6 +19,8 @@ describe("parseConfig", () => {
     expect(() => parseConfig({ DATABASE_URL: "postgres://x@h/db" })).toThrow(/COLINK_OIDC_ISSUER/);
     const c = parseConfig({ DATABASE_URL: "postgres://x@h/db", COLINK_OIDC_ISSUER: "http://kc/realms/r" });
     expect(c.devAuth).toBe(false);
+    expect(c.workers).toBe(2);
+    expect(parseConfig({}).workers).toBe(0);
     expect(parseConfig({ DATABASE_URL: "postgres://x@h/db", COLINK_DEV_AUTH: "on" }).devAuth).toBe(true);
   });
 

@@ -51,7 +51,7 @@ export interface Config {
   host: string;
   port: number;
   dataDir: string;
-  /** Worker threads hosting actors; 0 runs them on the main thread. */
+  /** Worker threads hosting actors; 0 runs them on the main thread. Default 2 with Postgres, 0 with PGlite. */
   workers: number;
   /** Postgres URL; absent means the embedded PGlite store. */
   databaseUrl: string | null;
@@ -233,7 +233,9 @@ export function parseConfig(env: Source, fileValues: Source = {}): Config {
     host,
     port,
     dataDir: src.COLINK_DATA_DIR?.trim() || "./data",
-    workers: integer(src, "COLINK_WORKERS", 0, [0, 64]),
+    // Chosen by the S3 benchmark (docs/benchmarks.md): with Postgres two actor threads
+    // persist the most; PGlite is one thread's database, so there the actors share the main one.
+    workers: integer(src, "COLINK_WORKERS", databaseUrl ? 2 : 0, [0, 64]),
     databaseUrl,
     oidcIssuer,
     oidcAudience: src.COLINK_OIDC_AUDIENCE?.trim() || null,

@@ -117,6 +117,8 @@ export async function startColink(
   const dataDir = mkdtempSync(join(tmpdir(), "colink-"));
   const schema = `t_${Math.random().toString(36).slice(2, 10)}`;
   const baseEnv: Record<string, string> = {
+    // Tests and benchmarks say how many actor threads they want; unsaid, the main thread.
+    COLINK_WORKERS: "0",
     ...(process.env as Record<string, string>),
     COLINK_HOST: "127.0.0.1",
     COLINK_DATA_DIR: dataDir,
