@@ -53,13 +53,16 @@ async function main(): Promise<void> {
     throw err;
   }
   const workers = effectiveWorkers(config);
-  // With Postgres, this connection migrates once (before the workers open their own),
-  // keeps the dev issuer's key shared by all nodes and, in a cluster, takes shard epochs.
-  const shared = config.databaseUrl ? await openConfiguredStore(config, { maxConnections: 2 }) : null;
+  // With Postgres, this pool migrates once (before any worker opens its own), keeps the
+  // dev issuer's key shared by all nodes, in a cluster takes shard epochs, and with W = 0
+  // is also the actors' store.
+  const shared = config.databaseUrl
+    ? await openConfiguredStore(config, { maxConnections: workers === 0 ? 10 : 2 })
+    : null;
   const { verifier, devLogin } = await buildIdentity(config, shared ?? undefined);
   const startLocalActors = async (outlet: Outlet, hooks: LocalActorHooks = {}): Promise<LocalActors> => {
     if (workers === 0) {
-      const store = await openConfiguredStore(config);
+      const store = shared ?? (await openConfiguredStore(config));
       const host = new ActorHost({
         store,
         outlet,
@@ -73,7 +76,8 @@ async function main(): Promise<void> {
       return new LocalActorSystem(
         host,
         () => store.ping(),
-        () => store.close(),
+        // The shared pool is closed last, by the shutdown below.
+        () => (store === shared ? Promise.resolve() : store.close()),
       );
     }
     return WorkerActorSystem.start({

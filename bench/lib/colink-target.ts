@@ -15,6 +15,8 @@ export interface ColinkTarget {
   workers: number;
   /** Processes to account CPU and memory to (empty for a remote target). */
   pids(): number[];
+  /** The Postgres schema of a local server on Postgres (else null). */
+  schema: string | null;
 }
 
 /** Default worker threads of a local Colink in benchmarks (overridable per point). */
@@ -31,7 +33,14 @@ export async function withColink<T>(
 ): Promise<T> {
   if (ctx.target.kind === "remote") {
     const t = ctx.target;
-    return fn({ baseUrl: t.baseUrl, wsUrl: t.wsUrl, tokens: t.tokens, workers: -1, pids: () => [] });
+    return fn({
+      baseUrl: t.baseUrl,
+      wsUrl: t.wsUrl,
+      tokens: t.tokens,
+      workers: -1,
+      pids: () => [],
+      schema: null,
+    });
   }
   const workers = opts.workers ?? defaultBenchWorkers;
   const server = await startColink(opts.store, {
@@ -47,6 +56,7 @@ export async function withColink<T>(
       tokens: [],
       workers,
       pids: () => [server.pid],
+      schema: server.schema,
     });
   } finally {
     await server.cleanup();

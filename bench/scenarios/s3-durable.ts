@@ -9,7 +9,6 @@
  * COPY into the same schema), so that Colink's share of the ceiling holds on a noisy
  * machine. Then on the embedded PGlite store, reported separately.
  */
-import { readFileSync } from "node:fs";
 import postgres from "postgres";
 import type { DurableLoadResult, DurableLoadTask } from "../generators/durable-load.js";
 import { type ColinkTarget, defaultBenchWorkers, withColink } from "../lib/colink-target.js";
@@ -60,18 +59,6 @@ interface Prepared {
   close(): Promise<void>;
 }
 
-/** The Postgres schema a local Colink runs in (`COLINK_DB_SCHEMA` in its environment). */
-function schemaOf(pid: number): string | null {
-  try {
-    const env = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-    const entry = env.find((e) => e.startsWith("COLINK_DB_SCHEMA="));
-    const schema = entry?.slice("COLINK_DB_SCHEMA=".length) ?? "";
-    return /^[A-Za-z_][A-Za-z0-9_]*$/.test(schema) ? schema : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Runs `work` over `items`, `limit` at a time, and returns the results in order. */
 async function inBatches<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = [];
@@ -102,7 +89,7 @@ async function prepare(
   }));
   ctx.progress(`S3 ${store} W=${target.workers}: ${shape.senders} senders over ${shape.channels} channels`);
 
-  const schema = store === "postgres" ? schemaOf(target.pids()[0] ?? 0) : null;
+  const schema = target.schema;
   if (schema !== null) {
     const sql = postgres(localDatabaseUrl, { max: 1, onnotice: () => {} });
     return {
