@@ -46,9 +46,13 @@ export function postgresPids(): number[] {
 /** Named groups of processes whose CPU use is measured over a window. */
 export type ProcessGroups = Record<string, () => number[]>;
 
-/** CPU use of each group over a window, as a share of one core (1.0 = one core busy). */
+/**
+ * CPU use of each group over a window, as a share of one core (1.0 = one core busy).
+ * Counted per process: one that ended inside the window counts nothing (its last use
+ * cannot be read), one that started inside it counts from its start.
+ */
 export class CpuMeter {
-  private start = new Map<string, number>();
+  private start = new Map<number, number>();
   private startedAt = 0;
 
   constructor(private readonly groups: ProcessGroups) {}
@@ -56,11 +60,9 @@ export class CpuMeter {
   /** Starts the window. */
   begin(): void {
     this.startedAt = performance.now();
-    for (const [name, pids] of Object.entries(this.groups)) {
-      this.start.set(
-        name,
-        pids().reduce((s, p) => s + cpuSeconds(p), 0),
-      );
+    this.start.clear();
+    for (const pids of Object.values(this.groups)) {
+      for (const p of pids()) this.start.set(p, cpuSeconds(p));
     }
   }
 
@@ -69,9 +71,27 @@ export class CpuMeter {
     const seconds = (performance.now() - this.startedAt) / 1000;
     const out: Record<string, number> = {};
     for (const [name, pids] of Object.entries(this.groups)) {
-      const used = pids().reduce((s, p) => s + cpuSeconds(p), 0) - (this.start.get(name) ?? 0);
+      let used = 0;
+      for (const p of pids()) used += Math.max(0, cpuSeconds(p) - (this.start.get(p) ?? 0));
       out[name] = seconds > 0 ? Math.round((used / seconds) * 100) / 100 : 0;
     }
     return out;
   }
+}
+
+const sleepUntil = (epochMs: number) => new Promise((r) => setTimeout(r, Math.max(0, epochMs - Date.now())));
+
+/**
+ * CPU use over the measuring window [from, from + durationMs) (epoch ms), for processes
+ * that end (or close their database connections) as soon as they are done.
+ */
+export async function cpuOverWindow(
+  meter: CpuMeter,
+  from: number,
+  durationMs: number,
+): Promise<Record<string, number>> {
+  await sleepUntil(from);
+  meter.begin();
+  await sleepUntil(from + durationMs);
+  return meter.end();
 }

@@ -81,3 +81,35 @@ export async function measure(
     );
   return { ...base, metrics: medians((o) => o.metrics), runs: outcomes.map((o) => o.metrics), cpu, flags };
 }
+
+/**
+ * Runs every system of a point once per round, `repeats` rounds, so that their runs
+ * alternate and a ratio or difference between them holds on a noisy machine; `compare`
+ * may add metrics to a round's outcomes from the others' (e.g. a difference to a peer).
+ * Returns one record per system, in the order given.
+ */
+export async function measureAlternately(
+  systems: Array<{
+    base: Omit<BenchRecord, "metrics" | "runs" | "cpu" | "flags">;
+    once: () => Promise<RunOutcome>;
+  }>,
+  repeats: number,
+  compare: (round: RunOutcome[]) => void = () => {},
+): Promise<BenchRecord[]> {
+  const outcomes = systems.map(() => [] as RunOutcome[]);
+  for (let r = 0; r < repeats; r++) {
+    const round: RunOutcome[] = [];
+    for (const [i, s] of systems.entries()) {
+      const o = await s.once();
+      outcomes[i]!.push(o);
+      round.push(o);
+    }
+    compare(round);
+  }
+  const records: BenchRecord[] = [];
+  for (const [i, s] of systems.entries()) {
+    let k = 0;
+    records.push(await measure(s.base, repeats, async () => outcomes[i]![k++]!));
+  }
+  return records;
+}

@@ -95,92 +95,146 @@ interface EventRow {
   created_at: number;
 }
 
-export default async function rawPostgres(task: RawPostgresTask): Promise<RawPostgresResult> {
+/** A fresh schema holding Colink's tables, and a pool on it. */
+export interface RawSchema {
+  sql: postgres.Sql;
+  /** Ends the pool and drops the schema. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a schema with Colink's migrations and opens a pool of `connections` on it, with
+ * TCP_NODELAY unless `noDelay` is false (see `RawPostgresTask.noDelay`).
+ */
+export async function openRawSchema(url: string, connections: number, noDelay = true): Promise<RawSchema> {
   const schema = `raw_${Math.random().toString(36).slice(2, 10)}`;
-  const admin = postgres(task.url, { max: 1, onnotice: () => {} });
+  const admin = postgres(url, { max: 1, onnotice: () => {} });
   await admin.unsafe(`CREATE SCHEMA ${schema}`);
-  const { hostname, port } = new URL(task.url);
-  const sql = postgres(task.url, {
-    max: task.connections,
+  const { hostname, port } = new URL(url);
+  const sql = postgres(url, {
+    max: connections,
     onnotice: () => {},
-    ...(task.noDelay === false
-      ? {}
-      : {
+    ...(noDelay
+      ? {
           socket: async () => {
             const socket = connect(Number(port || 5432), hostname || "127.0.0.1");
             socket.setNoDelay(true);
             await once(socket, "connect");
             return socket;
           },
-        }),
+        }
+      : {}),
     connection: { application_name: "colink-bench-raw", search_path: schema },
   });
+  const close = async () => {
+    await sql.end({ timeout: 5 });
+    await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.end({ timeout: 5 });
+  };
   try {
     for (const m of migrations) await sql.unsafe(m.sql);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { sql, close };
+}
 
-    // Ids shaped like Colink's (a prefix and 20 time-ordered base32 characters).
-    const channelIds = Array.from(
-      { length: task.channels },
+/** Rows of some messages: each a `messages` row and its event. */
+export interface MessageBatch {
+  messages: MessageRow[];
+  events: EventRow[];
+}
+
+/**
+ * Builds messages the way a Colink send stores them, round-robin over `channels` channels
+ * with gap-free seqs, ids shaped like Colink's (a prefix and 20 time-ordered base32
+ * characters), and the event carrying the message as Colink's does (its client view).
+ */
+export class MessageRows {
+  private readonly channelIds: string[];
+  private readonly authors: string[];
+  private readonly lastSeq: number[];
+  private readonly text: string;
+  private readonly idStem = `M${base32(Date.now(), 10)}`;
+  private counter = 0;
+  private nextChannel = 0;
+
+  constructor(channels: number, textBytes: number) {
+    this.channelIds = Array.from(
+      { length: channels },
       (_, i) => `C${base32(Date.now(), 10)}${base32(i, 10)}`,
     );
-    const authors = channelIds.map((_, i) => `U${base32(Date.now(), 10)}${base32(i, 10)}`);
-    const lastSeq = new Array<number>(task.channels).fill(0);
-    const text = "x".repeat(task.textBytes);
-    const idStem = `M${base32(Date.now(), 10)}`;
-    let counter = 0;
-    let nextChannel = 0;
+    this.authors = this.channelIds.map((_, i) => `U${base32(Date.now(), 10)}${base32(i, 10)}`);
+    this.lastSeq = new Array<number>(channels).fill(0);
+    this.text = "x".repeat(textBytes);
+  }
 
-    const batch = (): { messages: MessageRow[]; events: EventRow[] } => {
-      const messages: MessageRow[] = new Array(task.batchRows);
-      const events: EventRow[] = new Array(task.batchRows);
-      const now = Date.now();
-      for (let i = 0; i < task.batchRows; i++) {
-        const c = nextChannel++ % task.channels;
-        const seq = ++lastSeq[c]!;
-        const id = `${idStem}${base32(counter++, 10)}`;
-        const m: MessageRow = {
-          id,
-          channel_id: channelIds[c]!,
-          seq,
-          author_id: authors[c]!,
-          text,
-          client_msg_id: `r${counter}`,
-          created_at: now,
-        };
-        messages[i] = m;
-        // The event carries the message as Colink's does (its client view).
-        events[i] = {
-          channel_id: m.channel_id,
-          seq,
-          type: "message.created",
-          data: JSON.stringify({
-            message: {
-              id,
-              channelId: m.channel_id,
-              seq,
-              authorId: m.author_id,
-              text,
-              clientMsgId: m.client_msg_id,
-              createdAt: now,
-              editedAt: null,
-              deletedAt: null,
-              threadRootId: null,
-              replyCount: 0,
-              lastReplyAt: null,
-              threadParticipants: [],
-              mentions: [],
-              broadcast: null,
-              reactions: [],
-              pinnedAt: null,
-              pinnedBy: null,
-              files: [],
-            },
-          }),
-          created_at: now,
-        };
-      }
-      return { messages, events };
-    };
+  /** The next `count` messages. */
+  next(count: number): MessageBatch {
+    const messages: MessageRow[] = new Array(count);
+    const events: EventRow[] = new Array(count);
+    const now = Date.now();
+    const text = this.text;
+    for (let i = 0; i < count; i++) {
+      const c = this.nextChannel++ % this.channelIds.length;
+      const seq = ++this.lastSeq[c]!;
+      const id = `${this.idStem}${base32(this.counter++, 10)}`;
+      const m: MessageRow = {
+        id,
+        channel_id: this.channelIds[c]!,
+        seq,
+        author_id: this.authors[c]!,
+        text,
+        client_msg_id: `r${this.counter}`,
+        created_at: now,
+      };
+      messages[i] = m;
+      events[i] = {
+        channel_id: m.channel_id,
+        seq,
+        type: "message.created",
+        data: JSON.stringify({
+          message: {
+            id,
+            channelId: m.channel_id,
+            seq,
+            authorId: m.author_id,
+            text,
+            clientMsgId: m.client_msg_id,
+            createdAt: now,
+            editedAt: null,
+            deletedAt: null,
+            threadRootId: null,
+            replyCount: 0,
+            lastReplyAt: null,
+            threadParticipants: [],
+            mentions: [],
+            broadcast: null,
+            reactions: [],
+            pinnedAt: null,
+            pinnedBy: null,
+            files: [],
+          },
+        }),
+        created_at: now,
+      };
+    }
+    return { messages, events };
+  }
+}
+
+/** Writes a batch as one statement of two multi-row INSERTs, chained as a data-modifying CTE like Colink's commit. */
+export async function insertBatch(sql: postgres.Sql, b: MessageBatch): Promise<void> {
+  await sql`WITH m AS (INSERT INTO messages ${sql(b.messages, messageColumns)})
+    INSERT INTO channel_events ${sql(b.events, eventColumns)}`;
+}
+
+export default async function rawPostgres(task: RawPostgresTask): Promise<RawPostgresResult> {
+  const { sql, close } = await openRawSchema(task.url, task.connections, task.noDelay !== false);
+  try {
+    const rowsOf = new MessageRows(task.channels, task.textBytes);
+    const batch = () => rowsOf.next(task.batchRows);
 
     const tsv = (rows: ReadonlyArray<object>, columns: readonly string[]) => {
       // Text format: tab-separated, newline-terminated; the values here hold no tab,
@@ -192,10 +246,9 @@ export default async function rawPostgres(task: RawPostgresTask): Promise<RawPos
       return out;
     };
 
-    const write = async (b: { messages: MessageRow[]; events: EventRow[] }): Promise<void> => {
+    const write = async (b: MessageBatch): Promise<void> => {
       if (task.mode === "insert") {
-        await sql`WITH m AS (INSERT INTO messages ${sql(b.messages, messageColumns)})
-          INSERT INTO channel_events ${sql(b.events, eventColumns)}`;
+        await insertBatch(sql, b);
       } else if (task.mode === "jsonb") {
         await sql.unsafe(
           `WITH m AS (INSERT INTO messages (id, channel_id, seq, author_id, text, client_msg_id, created_at)
@@ -263,8 +316,6 @@ export default async function rawPostgres(task: RawPostgresTask): Promise<RawPos
       batchMs: batches > 0 ? Math.round((batchMsTotal / batches) * 100) / 100 : 0,
     };
   } finally {
-    await sql.end({ timeout: 5 });
-    await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin.end({ timeout: 5 });
+    await close();
   }
 }

@@ -13,7 +13,7 @@ import postgres from "postgres";
 import type { DurableLoadResult, DurableLoadTask } from "../generators/durable-load.js";
 import { type ColinkTarget, defaultBenchWorkers, withColink } from "../lib/colink-target.js";
 import { startGenerators } from "../lib/generators.js";
-import { CpuMeter, postgresPids } from "../lib/proc.js";
+import { CpuMeter, cpuOverWindow, postgresPids } from "../lib/proc.js";
 import { localDatabaseUrl, type StoreKind } from "../lib/processes.js";
 import { channel, runPrefix, users } from "../lib/provision.js";
 import {
@@ -126,20 +126,6 @@ async function prepare(
     },
     close: async () => {},
   };
-}
-
-const sleepUntil = (epochMs: number) => new Promise((r) => setTimeout(r, Math.max(0, epochMs - Date.now())));
-
-/** CPU use over the measuring window [from, from + durationMs) (epoch ms). */
-async function cpuOverWindow(
-  meter: CpuMeter,
-  from: number,
-  durationMs: number,
-): Promise<Record<string, number>> {
-  await sleepUntil(from);
-  meter.begin();
-  await sleepUntil(from + durationMs);
-  return meter.end();
 }
 
 /** One closed-loop run against a prepared Colink. */
