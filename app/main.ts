@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   // dev issuer's key shared by all nodes, in a cluster takes shard epochs, and with W = 0
   // is also the actors' store.
   const shared = config.databaseUrl
-    ? await openConfiguredStore(config, { maxConnections: workers === 0 ? 10 : 2 })
+    ? await openConfiguredStore(config, workers === 0 ? {} : { maxConnections: 2 })
     : null;
   const { verifier, devLogin } = await buildIdentity(config, shared ?? undefined);
   const startLocalActors = async (outlet: Outlet, hooks: LocalActorHooks = {}): Promise<LocalActors> => {

@@ -14,7 +14,7 @@ export async function openConfiguredStore(
     ? await openPostgresStore({
         url: config.databaseUrl,
         schema: process.env.COLINK_DB_SCHEMA || undefined,
-        maxConnections: opts.maxConnections ?? 10,
+        maxConnections: opts.maxConnections ?? config.dbPool,
       })
     : await openPgliteStore({ dataDir: join(config.dataDir, "pglite") });
   await store.migrate();

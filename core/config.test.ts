@@ -20,6 +20,7 @@ describe("parseConfig", () => {
     const c = parseConfig({ DATABASE_URL: "postgres://x@h/db", COLINK_OIDC_ISSUER: "http://kc/realms/r" });
     expect(c.devAuth).toBe(false);
     expect(c.workers).toBe(2);
+    expect(c.dbPool).toBe(3);
     expect(parseConfig({}).workers).toBe(0);
     expect(parseConfig({ DATABASE_URL: "postgres://x@h/db", COLINK_DEV_AUTH: "on" }).devAuth).toBe(true);
   });
@@ -28,6 +29,7 @@ describe("parseConfig", () => {
     ["COLINK_PORT", "abc"],
     ["COLINK_PORT", "70000"],
     ["COLINK_WORKERS", "-1"],
+    ["COLINK_DB_POOL", "0"],
     ["COLINK_DEV_AUTH", "maybe"],
     ["DATABASE_URL", "mysql://x/y"],
     ["COLINK_OIDC_ISSUER", "not a url"],

@@ -55,6 +55,8 @@ export interface Config {
   workers: number;
   /** Postgres URL; absent means the embedded PGlite store. */
   databaseUrl: string | null;
+  /** Postgres connections of each actor thread's pool. */
+  dbPool: number;
   /** Remote OIDC issuer URL; absent means only the dev issuer (if on). */
   oidcIssuer: string | null;
   /** Expected `aud` of access tokens (both issuers). */
@@ -130,6 +132,7 @@ export const settingVariables = [
   "COLINK_DATA_DIR",
   "COLINK_WORKERS",
   "DATABASE_URL",
+  "COLINK_DB_POOL",
   "COLINK_DB_SCHEMA",
   "COLINK_OIDC_ISSUER",
   "COLINK_OIDC_AUDIENCE",
@@ -237,6 +240,10 @@ export function parseConfig(env: Source, fileValues: Source = {}): Config {
     // persist the most; PGlite is one thread's database, so there the actors share the main one.
     workers: integer(src, "COLINK_WORKERS", databaseUrl ? 2 : 0, [0, 64]),
     databaseUrl,
+    // Small on purpose: the pool hands out its idle connections in turn, so every one of
+    // them serves commits; few hot backends cost Postgres far less CPU per message than
+    // many cold ones (S3: 10 → 3 connections, Postgres 91–104 → 54–65 µs per message).
+    dbPool: integer(src, "COLINK_DB_POOL", 3, [1, 1000]),
     oidcIssuer,
     oidcAudience: src.COLINK_OIDC_AUDIENCE?.trim() || null,
     roleClaim: src.COLINK_ROLE_CLAIM?.trim() || "role",
