@@ -5,6 +5,7 @@
  * it counts a slow server's stalls instead of letting them slow the generator down (no
  * coordinated omission).
  */
+import { encodeHistogram, newHistogram } from "./stats.js";
 
 /** How the senders send. */
 export interface LoadSchedule {
@@ -16,36 +17,54 @@ export interface LoadSchedule {
   durationMs: number;
 }
 
-/** The measuring window: sends intended before `from` are warm-up, none is made after `to`. */
-export interface LoadWindow {
-  from: number;
-  to: number;
-}
-
-/** The window of a schedule starting now. */
-export function loadWindow(s: LoadSchedule): LoadWindow {
-  const start = performance.now();
-  return { from: start + s.warmupMs, to: start + s.warmupMs + s.durationMs };
+/** What a schedule measured: answers to sends intended after the warm-up. */
+export interface LoadMeasurement {
+  acks: number;
+  errors: number;
+  elapsedMs: number;
+  /** Latency histogram (from the intended send time), microseconds, compressed. */
+  histogram: string;
 }
 
 /**
- * Calls `send(sender, intended)` on the schedule until `window` ends (in rate mode, then
- * waits up to 5 s for the answers still due). `intended` is a `performance.now()` time; an
- * answer counts in the measurement when its send was intended at or after `window.from`.
+ * Calls `request(sender)` on the schedule until the window ends (in rate mode, then waits
+ * up to 5 s for the answers still due), and measures every answer to a send intended
+ * after the warm-up from that intended time.
  */
-export async function driveLoad(
+export async function measureLoad(
   s: LoadSchedule,
-  window: LoadWindow,
-  send: (sender: number, intended: number) => Promise<void>,
-): Promise<void> {
-  const start = window.from - s.warmupMs;
+  request: (sender: number) => Promise<unknown>,
+): Promise<LoadMeasurement> {
+  const start = performance.now();
+  const from = start + s.warmupMs;
+  const to = from + s.durationMs;
+  const hist = newHistogram();
+  let acks = 0;
+  let errors = 0;
+  const send = (sender: number, intended: number): Promise<void> =>
+    request(sender).then(
+      () => {
+        if (intended < from) return;
+        acks++;
+        hist.recordValue(Math.max(1, Math.round((performance.now() - intended) * 1000)));
+      },
+      () => {
+        if (intended >= from) errors++;
+      },
+    );
+  const result = (): LoadMeasurement => ({
+    acks,
+    errors,
+    elapsedMs: Math.min(performance.now(), to) - from,
+    histogram: encodeHistogram(hist),
+  });
   if (s.mode === "closed") {
     await Promise.all(
       Array.from({ length: s.senders }, async (_, i) => {
-        while (performance.now() < window.to) await send(i, performance.now());
+        while (performance.now() < to) await send(i, performance.now());
       }),
     );
-    return;
+    return result();
   }
   // Open loop: every tick, send what is due by the schedule, however late the answers are.
   const intervalMs = 1000 / (s.ratePerSec / s.senders);
@@ -54,7 +73,7 @@ export async function driveLoad(
   await new Promise<void>((resolve) => {
     const tick = () => {
       const now = performance.now();
-      if (now >= window.to) return resolve();
+      if (now >= to) return resolve();
       for (let i = 0; i < s.senders; i++) {
         while (next[i]! <= now) {
           inFlight.push(send(i, next[i]!));
@@ -70,4 +89,5 @@ export async function driveLoad(
     tick();
   });
   await Promise.race([Promise.all(inFlight), new Promise((r) => setTimeout(r, 5000))]);
+  return result();
 }

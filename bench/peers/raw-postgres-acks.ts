@@ -8,8 +8,7 @@
  *
  * It runs as a generator process (bench/lib/generators.ts), so its CPU is measured apart.
  */
-import { driveLoad, type LoadSchedule, loadWindow } from "../lib/load-schedule.js";
-import { encodeHistogram, newHistogram } from "../lib/stats.js";
+import { type LoadMeasurement, type LoadSchedule, measureLoad } from "../lib/load-schedule.js";
 import { insertBatch, MessageRows, openRawSchema } from "./raw-postgres.js";
 
 /** One run of the floor. */
@@ -20,13 +19,8 @@ export interface RawAckTask extends LoadSchedule {
   textBytes: number;
 }
 
-/** What it measured in the window after the warm-up. */
-export interface RawAckResult {
-  acks: number;
-  errors: number;
-  elapsedMs: number;
-  /** Commit latency histogram, microseconds, compressed. */
-  histogram: string;
+/** What it measured in the window after the warm-up (commit latency), and the check. */
+export interface RawAckResult extends LoadMeasurement {
   /** Messages in the table at the end: must equal every commit made, warm-up included. */
   persisted: number;
   committed: number;
@@ -40,35 +34,15 @@ export default async function rawPostgresAcks(task: RawAckTask): Promise<RawAckR
     const rows = new MessageRows(task.senders, task.textBytes);
     // Open every connection before the clock starts.
     await Promise.all(Array.from({ length: task.senders }, () => sql`SELECT 1`));
-    const hist = newHistogram();
-    let acks = 0;
-    let errors = 0;
     let committed = 0;
     await new Promise((r) => setTimeout(r, Math.max(0, task.startAt - Date.now())));
-    const window = loadWindow(task);
-    await driveLoad(task, window, (_sender, intended) =>
-      insertBatch(sql, rows.next(1)).then(
-        () => {
-          committed++;
-          if (intended < window.from) return;
-          acks++;
-          hist.recordValue(Math.max(1, Math.round((performance.now() - intended) * 1000)));
-        },
-        () => {
-          if (intended >= window.from) errors++;
-        },
-      ),
+    const measured = await measureLoad(task, () =>
+      insertBatch(sql, rows.next(1)).then(() => {
+        committed++;
+      }),
     );
-    const elapsedMs = Math.min(performance.now(), window.to) - window.from;
     const [count] = await sql<Array<{ n: string }>>`SELECT count(*)::text AS n FROM messages`;
-    return {
-      acks,
-      errors,
-      elapsedMs,
-      histogram: encodeHistogram(hist),
-      persisted: Number(count!.n),
-      committed,
-    };
+    return { ...measured, persisted: Number(count!.n), committed };
   } finally {
     await close();
   }
