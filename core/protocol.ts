@@ -115,3 +115,13 @@ export function channelTopic(channelId: string): string {
 export function userTopic(userId: string): string {
   return `u:${userId}`;
 }
+
+/** The channel whose topic `topic` is, or null when it is not a channel's. */
+export function channelIdOfTopic(topic: string): string | null {
+  return topic.startsWith("ch:") ? topic.slice(3) : null;
+}
+
+/** The user whose personal topic `topic` is, or null when it is not a user's. */
+export function userIdOfTopic(topic: string): string | null {
+  return topic.startsWith("u:") ? topic.slice(2) : null;
+}

@@ -23,7 +23,15 @@ import type { Limits } from "../core/config.js";
 import { CloseCode, ColinkError, type ErrorBody, errorBodyOf, fail } from "../core/errors.js";
 import { type ArgsOf, isOpName, parseArgs } from "../core/ops.js";
 import type { TokenVerifier } from "../core/ports.js";
-import { channelTopic, decodeRequest, errorFrame, okFrame, userTopic } from "../core/protocol.js";
+import {
+  channelIdOfTopic,
+  channelTopic,
+  decodeRequest,
+  errorFrame,
+  okFrame,
+  userIdOfTopic,
+  userTopic,
+} from "../core/protocol.js";
 import type { Principal } from "../core/types.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { UserRateLimiter } from "./rate-limit.js";
@@ -51,6 +59,24 @@ export interface Conn {
 }
 
 type Socket = WebSocket<Conn>;
+
+/** A socket's reply frames not yet written, in order, with its state. */
+interface QueuedReplies {
+  conn: Conn;
+  frames: Uint8Array[];
+}
+
+/**
+ * Whether a connection may be subscribed to `topic`, from its own state: its channel
+ * subscriptions (those asked count too, so this is never false when uWS says true) and
+ * its user's personal topic.
+ */
+function listenerTest(topic: string): (conn: Conn) => boolean {
+  const channelId = channelIdOfTopic(topic);
+  if (channelId !== null) return (conn) => conn.subs.has(channelId);
+  const userId = userIdOfTopic(topic);
+  return (conn) => userId !== null && conn.principal?.userId === userId;
+}
 
 /** Tells session ids of this process apart from other processes' (nodes, restarts). */
 const processTag = randomBytes(6).toString("hex");
@@ -83,7 +109,7 @@ export class Gateway {
    * subscribed to its topic), so every socket still sees its frames in the order they
    * were made.
    */
-  private readonly outbox = new Map<Socket, Uint8Array[]>();
+  private readonly outbox = new Map<Socket, QueuedReplies>();
   private outboxScheduled = false;
 
   constructor(
@@ -129,14 +155,19 @@ export class Gateway {
 
   /** Publishes a frame to a topic's subscribers. */
   publish(topic: string, frame: Uint8Array): void {
-    for (const ws of this.outbox.keys()) if (ws.isSubscribed(topic)) this.flushSocket(ws);
+    if (this.outbox.size > 0 && this.app.numSubscribers(topic) > 0) {
+      // Asked of our own state, not of uWS per socket: a native call each, with the topic
+      // copied every time, cost more than the publish itself under load.
+      const listening = listenerTest(topic);
+      for (const [ws, queued] of this.outbox) if (listening(queued.conn)) this.flushSocket(ws);
+    }
     this.app.publish(topic, frame, true, false);
   }
 
   /** Removes a user's sockets from a topic. */
   revoke(userId: string, topic: string): void {
     this.flushReplies();
-    const channelId = topic.startsWith("ch:") ? topic.slice(3) : topic;
+    const channelId = channelIdOfTopic(topic) ?? topic;
     for (const ws of this.byUser.get(userId) ?? []) {
       ws.getUserData().subs.delete(channelId);
       ws.unsubscribe(topic);
@@ -454,8 +485,8 @@ export class Gateway {
     const frame = outcome.ok ? okFrame(id, outcome.result) : errorFrame(id, outcome.error);
     if (!grant) {
       const queued = this.outbox.get(ws);
-      if (queued) queued.push(frame);
-      else this.outbox.set(ws, [frame]);
+      if (queued) queued.frames.push(frame);
+      else this.outbox.set(ws, { conn, frames: [frame] });
       if (!this.outboxScheduled) {
         this.outboxScheduled = true;
         queueMicrotask(() => this.flushReplies());
@@ -480,12 +511,12 @@ export class Gateway {
 
   /** Writes one socket's queued reply frames under one cork. */
   private flushSocket(ws: Socket): void {
-    const frames = this.outbox.get(ws);
-    if (!frames) return;
+    const queued = this.outbox.get(ws);
+    if (!queued) return;
     this.outbox.delete(ws);
-    if (ws.getUserData().closed) return;
+    if (queued.conn.closed) return;
     ws.cork(() => {
-      for (const f of frames) ws.send(f, true, false);
+      for (const f of queued.frames) ws.send(f, true, false);
     });
     this.checkBackpressure(ws);
   }
