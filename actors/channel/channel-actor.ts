@@ -17,6 +17,7 @@ import {
   type ChannelDeps,
   ChannelState,
   eventWindowSize,
+  keyCacheSize,
   messageWindowSize,
   type OpResult,
   sendKey,
@@ -131,7 +132,7 @@ export class ChannelActor {
     try {
       const snap = await this.deps.log.loadChannel(this.id, {
         recentEvents: eventWindowSize,
-        recentKeys: 1000,
+        recentKeys: keyCacheSize,
       });
       const recent = snap
         ? await this.deps.log.readMessages(this.id, { limit: messageWindowSize, allThreads: true })

@@ -57,8 +57,20 @@ export const eventWindowSize = 512;
 export const messageWindowSize = 200;
 /** How long an event window extended by a replay read keeps the extra events. */
 const extendedWindowMs = 60_000;
-/** Idempotency keys kept in memory; older keys are still enforced by the store. */
-const keyCacheSize = 20_000;
+/**
+ * Idempotency keys kept in memory (and loaded with the channel); older keys are still
+ * enforced by the store, at the cost of a read when a very late retry comes. (It was
+ * 20,000: with a few dozen busy channels that was over a million long-lived entries, and
+ * the old generation they kept growing made V8's marking steps pause the thread for
+ * tens of milliseconds.)
+ */
+export const keyCacheSize = 1000;
+/**
+ * Windows are trimmed once they are this many entries over their size, not after every
+ * commit: a trim moves the whole window down (splice from the front), and doing that per
+ * commit of a busy channel cost more than the rest of keeping the windows.
+ */
+const trimStep = 64;
 
 interface WindowEvent {
   seq: number;
@@ -338,17 +350,18 @@ export class ChannelState {
     this.extendedUntil = this.deps.now() + extendedWindowMs;
   }
 
-  /** Drops the oldest committed entries beyond the window sizes. */
+  /** Drops the oldest committed entries beyond the window sizes, `trimStep` or more at a time. */
   trimWindows(): void {
     const pendingFrom = this.batch.events[0]?.seq ?? Number.POSITIVE_INFINITY;
     const eventCap =
       this.deps.now() < this.extendedUntil
         ? Math.max(eventWindowSize, this.deps.limits.replayLimit)
         : eventWindowSize;
-    let dropEvents = Math.max(0, this.events.length - eventCap);
+    let dropEvents = this.events.length - eventCap >= trimStep ? this.events.length - eventCap : 0;
     while (dropEvents > 0 && this.events[dropEvents - 1]!.seq >= pendingFrom) dropEvents--;
     if (dropEvents > 0) this.eventFloor = this.events.splice(0, dropEvents).at(-1)!.seq;
-    let dropMessages = Math.max(0, this.messages.length - messageWindowSize);
+    let dropMessages =
+      this.messages.length - messageWindowSize >= trimStep ? this.messages.length - messageWindowSize : 0;
     while (dropMessages > 0 && this.messages[dropMessages - 1]!.seq >= pendingFrom) dropMessages--;
     if (dropMessages > 0) this.messageFloor = this.messages.splice(0, dropMessages).at(-1)!.seq;
     if (this.keys.size > keyCacheSize) {
