@@ -222,7 +222,16 @@ function openSubscriber(endpoint: Endpoint, spec: SubSpec): Promise<FanConn> {
 }
 
 function openPublisher(endpoint: Endpoint, spec: PubSpec): Promise<FanConn> {
-  return withRetry(() => FanConn.open(spec.endpoint ?? endpoint, spec.token ? { token: spec.token } : {}));
+  return withRetry(async () => {
+    const conn = await FanConn.open(spec.endpoint ?? endpoint, spec.token ? { token: spec.token } : {});
+    try {
+      await conn.preparePublisher(spec.channel);
+    } catch (err) {
+      conn.ws.destroy();
+      throw err;
+    }
+    return conn;
+  });
 }
 
 async function connect(cmd: ConnectCmd): Promise<{ opened: number; retries: number; ms: number }> {

@@ -11,14 +11,16 @@
  * | uws      | binary `s<topic>,<topic>…`, "k"    | binary `p<topic>\n<json>`: app.publish    | the JSON |
  * | ws       | JSON `{t:"sub",rooms}`, `{t:"ok"}` | JSON `{t:"pub",room,msg}`: loop over a Set | JSON `{t:"msg",room,msg}` |
  * | socketio | `join` event with an ack           | `pub` event: `io.to(room).emit`           | `42["message",…]` |
+ * | ejabberd | MUC join presence (XMPP over WebSocket, anonymous) | groupchat `<message>` | the `<message>` (its body) |
  */
 import { decodeFrame, encodeValue } from "../../core/protocol.js";
 import { RawWs } from "./raw-ws.js";
+import { groupchat, XmppSession, xmppSubprotocol, xmppWsPath } from "./xmpp-muc.js";
 
 /** The systems S2 and S4 load. */
-export type SystemName = "colink" | "uws" | "ws" | "socketio";
+export type SystemName = "colink" | "uws" | "ws" | "socketio" | "ejabberd";
 
-/** The peers, in run order after Colink. */
+/** The peers of both S2 and S4, in run order after Colink. */
 export const peerNames: SystemName[] = ["uws", "ws", "socketio"];
 
 /** A server to connect to. */
@@ -85,6 +87,8 @@ function pathOf(system: SystemName, token: string | undefined): string {
       return `/ws?access_token=${encodeURIComponent(token ?? "")}`;
     case "socketio":
       return "/socket.io/?EIO=4&transport=websocket";
+    case "ejabberd":
+      return xmppWsPath;
     default:
       return "/";
   }
@@ -104,6 +108,8 @@ export class FanConn {
   private readonly fifo: Array<(ok: boolean, detail: string) => void> = [];
   /** Socket.IO: the namespace connect is done (or failed). */
   private ready: ((err?: Error) => void) | null = null;
+  /** ejabberd: the XMPP session. */
+  private xmpp: XmppSession | null = null;
 
   private constructor(
     readonly system: SystemName,
@@ -132,8 +138,16 @@ export class FanConn {
       ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
       ...(ep.tls ? { tls: true } : {}),
+      ...(ep.system === "ejabberd" ? { protocol: xmppSubprotocol } : {}),
     });
     const conn = new FanConn(ep.system, ws);
+    if (ep.system === "ejabberd") {
+      conn.xmpp = new XmppSession((stanza) => ws.sendText(stanza));
+      await conn.xmpp.logIn(opts.timeoutMs ?? 30_000).catch((err: unknown) => {
+        ws.destroy();
+        throw err;
+      });
+    }
     if (ep.system === "socketio") {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -173,7 +187,14 @@ export class FanConn {
           this.ws.sendText(`42${id}${JSON.stringify(["join", channels])}`);
         });
       }
+      case "ejabberd":
+        return this.xmpp!.join(channels);
     }
+  }
+
+  /** Whatever must happen before publishing to `channel`: an XMPP room takes messages from its occupants only. */
+  async preparePublisher(channel: string): Promise<void> {
+    if (this.system === "ejabberd") await this.xmpp!.join([channel]);
   }
 
   /**
@@ -202,6 +223,9 @@ export class FanConn {
         this.ws.sendText(
           `42${JSON.stringify(["pub", channel, peerMessage(channel, key, text, clientMsgId)])}`,
         );
+        return 0;
+      case "ejabberd":
+        this.ws.sendText(groupchat(channel, text));
         return 0;
     }
   }
@@ -282,6 +306,9 @@ export class FanConn {
         }
         return;
       }
+      case "ejabberd":
+        this.xmpp?.receive(payload.toString("utf8"));
+        return;
     }
   }
 }

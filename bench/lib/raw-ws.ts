@@ -25,6 +25,8 @@ export interface RawWsTarget {
   tls?: boolean;
   /** Handshake timeout. */
   timeoutMs?: number;
+  /** The subprotocol to ask for (`Sec-WebSocket-Protocol`), e.g. `xmpp`. */
+  protocol?: string;
 }
 
 const opText = 1;
@@ -70,7 +72,9 @@ export class RawWs {
         const key = randomBytes(16).toString("base64");
         socket.write(
           `GET ${target.path} HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\nUpgrade: websocket\r\n` +
-            `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+            `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
+            (target.protocol ? `Sec-WebSocket-Protocol: ${target.protocol}\r\n` : "") +
+            "\r\n",
         );
       });
       socket.on("data", (chunk: Buffer) => {

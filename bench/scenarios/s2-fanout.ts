@@ -30,7 +30,7 @@ import { type ColinkTarget, withColink } from "../lib/colink-target.js";
 import { colinkEndpoint, type Endpoint, peerNames, type SystemName } from "../lib/fanout-proto.js";
 import { fmtRate, measureFanoutWindow } from "../lib/fanout-window.js";
 import { GenSession } from "../lib/gen-session.js";
-import { startPeer } from "../lib/peers.js";
+import { ejabberdInstalled, startPeer } from "../lib/peers.js";
 import { postgresPids } from "../lib/proc.js";
 import type { Spawned } from "../lib/processes.js";
 import { channel, runPrefix, users } from "../lib/provision.js";
@@ -130,7 +130,10 @@ export const s2: Scenario = {
         ? ["colink"]
         : ctx.quick
           ? ["colink", "uws"] // the quick point (1 channel × 100) has a target against uWS only
-          : ["colink", ...peerNames];
+          : ["colink", ...peerNames, ...(ejabberdInstalled() ? (["ejabberd"] as const) : [])];
+    if (!ctx.quick && ctx.target.kind === "local" && !ejabberdInstalled()) {
+      ctx.progress("S2: ejabberd is not installed (apt-get install ejabberd): its peer is left out");
+    }
     const records: BenchRecord[] = [];
     for (const cfg of configs) {
       const started = Date.now();
