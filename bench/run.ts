@@ -93,7 +93,11 @@ async function main(): Promise<void> {
   }
   const run = {
     startedAt: new Date(started).toISOString(),
-    command: `npm run ${full ? "bench:full" : "bench"} -- ${process.argv.slice(2).join(" ")}`.trim(),
+    // bench:full passes --full itself: the command says it once.
+    command: `npm run ${full ? "bench:full" : "bench"} -- ${process.argv
+      .slice(2)
+      .filter((a) => a !== "--full")
+      .join(" ")}`.trim(),
     machine: machine(),
     records,
   };
