@@ -72,6 +72,11 @@ export const keyCacheSize = 1000;
  */
 const trimStep = 64;
 
+/** Entries to drop from a window of `length` kept at `size`: none until it is `trimStep` over. */
+function trimmable(length: number, size: number): number {
+  return length - size >= trimStep ? length - size : 0;
+}
+
 interface WindowEvent {
   seq: number;
   frame: Uint8Array;
@@ -357,11 +362,10 @@ export class ChannelState {
       this.deps.now() < this.extendedUntil
         ? Math.max(eventWindowSize, this.deps.limits.replayLimit)
         : eventWindowSize;
-    let dropEvents = this.events.length - eventCap >= trimStep ? this.events.length - eventCap : 0;
+    let dropEvents = trimmable(this.events.length, eventCap);
     while (dropEvents > 0 && this.events[dropEvents - 1]!.seq >= pendingFrom) dropEvents--;
     if (dropEvents > 0) this.eventFloor = this.events.splice(0, dropEvents).at(-1)!.seq;
-    let dropMessages =
-      this.messages.length - messageWindowSize >= trimStep ? this.messages.length - messageWindowSize : 0;
+    let dropMessages = trimmable(this.messages.length, messageWindowSize);
     while (dropMessages > 0 && this.messages[dropMessages - 1]!.seq >= pendingFrom) dropMessages--;
     if (dropMessages > 0) this.messageFloor = this.messages.splice(0, dropMessages).at(-1)!.seq;
     if (this.keys.size > keyCacheSize) {
