@@ -5,6 +5,7 @@
  */
 import type { ErrorBody } from "../core/errors.js";
 import type { OpName } from "../core/ops.js";
+import { unpackResult } from "../core/protocol.js";
 import type { Principal } from "../core/types.js";
 
 /** Ops only the server itself sends to actors. */
@@ -43,6 +44,23 @@ export interface Envelope {
 /** The answer to one envelope. */
 export type Outcome = { ok: true; result: Record<string, unknown> } | { ok: false; error: ErrorBody };
 
+/**
+ * An ok answer whose result the actor's worker thread already encoded (`packResult`): the
+ * main thread frames it without encoding it again (see PortOutlet).
+ */
+export interface PackedOutcome {
+  ok: true;
+  packed: Uint8Array;
+}
+
+/** An answer as it reaches the transport: either form. */
+export type Answer = Outcome | PackedOutcome;
+
+/** The answer with its result as values (a packed result decoded), for callers that read it. */
+export function unpacked(answer: Answer): Outcome {
+  return "packed" in answer ? { ok: true, result: unpackResult(answer.packed) } : answer;
+}
+
 /** A subscription granted by a `sub` reply: subscribe, then send the replayed frames, then the reply. */
 export interface Grant {
   topic: string;
@@ -53,7 +71,7 @@ export interface Grant {
 /** Where actors send their output. Calls arrive in the order the actor made them. */
 export interface Outlet {
   /** Answers envelope `callId`, first granting a subscription if `grant` is given. */
-  reply(callId: number, outcome: Outcome, grant?: Grant): void;
+  reply(callId: number, outcome: Answer, grant?: Grant): void;
   /** Sends an encoded event frame to every subscriber of `topic`. */
   publish(topic: string, frame: Uint8Array): void;
   /** Removes every connection of `userId` from `topic` (access was lost). */

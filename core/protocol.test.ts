@@ -1,6 +1,16 @@
 import { encode } from "@msgpack/msgpack";
 import { describe, expect, it } from "vitest";
-import { decodeFrame, decodeRequest, errorFrame, eventFrame, okFrame } from "./protocol.js";
+import {
+  decodeFrame,
+  decodeRequest,
+  errorFrame,
+  eventFrame,
+  maxRequestId,
+  okFrame,
+  okFrameOfPacked,
+  packResult,
+  unpackResult,
+} from "./protocol.js";
 
 describe("frames", () => {
   it("decodes a request and encodes the three server kinds", () => {
@@ -23,6 +33,16 @@ describe("frames", () => {
       { seq: 3 },
     ]);
   });
+
+  it.each([0, 1, 127, 128, 255, 256, 65_535, 65_536, 2 ** 31, maxRequestId])(
+    "frames a packed result as okFrame would, for request id %i",
+    (id) => {
+      const result = { message: { id: "M1", seq: 2 ** 40, text: "héllo", reactions: [], editedAt: null } };
+      const packed = packResult(result);
+      expect(Buffer.from(okFrameOfPacked(id, packed))).toEqual(Buffer.from(okFrame(id, result)));
+      expect(unpackResult(packed)).toEqual(result);
+    },
+  );
 
   it.each([
     ["garbage", new Uint8Array([0xc1, 0xff, 0x00]), null],

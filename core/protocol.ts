@@ -96,6 +96,36 @@ export function okFrame(id: number, result: Record<string, unknown>): Uint8Array
   return encoder.encode([FrameKind.ok, id, result]);
 }
 
+/**
+ * Encodes a reply's result alone. An actor thread packs its results this way, so that the
+ * main thread (which every socket write goes through) only frames them (`okFrameOfPacked`)
+ * instead of encoding them, and so that a result crosses threads as bytes, not as a
+ * structured clone of its objects.
+ */
+export function packResult(result: Record<string, unknown>): Uint8Array {
+  return encoder.encode(result);
+}
+
+/** The result inside `packResult`'s bytes (which come from this server, not a client). */
+export function unpackResult(packed: Uint8Array): Record<string, unknown> {
+  return serverFrameDecoder.decode(packed) as Record<string, unknown>;
+}
+
+/** An ok reply around a packed result: the same bytes as `okFrame(id, result)`. */
+export function okFrameOfPacked(id: number, packed: Uint8Array): Uint8Array {
+  // [1, id, result]: a fixarray of 3, the kind, the id as MessagePack's shortest uint.
+  const idBytes = id < 0x80 ? 1 : id < 0x100 ? 2 : id < 0x1_0000 ? 3 : 5;
+  const frame = new Uint8Array(2 + idBytes + packed.length);
+  frame[0] = 0x93;
+  frame[1] = FrameKind.ok;
+  if (idBytes === 1) frame[2] = id;
+  else if (idBytes === 2) frame.set([0xcc, id], 2);
+  else if (idBytes === 3) frame.set([0xcd, id >>> 8, id & 0xff], 2);
+  else frame.set([0xce, id >>> 24, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff], 2);
+  frame.set(packed, 2 + idBytes);
+  return frame;
+}
+
 /** Encodes an error reply. */
 export function errorFrame(id: number, error: ErrorBody): Uint8Array {
   return encoder.encode([FrameKind.error, id, error]);

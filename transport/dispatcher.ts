@@ -5,7 +5,7 @@
  * applied before any later event of that channel is published.
  */
 
-import type { Grant, Outcome, Outlet } from "../actors/envelope.js";
+import { type Answer, type Grant, type Outcome, type Outlet, unpacked } from "../actors/envelope.js";
 import type { Routed } from "../actors/runtime/actor-host.js";
 import type { ActorSystem } from "../actors/runtime/actor-system.js";
 import type { ErrorBody } from "../core/errors.js";
@@ -13,7 +13,7 @@ import type { ErrorBody } from "../core/errors.js";
 /** Who waits for a call's answer. */
 export interface Waiter {
   /** Called once with the outcome and, for `sub`, the subscription grant. */
-  settle(outcome: Outcome, grant?: Grant): void;
+  settle(outcome: Answer, grant?: Grant): void;
 }
 
 /** Where published frames and revocations go (the uWS app and its connections). */
@@ -45,7 +45,7 @@ export class Dispatcher implements Outlet {
 
   /** Like `call`, as a promise of the outcome (for HTTP and internal calls). */
   ask(env: Omit<Routed, "callId">): Promise<Outcome> {
-    return new Promise((resolve) => this.call(env, { settle: (outcome) => resolve(outcome) }));
+    return new Promise((resolve) => this.call(env, { settle: (outcome) => resolve(unpacked(outcome)) }));
   }
 
   /** Calls still waiting for an answer. */
@@ -53,7 +53,7 @@ export class Dispatcher implements Outlet {
     return this.waiting.size;
   }
 
-  reply(callId: number, outcome: Outcome, grant?: Grant): void {
+  reply(callId: number, outcome: Answer, grant?: Grant): void {
     const waiter = this.waiting.get(callId);
     if (!waiter) return;
     this.waiting.delete(callId);

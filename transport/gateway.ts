@@ -17,7 +17,7 @@ import type {
   us_socket_context_t,
   WebSocket,
 } from "@trufflesuite/uws-js-unofficial";
-import type { Grant, Outcome } from "../actors/envelope.js";
+import type { Answer, Grant } from "../actors/envelope.js";
 import type { TopicInterest } from "../actors/runtime/actor-system.js";
 import type { Limits } from "../core/config.js";
 import { CloseCode, ColinkError, type ErrorBody, errorBodyOf, fail } from "../core/errors.js";
@@ -29,6 +29,7 @@ import {
   decodeRequest,
   errorFrame,
   okFrame,
+  okFrameOfPacked,
   userIdOfTopic,
   userTopic,
 } from "../core/protocol.js";
@@ -480,11 +481,15 @@ export class Gateway {
   }
 
   /** Sends an actor's answer: for `sub`, subscribe first, then the replay, then the reply. */
-  private answer(ws: Socket, id: number, outcome: Outcome, grant?: Grant): void {
+  private answer(ws: Socket, id: number, outcome: Answer, grant?: Grant): void {
     const conn = ws.getUserData();
     if (conn.closed) return;
     conn.pending.delete(id);
-    const frame = outcome.ok ? okFrame(id, outcome.result) : errorFrame(id, outcome.error);
+    const frame = !outcome.ok
+      ? errorFrame(id, outcome.error)
+      : "packed" in outcome
+        ? okFrameOfPacked(id, outcome.packed)
+        : okFrame(id, outcome.result);
     if (!grant) {
       const queued = this.outbox.get(ws);
       if (queued) queued.frames.push(frame);

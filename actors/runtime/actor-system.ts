@@ -6,7 +6,8 @@
  */
 import { Worker } from "node:worker_threads";
 import type { ShardFence } from "../../core/ports.js";
-import type { Envelope, Grant, Outcome, Outlet } from "../envelope.js";
+import { packResult } from "../../core/protocol.js";
+import type { Answer, Envelope, Grant, Outcome, Outlet } from "../envelope.js";
 import type { PresenceEntry } from "../presence.js";
 import type { ActorHost, Routed } from "./actor-host.js";
 import { shardOf, workerOfShard } from "./placement.js";
@@ -119,7 +120,7 @@ export type ToWorker =
 
 /** One output, as it crosses from a worker to the main thread. */
 export type OutletRecord =
-  | [kind: "r", callId: number, outcome: Outcome, grant: Grant | undefined]
+  | [kind: "r", callId: number, outcome: Answer, grant: Grant | undefined]
   | [kind: "p", topic: string, frame: Uint8Array]
   | [kind: "v", userId: string, topic: string];
 
@@ -229,8 +230,10 @@ export class WorkerActorSystem implements LocalActors {
     this.outboxes[index]!.push(env);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      // One postMessage per worker per turn: a structured clone per envelope costs more.
-      queueMicrotask(() => this.flush());
+      // One postMessage per worker per pass of the event loop: each one wakes the worker
+      // (a system call), and uWS hands over every frame that arrived as a turn of its own,
+      // so a flush at the end of the turn would post each request by itself.
+      setImmediate(() => this.flush());
     }
   }
 
@@ -318,7 +321,9 @@ export class PortOutlet implements Outlet {
   constructor(private readonly post: (msg: FromWorker) => void) {}
 
   reply(callId: number, outcome: Outcome, grant?: Grant): void {
-    this.push(["r", callId, outcome, grant]);
+    // Encoded here, where the actors run, rather than on the main thread, which every
+    // socket write goes through: under load it is the busiest thread (see PackedOutcome).
+    this.push(["r", callId, outcome.ok ? { ok: true, packed: packResult(outcome.result) } : outcome, grant]);
   }
 
   publish(topic: string, frame: Uint8Array): void {

@@ -23,7 +23,7 @@
 import { decode, encode } from "@msgpack/msgpack";
 import { fail } from "../../../core/errors.js";
 import type { ClusterRegistry, NodeBus, ShardFence, ShardFencing } from "../../../core/ports.js";
-import { type Grant, noReply, type Outcome, type Outlet } from "../../envelope.js";
+import { type Answer, type Grant, noReply, type Outcome, type Outlet } from "../../envelope.js";
 import type { PresenceEntry } from "../../presence.js";
 import type { Routed } from "../actor-host.js";
 import type { ActorSystem, LocalActorHooks, LocalActors, TopicInterest } from "../actor-system.js";
@@ -49,7 +49,7 @@ export type StartLocalActors = (outlet: Outlet, hooks: Required<LocalActorHooks>
 /** Messages to one node. */
 type NodeMessage =
   | { t: "req"; from: string; env: Routed; hops: number }
-  | { t: "rep"; callId: number; outcome: Outcome; grant?: Grant };
+  | { t: "rep"; callId: number; outcome: Answer; grant?: Grant };
 
 /** Messages to every node. */
 type Notice =
@@ -273,7 +273,7 @@ export class ClusterNode implements ActorSystem, TopicInterest {
   }
 
   /** Answers a call made on node `from`. */
-  private answer(from: string, callId: number, outcome: Outcome, grant?: Grant): void {
+  private answer(from: string, callId: number, outcome: Answer, grant?: Grant): void {
     if (callId === noReply) return;
     if (from === this.opts.nodeId) {
       const timer = this.forwarded.get(callId);
