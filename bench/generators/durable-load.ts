@@ -78,7 +78,7 @@ export default async function durableLoad(task: DurableLoadTask): Promise<Durabl
       const at = performance.now();
       sent++;
       try {
-        await client.request("msg.send", { channelId, text, clientMsgId: `${tag}${seq++}` });
+        await client.requestAck("msg.send", { channelId, text, clientMsgId: `${tag}${seq++}` });
         acked++;
         const now = performance.now();
         if (now >= measureFrom && now < stopAt) {

@@ -21,7 +21,7 @@ export default async function sendLoad(task: SendLoadTask): Promise<SendLoadResu
   const text = "x".repeat(task.textBytes);
   let seq = 0;
   const result = await measureLoad({ ...task, senders: clients.length }, (i) =>
-    clients[i]!.request("msg.send", {
+    clients[i]!.requestAck("msg.send", {
       channelId: task.senders[i]!.channelId,
       text,
       clientMsgId: `g${process.pid}-${seq++}`,
