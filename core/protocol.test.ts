@@ -8,8 +8,11 @@ import {
   maxRequestId,
   okFrame,
   okFrameOfPacked,
+  packedIn,
+  packedMessageOf,
   packResult,
   unpackResult,
+  withPacked,
 } from "./protocol.js";
 
 describe("frames", () => {
@@ -43,6 +46,29 @@ describe("frames", () => {
       expect(unpackResult(packed)).toEqual(result);
     },
   );
+
+  it.each([1, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, 2 ** 40])(
+    "takes the reply {message} out of a message.created frame at seq %i",
+    (seq) => {
+      const message = { id: "M1", seq, text: "ünïcode ✓ ".repeat(20), reactions: [], threadRootId: null };
+      for (const topic of ["ch:C1", `ch:${"C".repeat(40)}`]) {
+        const frame = eventFrame(topic, "message.created", { seq, message });
+        const packed = packedMessageOf(frame, topic, "message.created", seq);
+        expect(packed && Buffer.from(packed)).toEqual(Buffer.from(packResult({ message })));
+      }
+    },
+  );
+
+  it("finds no message in a frame laid out otherwise, and keeps attached bytes out of copies", () => {
+    const other = eventFrame("ch:C1", "message.created", { seq: 3, message: {}, extra: 1 });
+    expect(packedMessageOf(other, "ch:C1", "message.created", 3)).toBeNull();
+    const renamed = eventFrame("ch:C1", "message.created", { seq: 3, massage: {} });
+    expect(packedMessageOf(renamed, "ch:C1", "message.created", 3)).toBeNull();
+    const result = withPacked({ a: 1 }, new Uint8Array([1]));
+    expect(packedIn(result)).toEqual(new Uint8Array([1]));
+    expect(packedIn({ ...result })).toBeUndefined();
+    expect(Object.keys(result)).toEqual(["a"]);
+  });
 
   it.each([
     ["garbage", new Uint8Array([0xc1, 0xff, 0x00]), null],

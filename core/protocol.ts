@@ -106,6 +106,63 @@ export function packResult(result: Record<string, unknown>): Uint8Array {
   return encoder.encode(result);
 }
 
+/** Where a result keeps its own packed bytes (see `withPacked`). */
+const packedBytes = Symbol("packed");
+
+/**
+ * Attaches `packed`, the bytes `packResult(result)` would give, to `result`, so that they
+ * are not encoded again. The property is a non-enumerable symbol: copies, structured
+ * clones, JSON and MessagePack all leave it out.
+ */
+export function withPacked<T extends Record<string, unknown>>(result: T, packed: Uint8Array): T {
+  Object.defineProperty(result, packedBytes, { value: packed });
+  return result;
+}
+
+/** The bytes `withPacked` attached to `result`, if any. */
+export function packedIn(result: Record<string, unknown>): Uint8Array | undefined {
+  return (result as { [packedBytes]?: Uint8Array })[packedBytes];
+}
+
+/** Bytes of a MessagePack str header and its UTF-8 text. */
+function strLength(s: string): number {
+  const n = Buffer.byteLength(s);
+  return n + (n < 32 ? 1 : n < 0x100 ? 2 : n < 0x1_0000 ? 3 : 5);
+}
+
+/** Bytes of a non-negative integer as MessagePack writes it. */
+function uintLength(n: number): number {
+  return n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x1_0000 ? 3 : n < 0x1_0000_0000 ? 5 : 9;
+}
+
+/** `"message"` as a MessagePack str. */
+const messageKey = new Uint8Array([0xa7, ...Buffer.from("message")]);
+
+/**
+ * The packed result `{message}` of a channel event frame `[3, topic, type, {seq, message}]`
+ * (`eventFrame(topic, type, {seq, message})`): the message's bytes end the frame, and are
+ * reused for the sender's reply rather than encoded a second time. Null when the frame is
+ * not laid out that way.
+ */
+export function packedMessageOf(
+  frame: Uint8Array,
+  topic: string,
+  type: string,
+  seq: number,
+): Uint8Array | null {
+  // fixarray(4), kind, topic, type, then the data: fixmap(2), "seq", seq, "message", message
+  const data = 2 + strLength(topic) + strLength(type);
+  const start = data + 1 + 4 + uintLength(seq) + messageKey.length;
+  if (frame[0] !== 0x94 || frame[data] !== 0x82) return null;
+  const key = start - messageKey.length;
+  for (let i = 0; i < messageKey.length; i++) if (frame[key + i] !== messageKey[i]) return null;
+  const packed = new Uint8Array(1 + messageKey.length + frame.length - start);
+  packed[0] = 0x81;
+  packed.set(messageKey, 1);
+  packed.set(frame.subarray(start), 1 + messageKey.length);
+  return packed;
+}
+
 /** The result inside `packResult`'s bytes (which come from this server, not a client). */
 export function unpackResult(packed: Uint8Array): Record<string, unknown> {
   return serverFrameDecoder.decode(packed) as Record<string, unknown>;

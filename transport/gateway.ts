@@ -30,6 +30,7 @@ import {
   errorFrame,
   okFrame,
   okFrameOfPacked,
+  packedIn,
   userIdOfTopic,
   userTopic,
 } from "../core/protocol.js";
@@ -91,6 +92,14 @@ function tokenOf(req: HttpRequest): string | null {
   const h = req.getHeader("authorization");
   if (h.toLowerCase().startsWith("bearer ")) return h.slice(7).trim();
   return null;
+}
+
+/** The reply frame of an actor's answer, framing a result that is already encoded as it is. */
+function replyFrame(id: number, outcome: Answer): Uint8Array {
+  if (!outcome.ok) return errorFrame(id, outcome.error);
+  if ("packed" in outcome) return okFrameOfPacked(id, outcome.packed);
+  const packed = packedIn(outcome.result);
+  return packed ? okFrameOfPacked(id, packed) : okFrame(id, outcome.result);
 }
 
 /** The WebSocket gateway. */
@@ -485,11 +494,7 @@ export class Gateway {
     const conn = ws.getUserData();
     if (conn.closed) return;
     conn.pending.delete(id);
-    const frame = !outcome.ok
-      ? errorFrame(id, outcome.error)
-      : "packed" in outcome
-        ? okFrameOfPacked(id, outcome.packed)
-        : okFrame(id, outcome.result);
+    const frame = replyFrame(id, outcome);
     if (!grant) {
       const queued = this.outbox.get(ws);
       if (queued) queued.frames.push(frame);

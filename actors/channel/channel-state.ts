@@ -185,8 +185,8 @@ export class ChannelState {
     return eventFrame(channelTopic(this.id), e.type, { seq: e.seq, ...e.data });
   }
 
-  /** Appends an event with the next seq to the batch and the window. */
-  append(type: ChannelEventType, data: Record<string, unknown>): ChannelEvent {
+  /** Appends an event with the next seq to the batch and the window; returns its frame. */
+  append(type: ChannelEventType, data: Record<string, unknown>): Uint8Array {
     const channel = this.channel!;
     const event: ChannelEvent = {
       channelId: this.id,
@@ -199,7 +199,7 @@ export class ChannelState {
     const frame = this.frameOf(event);
     this.batch.appendEvent(event, frame);
     this.events.push({ seq: event.seq, frame });
-    return event;
+    return frame;
   }
 
   /** Publishes an event on a user's personal topic after the batch commits. */

@@ -5,6 +5,7 @@ import { IdPrefix, newId } from "../../core/ids.js";
 import { parseMentions } from "../../core/message-rules.js";
 import type { ArgsOf } from "../../core/ops.js";
 import type { StoredMessage } from "../../core/ports.js";
+import { channelTopic, packedMessageOf, withPacked } from "../../core/protocol.js";
 import type { Principal } from "../../core/types.js";
 import { type ChannelState, type OpResult, sendKey } from "./channel-state.js";
 
@@ -49,8 +50,18 @@ export async function sendMessage(st: ChannelState, p: Principal, a: ArgsOf<"msg
   }
   st.postable(p);
   st.checkText(a.text);
-  const message = await postMessage(st, p.userId, a.text, a.clientMsgId, a.threadRootId ?? null);
-  return { message: st.viewFor(p, message) };
+  const { message, frame } = await postMessage(st, p.userId, a.text, a.clientMsgId, a.threadRootId ?? null);
+  // A new message has no reactions yet, so the caller sees it as the event shows it: the
+  // reply reuses the event's encoding of it.
+  const result = { message: st.viewFor(p, message) };
+  const packed = packedMessageOf(frame, channelTopic(st.id), "message.created", message.seq);
+  return packed ? withPacked(result, packed) : result;
+}
+
+/** A posted message and the frame of its `message.created` event. */
+interface Posted {
+  message: StoredMessage;
+  frame: Uint8Array;
 }
 
 /**
@@ -64,7 +75,7 @@ export async function postMessage(
   text: string,
   clientMsgId: string,
   threadRootId: string | null,
-): Promise<StoredMessage> {
+): Promise<Posted> {
   let root: StoredMessage | null = null;
   if (threadRootId !== null) {
     const found = await st.liveMessage(threadRootId);
@@ -95,7 +106,7 @@ export async function postMessage(
     pinnedBy: null,
     files: [],
   };
-  st.append("message.created", { message: st.viewFor(null, message) });
+  const frame = st.append("message.created", { message: st.viewFor(null, message) });
   st.addMessage(message);
   notifyMentions(st, message, null);
   if (root && follows) {
@@ -126,7 +137,7 @@ export async function postMessage(
       });
     }
   }
-  return message;
+  return { message, frame };
 }
 
 /** `msg.edit`: author only; keeps the replaced text as a version; re-reads mentions. */

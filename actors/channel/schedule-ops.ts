@@ -87,7 +87,7 @@ async function deliver(st: ChannelState, s: Scheduled): Promise<Scheduled> {
     done = { ...s, status: "sent", messageId: existing };
   } else if (standing && rules.canPost(standing)) {
     try {
-      const message = await postMessage(st, s.authorId, s.text, s.clientMsgId, s.threadRootId);
+      const { message } = await postMessage(st, s.authorId, s.text, s.clientMsgId, s.threadRootId);
       done = { ...s, status: "sent", messageId: message.id };
     } catch {
       done = { ...s, status: "cancelled" }; // e.g. the thread's root was deleted meanwhile

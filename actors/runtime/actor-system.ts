@@ -6,7 +6,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type { ShardFence } from "../../core/ports.js";
-import { packResult } from "../../core/protocol.js";
+import { packedIn, packResult } from "../../core/protocol.js";
 import type { Answer, Envelope, Grant, Outcome, Outlet } from "../envelope.js";
 import type { PresenceEntry } from "../presence.js";
 import type { ActorHost, Routed } from "./actor-host.js";
@@ -323,7 +323,12 @@ export class PortOutlet implements Outlet {
   reply(callId: number, outcome: Outcome, grant?: Grant): void {
     // Encoded here, where the actors run, rather than on the main thread, which every
     // socket write goes through: under load it is the busiest thread (see PackedOutcome).
-    this.push(["r", callId, outcome.ok ? { ok: true, packed: packResult(outcome.result) } : outcome, grant]);
+    this.push([
+      "r",
+      callId,
+      outcome.ok ? { ok: true, packed: packedIn(outcome.result) ?? packResult(outcome.result) } : outcome,
+      grant,
+    ]);
   }
 
   publish(topic: string, frame: Uint8Array): void {

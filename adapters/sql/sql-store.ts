@@ -388,6 +388,9 @@ const commitParts = {
 
 type CommitPart = keyof typeof commitParts;
 
+/** The parts of the commit statement, in the order they run. */
+const commitPartNames = Object.keys(commitParts) as CommitPart[];
+
 /** Each table's rows of one commit, merged over all channels. */
 type CommitRows = Record<CommitPart, unknown[]>;
 
@@ -477,9 +480,7 @@ function mergeWrites(writes: ChannelWrite[], now: number): CommitRows {
     mergeOne(m, w);
   }
 
-  const rows = Object.fromEntries(
-    Object.keys(commitParts).map((part) => [part, []]),
-  ) as unknown as CommitRows;
+  const rows = Object.fromEntries(commitPartNames.map((part) => [part, []])) as unknown as CommitRows;
   const duplicates: Array<SendKey & { channelId: string }> = [];
   const checkKey = (seen: Set<string>, channelId: string, authorId: string, clientMsgId: string) => {
     const key = keyOf(channelId, authorId, clientMsgId);
@@ -540,17 +541,20 @@ function fencesOf(writes: ChannelWrite[]): ShardFence[] {
   return [...byShard.values()];
 }
 
-/** Builds the single commit statement for the non-empty tables, and its parameters. */
-function commitStatement(rows: CommitRows, fences: ShardFence[] = []): { text: string; params: string[] } {
+/**
+ * Statement texts by the parts they hold and whether they are fenced: a part's SQL never
+ * changes, only which parts a commit needs, so each text is built once (a handful of
+ * combinations in practice: sends alone, sends with edits, …).
+ */
+const statementTexts = new Map<string, string>();
+
+/** The text of a commit statement over `parts` (each with its parameters, in order). */
+function statementText(parts: CommitPart[], fenced: boolean): string {
   const ctes: string[] = [];
-  const params: string[] = [];
-  for (const part of Object.keys(commitParts) as CommitPart[]) {
-    const list = rows[part];
-    if (list.length === 0) continue;
-    const columns = columnarParts[part];
-    const first = params.length;
-    if (columns) for (const column of columns) params.push(columnParam(list, column));
-    else params.push(JSON.stringify(list));
+  let params = 0;
+  for (const part of parts) {
+    const first = params;
+    params += columnarParts[part]?.length ?? 1;
     // `$Pn` is the part's n-th parameter; a bare `$P` its only one.
     const sql = commitParts[part].replace(
       /\$P(\d*)/g,
@@ -558,11 +562,33 @@ function commitStatement(rows: CommitRows, fences: ShardFence[] = []): { text: s
     );
     ctes.push(`${part} AS (${sql})`);
   }
-  if (fences.length === 0) return { text: `WITH ${ctes.join(",\n")}\nSELECT 1 AS ok`, params };
-  params.push(JSON.stringify(fences));
-  ctes.push(`fences AS (${fenceCheck.replace("$P", () => `$${params.length}`)})`);
+  if (!fenced) return `WITH ${ctes.join(",\n")}\nSELECT 1 AS ok`;
+  ctes.push(`fences AS (${fenceCheck.replace("$P", () => `$${params + 1}`)})`);
   // Reading the check's value makes it run for every row.
-  return { text: `WITH ${ctes.join(",\n")}\nSELECT (SELECT count(*) FROM fences WHERE ok) AS ok`, params };
+  return `WITH ${ctes.join(",\n")}\nSELECT (SELECT count(*) FROM fences WHERE ok) AS ok`;
+}
+
+/** Builds the single commit statement for the non-empty tables, and its parameters. */
+function commitStatement(rows: CommitRows, fences: ShardFence[] = []): { text: string; params: string[] } {
+  const parts: CommitPart[] = [];
+  const params: string[] = [];
+  for (const part of commitPartNames) {
+    const list = rows[part];
+    if (list.length === 0) continue;
+    parts.push(part);
+    const columns = columnarParts[part];
+    if (columns) for (const column of columns) params.push(columnParam(list, column));
+    else params.push(JSON.stringify(list));
+  }
+  const fenced = fences.length > 0;
+  if (fenced) params.push(JSON.stringify(fences));
+  const key = fenced ? `${parts.join(",")}+fences` : parts.join(",");
+  let text = statementTexts.get(key);
+  if (text === undefined) {
+    text = statementText(parts, fenced);
+    statementTexts.set(key, text);
+  }
+  return { text, params };
 }
 
 /** Raw row of `loadChannel`'s single query. */
