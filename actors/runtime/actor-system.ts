@@ -296,6 +296,8 @@ export class WorkerActorSystem implements LocalActors {
   }
 
   async close(): Promise<void> {
+    // Envelopes still waiting for the end of this pass go first, as with every other message.
+    this.flush();
     await Promise.all(
       this.workers.map(
         (w) =>

@@ -184,16 +184,20 @@ export async function burstClients(
   return { channelId: channel.id, clients };
 }
 
-/** Each client sends `count` messages one after the other (the SDK retries until acked). */
+/**
+ * Each client sends `count` messages one after the other (the SDK retries until acked),
+ * or fewer when `stop` turns true first.
+ */
 export function sendBurst(
   clients: BurstClient[],
   channelId: string,
   count: number,
   tag: string,
+  stop: () => boolean = () => false,
 ): Promise<void> {
   return Promise.all(
     clients.map(async (c, i) => {
-      for (let k = 0; k < count; k++) {
+      for (let k = 0; k < count && !stop(); k++) {
         const clientMsgId = `${tag}-c${i}-m${k}`;
         const { message } = await c.client.send(channelId, `${tag} ${i} ${k}`, {
           clientMsgId,

@@ -105,14 +105,20 @@ describe("scale-out failures", () => {
     const pids = c.nodes.map((n) => n.pid);
     const burst = await burstClients(c.nodes, 2, "r");
     clients = burst.clients;
-    const sending = sendBurst(burst.clients, burst.channelId, 80, "r");
+    // Sends go on until 60 more are acked after the restart, however fast the nodes are.
+    let restartedAt = Number.POSITIVE_INFINITY;
+    const sending = sendBurst(burst.clients, burst.channelId, 2000, "r", () => {
+      return ackedCount(burst.clients) >= restartedAt + 60;
+    });
     await until(() => ackedCount(burst.clients) >= 60, 30_000, "part of the burst");
     await c.redis.kill();
     await new Promise((r) => setTimeout(r, 1000));
     await c.redis.start();
+    restartedAt = ackedCount(burst.clients);
     // The restart happened under load: the burst was not over yet.
-    expect(ackedCount(burst.clients)).toBeLessThan(6 * 80);
+    expect(restartedAt).toBeLessThan(6 * 2000);
     await sending;
+    expect(ackedCount(burst.clients)).toBeGreaterThanOrEqual(restartedAt + 60);
     await checkBurst(c.schema, burst.channelId, burst.clients);
     expect(c.nodes.map((n) => n.pid)).toEqual(pids);
     await clusterSettled(c.nodes, c.redis.url);
@@ -125,13 +131,19 @@ describe("scale-out failures", () => {
     const burst = await burstClients(c.nodes, 3, "j");
     clients = burst.clients;
     const before = await leaseHolders(c.redis.url, shards);
-    const sending = sendBurst(burst.clients, burst.channelId, 150, "j");
+    // Sends go on until 60 more are acked after the move, however fast the nodes are.
+    let settledAt = Number.POSITIVE_INFINITY;
+    const sending = sendBurst(burst.clients, burst.channelId, 2000, "j", () => {
+      return ackedCount(burst.clients) >= settledAt + 60;
+    });
     await until(() => ackedCount(burst.clients) >= 60, 30_000, "part of the burst");
     await c.addNode();
     await clusterSettled(c.nodes, c.redis.url);
+    settledAt = ackedCount(burst.clients);
     // The shards moved under load: the burst was not over yet.
-    expect(ackedCount(burst.clients)).toBeLessThan(6 * 150);
+    expect(settledAt).toBeLessThan(6 * 2000);
     await sending;
+    expect(ackedCount(burst.clients)).toBeGreaterThanOrEqual(settledAt + 60);
     const after = await leaseHolders(c.redis.url, shards);
     const moved = [...after].filter(([s, node]) => before.get(s) !== node);
     expect(moved.length).toBeGreaterThan(0);
