@@ -7,6 +7,7 @@ import {
   eventFrame,
   maxRequestId,
   okFrame,
+  okFrameIdOf,
   okFrameOfPacked,
   packedIn,
   packedMessageOf,
@@ -43,6 +44,8 @@ describe("frames", () => {
       const result = { message: { id: "M1", seq: 2 ** 40, text: "héllo", reactions: [], editedAt: null } };
       const packed = packResult(result);
       expect(Buffer.from(okFrameOfPacked(id, packed))).toEqual(Buffer.from(okFrame(id, result)));
+      expect(okFrameIdOf(okFrame(id, result))).toBe(id);
+      expect(okFrameIdOf(errorFrame(id, { code: "not_found", message: "x", retryable: false }))).toBeNull();
       expect(unpackResult(packed)).toEqual(result);
     },
   );

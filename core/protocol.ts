@@ -183,6 +183,22 @@ export function okFrameOfPacked(id: number, packed: Uint8Array): Uint8Array {
   return frame;
 }
 
+/**
+ * The request id of an ok reply (`[1, id, result]`), read from its first bytes without
+ * decoding the result (a load generator counting acks); null for any other frame.
+ */
+export function okFrameIdOf(frame: Uint8Array): number | null {
+  if (frame.length < 4 || frame[0] !== 0x93 || frame[1] !== FrameKind.ok) return null;
+  const tag = frame[2]!;
+  if (tag < 0x80) return tag;
+  if (tag === 0xcc) return frame[3]!;
+  if (tag === 0xcd && frame.length >= 5) return (frame[3]! << 8) | frame[4]!;
+  if (tag === 0xce && frame.length >= 7) {
+    return ((frame[3]! << 24) | (frame[4]! << 16) | (frame[5]! << 8) | frame[6]!) >>> 0;
+  }
+  return null;
+}
+
 /** Encodes an error reply. */
 export function errorFrame(id: number, error: ErrorBody): Uint8Array {
   return encoder.encode([FrameKind.error, id, error]);

@@ -5,7 +5,7 @@
  */
 import type { Socket } from "node:net";
 import WebSocket from "ws";
-import { decodeFrame, encodeValue } from "../../core/protocol.js";
+import { decodeFrame, encodeValue, okFrameIdOf } from "../../core/protocol.js";
 
 /** A failed request. */
 export class WireError extends Error {
@@ -22,20 +22,6 @@ interface Pending {
   decode: boolean;
   resolve: (result: Record<string, unknown> | undefined) => void;
   reject: (e: Error) => void;
-}
-
-/**
- * The request id of an ok reply (`[1, id, result]`), read from its first bytes without
- * decoding the rest; null for any other frame.
- */
-function okFrameId(data: Buffer): number | null {
-  if (data.length < 4 || data[0] !== 0x93 || data[1] !== 1) return null;
-  const tag = data[2]!;
-  if (tag < 0x80) return tag;
-  if (tag === 0xcc) return data[3]!;
-  if (tag === 0xcd && data.length >= 5) return data.readUInt16BE(3);
-  if (tag === 0xce && data.length >= 7) return data.readUInt32BE(3);
-  return null;
 }
 
 /** One connection. */
@@ -133,7 +119,7 @@ export class WireClient {
   }
 
   private receive(data: Buffer): void {
-    const answered = okFrameId(data);
+    const answered = okFrameIdOf(data);
     if (answered !== null) {
       const p = this.pending.get(answered);
       if (p && !p.decode) {
