@@ -170,8 +170,9 @@ export function unpackResult(packed: Uint8Array): Record<string, unknown> {
 
 /** An ok reply around a packed result: the same bytes as `okFrame(id, result)`. */
 export function okFrameOfPacked(id: number, packed: Uint8Array): Uint8Array {
-  // [1, id, result]: a fixarray of 3, the kind, the id as MessagePack's shortest uint.
-  const idBytes = id < 0x80 ? 1 : id < 0x100 ? 2 : id < 0x1_0000 ? 3 : 5;
+  // [1, id, result]: a fixarray of 3, the kind, the id as MessagePack's shortest uint
+  // (ids fit 32 bits, so at most 5 bytes).
+  const idBytes = uintLength(id);
   const frame = new Uint8Array(2 + idBytes + packed.length);
   frame[0] = 0x93;
   frame[1] = FrameKind.ok;
