@@ -8,7 +8,7 @@ import { ActorHost, type Routed } from "../actors/runtime/actor-host.js";
 import { openPgliteStore } from "../adapters/pglite/pglite-store.js";
 import { defaultLimits, type Limits } from "../core/config.js";
 import type { ChannelLog, ChannelWrite, Store } from "../core/ports.js";
-import { decodeFrame } from "../core/protocol.js";
+import { decodeFrame, packedIn, packResult } from "../core/protocol.js";
 import type { Message, Principal } from "../core/types.js";
 
 const alice: Principal = { userId: "Ualice", username: "alice", displayName: "Alice", role: "member" };
@@ -17,11 +17,12 @@ const bob: Principal = { userId: "Ubob", username: "bob", displayName: "Bob", ro
 /** Records the actors' outputs in order, as the transport would see them. */
 class RecordingOutlet implements Outlet {
   readonly log: Array<{ kind: string; callId?: number; seq?: number; topic?: string }> = [];
-  private readonly waiters = new Map<number, (o: Outcome & { grant?: Grant }) => void>();
+  private readonly waiters = new Map<number, (o: Outcome & { grant?: Grant; packed?: Uint8Array }) => void>();
 
   reply(callId: number, outcome: Outcome, grant?: Grant): void {
     this.log.push({ kind: "reply", callId });
-    this.waiters.get(callId)?.({ ...outcome, ...(grant ? { grant } : {}) });
+    const packed = outcome.ok ? packedIn(outcome.result) : undefined;
+    this.waiters.get(callId)?.({ ...outcome, ...(grant ? { grant } : {}), ...(packed ? { packed } : {}) });
   }
 
   publish(topic: string, frame: Uint8Array): void {
@@ -33,7 +34,7 @@ class RecordingOutlet implements Outlet {
     this.log.push({ kind: "revoke", topic: `${topic}/${userId}` });
   }
 
-  wait(callId: number): Promise<Outcome & { grant?: Grant }> {
+  wait(callId: number): Promise<Outcome & { grant?: Grant; packed?: Uint8Array }> {
     return new Promise((resolve) => this.waiters.set(callId, resolve));
   }
 }
@@ -127,6 +128,13 @@ describe("ChannelActor (no sockets)", () => {
     // and every publish is in seq order.
     const seqs = outlet.log.filter((e) => e.kind === "publish").map((e) => e.seq);
     expect(seqs).toEqual(Array.from({ length: 502 }, (_, i) => i + 1));
+  });
+
+  it("hands a new message's reply to the outlet with the bytes of its event's encoding", async () => {
+    const out = await call(alice, "msg.send", { channelId: "C1", text: "hi @bob", clientMsgId: "pk1" });
+    if (!out.ok) throw new Error(out.error.message);
+    // The transport frames these bytes instead of encoding the result again.
+    expect(out.packed).toEqual(packResult(out.result));
   });
 
   it("answers unavailable when a commit fails, reloads, and goes on without a gap", async () => {

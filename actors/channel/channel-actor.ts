@@ -240,9 +240,16 @@ export class ChannelActor {
     let outcome: Outcome;
     let grant: Grant | undefined;
     try {
-      const { grant: g, ...result } = await this.dispatch(env);
-      grant = g as Grant | undefined;
-      outcome = { ok: true, result };
+      const result = await this.dispatch(env);
+      if ("grant" in result) {
+        const { grant: g, ...rest } = result;
+        grant = g as Grant | undefined;
+        outcome = { ok: true, result: rest };
+      } else {
+        // Kept as it is, not copied: a result may carry its packed bytes (`withPacked`),
+        // which a copy would leave behind.
+        outcome = { ok: true, result };
+      }
     } catch (err) {
       outcome = { ok: false, error: errorBodyOf(err) };
     }
