@@ -51,6 +51,11 @@ export type Outcome = { ok: true; result: Record<string, unknown> } | { ok: fals
 export interface PackedOutcome {
   ok: true;
   packed: Uint8Array;
+  /**
+   * True when the `okFrameHeadroom` bytes in front of `packed` in its buffer are free: the
+   * reply's frame is then written around it (`okFrameInPlace`), not copied.
+   */
+  headroom?: boolean;
 }
 
 /** An answer as it reaches the transport: either form. */

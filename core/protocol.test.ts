@@ -7,7 +7,9 @@ import {
   eventFrame,
   maxRequestId,
   okFrame,
+  okFrameHeadroom,
   okFrameIdOf,
+  okFrameInPlace,
   okFrameOfPacked,
   packedIn,
   packedMessageOf,
@@ -44,6 +46,13 @@ describe("frames", () => {
       const result = { message: { id: "M1", seq: 2 ** 40, text: "héllo", reactions: [], editedAt: null } };
       const packed = packResult(result);
       expect(Buffer.from(okFrameOfPacked(id, packed))).toEqual(Buffer.from(okFrame(id, result)));
+      // In place: the header goes into the free bytes in front, the bytes around stay.
+      const shared = new Uint8Array(okFrameHeadroom + packed.length + 1).fill(0xee);
+      shared.set(packed, okFrameHeadroom);
+      const view = shared.subarray(okFrameHeadroom, okFrameHeadroom + packed.length);
+      expect(Buffer.from(okFrameInPlace(id, view))).toEqual(Buffer.from(okFrame(id, result)));
+      expect(shared[shared.length - 1]).toBe(0xee);
+      expect(() => okFrameInPlace(id, packed)).toThrow(RangeError);
       expect(okFrameIdOf(okFrame(id, result))).toBe(id);
       expect(okFrameIdOf(errorFrame(id, { code: "not_found", message: "x", retryable: false }))).toBeNull();
       expect(unpackResult(packed)).toEqual(result);

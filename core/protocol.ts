@@ -170,18 +170,39 @@ export function unpackResult(packed: Uint8Array): Record<string, unknown> {
 
 /** An ok reply around a packed result: the same bytes as `okFrame(id, result)`. */
 export function okFrameOfPacked(id: number, packed: Uint8Array): Uint8Array {
-  // [1, id, result]: a fixarray of 3, the kind, the id as MessagePack's shortest uint
-  // (ids fit 32 bits, so at most 5 bytes).
-  const idBytes = uintLength(id);
-  const frame = new Uint8Array(2 + idBytes + packed.length);
+  const header = 2 + uintLength(id);
+  const frame = new Uint8Array(header + packed.length);
+  writeOkHeader(frame, id);
+  frame.set(packed, header);
+  return frame;
+}
+
+/** Bytes in front of a packed result that `okFrameInPlace` may write its header into. */
+export const okFrameHeadroom = 7;
+
+/**
+ * `okFrameOfPacked(id, packed)` written in place: the header goes into the bytes just
+ * before `packed`, which must be `okFrameHeadroom` free bytes of the same buffer, and the
+ * frame is a view of that buffer (no copy of the result).
+ */
+export function okFrameInPlace(id: number, packed: Uint8Array): Uint8Array {
+  const header = 2 + uintLength(id);
+  if (packed.byteOffset < okFrameHeadroom) throw new RangeError("no headroom in front of the packed result");
+  const frame = new Uint8Array(packed.buffer, packed.byteOffset - header, header + packed.length);
+  writeOkHeader(frame, id);
+  return frame;
+}
+
+/** Writes `[1, id, ` (the fixarray, the kind and the id) at the start of `frame`. */
+function writeOkHeader(frame: Uint8Array, id: number): void {
+  // ids fit 32 bits, so the id takes at most 5 bytes, as MessagePack's shortest uint.
   frame[0] = 0x93;
   frame[1] = FrameKind.ok;
+  const idBytes = uintLength(id);
   if (idBytes === 1) frame[2] = id;
   else if (idBytes === 2) frame.set([0xcc, id], 2);
   else if (idBytes === 3) frame.set([0xcd, id >>> 8, id & 0xff], 2);
   else frame.set([0xce, id >>> 24, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff], 2);
-  frame.set(packed, 2 + idBytes);
-  return frame;
 }
 
 /**

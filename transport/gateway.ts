@@ -29,6 +29,7 @@ import {
   decodeRequest,
   errorFrame,
   okFrame,
+  okFrameInPlace,
   okFrameOfPacked,
   packedIn,
   userIdOfTopic,
@@ -97,7 +98,9 @@ function tokenOf(req: HttpRequest): string | null {
 /** The reply frame of an actor's answer, framing a result that is already encoded as it is. */
 function replyFrame(id: number, outcome: Answer): Uint8Array {
   if (!outcome.ok) return errorFrame(id, outcome.error);
-  if ("packed" in outcome) return okFrameOfPacked(id, outcome.packed);
+  if ("packed" in outcome) {
+    return outcome.headroom ? okFrameInPlace(id, outcome.packed) : okFrameOfPacked(id, outcome.packed);
+  }
   const packed = packedIn(outcome.result);
   return packed ? okFrameOfPacked(id, packed) : okFrame(id, outcome.result);
 }

@@ -6,8 +6,8 @@
  */
 import { Worker } from "node:worker_threads";
 import type { ShardFence } from "../../core/ports.js";
-import { packedIn, packResult } from "../../core/protocol.js";
-import type { Answer, Envelope, Grant, Outcome, Outlet } from "../envelope.js";
+import { okFrameHeadroom, packedIn, packResult } from "../../core/protocol.js";
+import type { Envelope, Grant, Outcome, Outlet } from "../envelope.js";
 import type { PresenceEntry } from "../presence.js";
 import type { ActorHost, Routed } from "./actor-host.js";
 import { shardOf, workerOfShard } from "./placement.js";
@@ -118,17 +118,22 @@ export type ToWorker =
   | { t: "purge"; prefix: string }
   | { t: "close" };
 
-/** One output, as it crosses from a worker to the main thread. */
+/**
+ * One output, as it crosses from a worker to the main thread. Encoded results and event
+ * frames travel in the turn's one buffer (see PortOutlet), as their `at` and `size` in it;
+ * an error outcome travels as itself.
+ */
 export type OutletRecord =
-  | [kind: "r", callId: number, outcome: Answer, grant: Grant | undefined]
-  | [kind: "p", topic: string, frame: Uint8Array]
+  | [kind: "r", callId: number, at: number, size: number, grant: Grant | undefined]
+  | [kind: "e", callId: number, outcome: Outcome, grant: Grant | undefined]
+  | [kind: "p", topic: string, at: number, size: number]
   | [kind: "v", userId: string, topic: string];
 
 /** Messages from a worker to the main thread. */
 export type FromWorker =
   | { t: "ready" }
   | { t: "failed"; message: string }
-  | { t: "out"; list: OutletRecord[] }
+  | { t: "out"; list: OutletRecord[]; bytes: ArrayBuffer }
   | { t: "route"; list: Routed[] }
   | { t: "presence"; list: PresenceEntry[] }
   | { t: "pong"; id: number; ok: boolean }
@@ -136,11 +141,17 @@ export type FromWorker =
   | { t: "stale"; shard: number }
   | { t: "closed" };
 
-/** Replays outlet records, in order, onto an Outlet. */
-export function replayOutlet(outlet: Outlet, list: OutletRecord[]): void {
+/** Replays outlet records, in order, onto an Outlet; `bytes` is the buffer their encoded parts are in. */
+export function replayOutlet(outlet: Outlet, list: OutletRecord[], bytes: ArrayBuffer): void {
   for (const rec of list) {
-    if (rec[0] === "r") outlet.reply(rec[1], rec[2], rec[3]);
-    else if (rec[0] === "p") outlet.publish(rec[1], rec[2]);
+    if (rec[0] === "r") {
+      outlet.reply(
+        rec[1],
+        { ok: true, packed: new Uint8Array(bytes, rec[2], rec[3]), headroom: true },
+        rec[4],
+      );
+    } else if (rec[0] === "e") outlet.reply(rec[1], rec[2], rec[3]);
+    else if (rec[0] === "p") outlet.publish(rec[1], new Uint8Array(bytes, rec[2], rec[3]));
     else outlet.revoke(rec[1], rec[2]);
   }
 }
@@ -161,7 +172,7 @@ export class WorkerActorSystem implements LocalActors {
     this.outboxes = workers.map(() => []);
     for (const w of workers) {
       w.on("message", (msg: FromWorker) => {
-        if (msg.t === "out") replayOutlet(outlet, msg.list);
+        if (msg.t === "out") replayOutlet(outlet, msg.list, msg.bytes);
         else if (msg.t === "route") {
           // An actor's envelope to another actor, possibly on another worker (or node).
           for (const env of msg.list) (hooks.route ?? ((e: Routed) => this.deliver(e)))(env);
@@ -315,30 +326,54 @@ export class WorkerActorSystem implements LocalActors {
   }
 }
 
-/** An Outlet that records outputs and posts them to the main thread once per turn. */
+/**
+ * An Outlet that records outputs and posts them to the main thread once per turn. The
+ * turn's encoded results and event frames are copied into one buffer that is transferred,
+ * not cloned: the main thread then gets views into it, instead of one cloned buffer (an
+ * allocation each side, and garbage) per reply and per event.
+ */
 export class PortOutlet implements Outlet {
   private buffer: OutletRecord[] = [];
+  private bytes = new Uint8Array(initialOutputBytes);
+  private used = 0;
   private scheduled = false;
 
-  constructor(private readonly post: (msg: FromWorker) => void) {}
+  constructor(private readonly post: (msg: FromWorker, transfer?: ArrayBuffer[]) => void) {}
 
   reply(callId: number, outcome: Outcome, grant?: Grant): void {
+    if (!outcome.ok) {
+      this.push(["e", callId, outcome, grant]);
+      return;
+    }
     // Encoded here, where the actors run, rather than on the main thread, which every
     // socket write goes through: under load it is the busiest thread (see PackedOutcome).
-    this.push([
-      "r",
-      callId,
-      outcome.ok ? { ok: true, packed: packedIn(outcome.result) ?? packResult(outcome.result) } : outcome,
-      grant,
-    ]);
+    // Room is left in front for the reply's frame header, which the main thread writes
+    // there (`okFrameInPlace`) instead of copying the result into a new frame.
+    const packed = packedIn(outcome.result) ?? packResult(outcome.result);
+    const at = this.append(packed, okFrameHeadroom);
+    this.push(["r", callId, at, packed.length, grant]);
   }
 
   publish(topic: string, frame: Uint8Array): void {
-    this.push(["p", topic, frame]);
+    this.push(["p", topic, this.append(frame, 0), frame.length]);
   }
 
   revoke(userId: string, topic: string): void {
     this.push(["v", userId, topic]);
+  }
+
+  /** Copies `data` into the turn's buffer after `gap` free bytes; returns where it starts. */
+  private append(data: Uint8Array, gap: number): number {
+    const at = this.used + gap;
+    const end = at + data.length;
+    if (end > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(end, this.bytes.length * 2));
+      grown.set(this.bytes.subarray(0, this.used));
+      this.bytes = grown;
+    }
+    this.bytes.set(data, at);
+    this.used = end;
+    return at;
   }
 
   private push(rec: OutletRecord): void {
@@ -348,11 +383,16 @@ export class PortOutlet implements Outlet {
     queueMicrotask(() => {
       this.scheduled = false;
       const list = this.buffer;
+      const bytes = this.bytes.buffer.slice(0, this.used);
       this.buffer = [];
-      this.post({ t: "out", list });
+      this.used = 0;
+      this.post({ t: "out", list, bytes }, [bytes]);
     });
   }
 }
+
+/** Bytes a turn's output buffer starts with (it grows as needed and is kept). */
+const initialOutputBytes = 256 * 1024;
 
 /** Re-export for the worker entry: envelopes carry their destination. */
 export type { Envelope, Routed };

@@ -21,7 +21,7 @@ export async function runActorWorker(
 ) {
   const port = parentPort;
   if (!port) throw new Error("runActorWorker must run in a worker thread");
-  const post = (msg: FromWorker) => port.postMessage(msg);
+  const post = (msg: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(msg, transfer);
   let store: Store;
   try {
     store = await openStore();
