@@ -386,13 +386,16 @@ export class PortOutlet implements Outlet {
       const bytes = this.bytes.buffer.slice(0, this.used);
       this.buffer = [];
       this.used = 0;
+      // A rare huge turn (a long member list) does not keep its buffer for good.
+      if (this.bytes.length > maxKeptOutputBytes) this.bytes = new Uint8Array(initialOutputBytes);
       this.post({ t: "out", list, bytes }, [bytes]);
     });
   }
 }
 
-/** Bytes a turn's output buffer starts with (it grows as needed and is kept). */
+/** Bytes a turn's output buffer starts with; it grows as needed and is kept up to `maxKeptOutputBytes`. */
 const initialOutputBytes = 256 * 1024;
+const maxKeptOutputBytes = 4 * 1024 * 1024;
 
 /** Re-export for the worker entry: envelopes carry their destination. */
 export type { Envelope, Routed };
