@@ -284,7 +284,12 @@ export class ClusterNode implements ActorSystem, TopicInterest {
       this.opts.outlet.reply(callId, outcome, grant);
       return;
     }
-    const message: NodeMessage = grant ? { t: "rep", callId, outcome, grant } : { t: "rep", callId, outcome };
+    // `headroom` speaks of a buffer of this process: the bytes reach the asking node in
+    // another one, so they cross as a plain packed result.
+    const sent: Answer = "packed" in outcome ? { ok: true, packed: outcome.packed } : outcome;
+    const message: NodeMessage = grant
+      ? { t: "rep", callId, outcome: sent, grant }
+      : { t: "rep", callId, outcome: sent };
     // A lost reply times out on the asking node.
     this.opts.bus.publish(inboxOf(from), encode(message, encodeOptions)).catch(() => {});
   }
