@@ -3,8 +3,9 @@
  * MessagePack array of one of four kinds. Decoding is strict because it runs on
  * untrusted bytes; anything that is not a well-formed request is reported, not thrown.
  */
-import { Decoder, Encoder } from "@msgpack/msgpack";
+import { Decoder } from "@msgpack/msgpack";
 import type { ErrorBody } from "./errors.js";
+import { encodeMessagePack } from "./msgpack-encoder.js";
 
 /** The first element of every frame. */
 export const FrameKind = { request: 0, ok: 1, error: 2, event: 3 } as const;
@@ -23,7 +24,6 @@ export type Frame = RequestFrame | OkFrame | ErrorFrame | EventFrame;
 /** Largest request id a client may use (fits an unsigned 32-bit integer). */
 export const maxRequestId = 0xffff_ffff;
 
-const encoder = new Encoder({ ignoreUndefined: true });
 // Limits on nested sizes stop a small frame from claiming huge allocations. Strings are
 // bounded by the frame itself (COLINK_MAX_PAYLOAD_BYTES), so their cap is the largest
 // payload limit allowed.
@@ -37,12 +37,12 @@ const decoder = new Decoder({
 
 /** Encodes a frame to bytes. The result is a view into a fresh buffer, safe to keep. */
 export function encodeFrame(frame: Frame): Uint8Array {
-  return encoder.encode(frame);
+  return encodeMessagePack(frame);
 }
 
 /** Encodes a value that is already a frame-shaped array (used by the client). */
 export function encodeValue(value: unknown): Uint8Array {
-  return encoder.encode(value);
+  return encodeMessagePack(value);
 }
 
 /** The outcome of decoding a client frame: a request, or why it is not one. */
@@ -93,7 +93,7 @@ export function decodeFrame(bytes: Uint8Array): Frame {
 
 /** Encodes an ok reply. */
 export function okFrame(id: number, result: Record<string, unknown>): Uint8Array {
-  return encoder.encode([FrameKind.ok, id, result]);
+  return encodeMessagePack([FrameKind.ok, id, result]);
 }
 
 /**
@@ -103,7 +103,7 @@ export function okFrame(id: number, result: Record<string, unknown>): Uint8Array
  * structured clone of its objects.
  */
 export function packResult(result: Record<string, unknown>): Uint8Array {
-  return encoder.encode(result);
+  return encodeMessagePack(result);
 }
 
 /** Where a result keeps its own packed bytes (see `withPacked`). */
@@ -223,12 +223,12 @@ export function okFrameIdOf(frame: Uint8Array): number | null {
 
 /** Encodes an error reply. */
 export function errorFrame(id: number, error: ErrorBody): Uint8Array {
-  return encoder.encode([FrameKind.error, id, error]);
+  return encodeMessagePack([FrameKind.error, id, error]);
 }
 
 /** Encodes an event. */
 export function eventFrame(topic: string, type: string, data: Record<string, unknown>): Uint8Array {
-  return encoder.encode([FrameKind.event, topic, type, data]);
+  return encodeMessagePack([FrameKind.event, topic, type, data]);
 }
 
 /** The topic of a channel's events. */
