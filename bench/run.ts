@@ -1,6 +1,6 @@
 /**
- * `npm run bench` (the quick suite, a few minutes) and `npm run bench:full` (every
- * scenario and peer, then docs/benchmarks.md). Options:
+ * `npm run bench` (the quick suite, under 3 minutes; S7 only when named with --only) and
+ * `npm run bench:full` (every scenario and peer, then docs/benchmarks.md). Options:
  *   --only S1,S3        run these scenarios
  *   --repeats N         runs per point (default 3; the report shows medians)
  *   --target URL        load a remote Colink (e.g. https://chat.example.com) instead of
@@ -85,7 +85,10 @@ async function main(): Promise<void> {
     progress: (line) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`),
   };
   const records: BenchRecord[] = [];
-  for (const s of scenarios.filter((x) => !only || only.includes(x.id))) {
+  const chosen = only
+    ? scenarios.filter((x) => only.includes(x.id))
+    : scenarios.filter((x) => full || !x.fullSuiteOnly);
+  for (const s of chosen) {
     ctx.progress(`${s.id}: ${s.title}`);
     const got = await s.run(ctx);
     records.push(...got);

@@ -47,6 +47,11 @@ export interface BenchRecord {
 export interface Scenario {
   id: string;
   title: string;
+  /**
+   * Left out of the quick suite unless named with --only: it has no target of its own,
+   * and the quick suite must finish in under 3 minutes.
+   */
+  fullSuiteOnly?: boolean;
   run(ctx: BenchContext): Promise<BenchRecord[]>;
 }
 

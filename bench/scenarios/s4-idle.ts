@@ -160,7 +160,7 @@ async function once(
     // Warm-up: one-time costs (code paths, actors, pools) are not per connection.
     await open(gens[0]!, 50);
     await gens[0]!.call({ kind: "drop" });
-    await sleep(ctx.quick ? 500 : 1000);
+    await sleep(ctx.quick ? 300 : 1000);
     const rss = () => server.pids().reduce((s, p) => s + rssBytes(p), 0);
     const before = rss();
     const meter = new CpuMeter({
@@ -174,7 +174,7 @@ async function once(
     const results = await Promise.all(gens.map((g, i) => open(g, shares[i]!)));
     const connectMs = performance.now() - started;
     const cpu = meter.end();
-    await sleep(ctx.quick ? 1000 : 2000);
+    await sleep(ctx.quick ? 700 : 2000);
     const after = rss();
     const stillOpen = (
       await Promise.all(gens.map((g) => g.call<{ open: number }>({ kind: "count" })))

@@ -32,7 +32,7 @@ export const s5: Scenario = {
   title: "HTTP: history GET and send POST, with autocannon",
   async run(ctx: BenchContext): Promise<BenchRecord[]> {
     const warmupSec = ctx.quick ? 0.5 : 1;
-    const durationSec = ctx.quick ? 1.5 : 4;
+    const durationSec = ctx.quick ? 1 : 4;
     const connections = 32;
     const records: BenchRecord[] = [];
     await withColink(ctx, { store: "postgres" }, async (target) => {

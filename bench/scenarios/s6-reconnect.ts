@@ -100,6 +100,9 @@ export interface StormPoint {
   downMs: number;
   /** Extra messages per channel while they are down. */
   backlogPerChannel: number;
+  /** Steady flow before the storm, and live events after it (shorter in the quick suite). */
+  beforeMs: number;
+  afterMs: number;
 }
 
 function points(quick: boolean): StormPoint[] {
@@ -108,7 +111,14 @@ function points(quick: boolean): StormPoint[] {
 }
 
 function allPoints(quick: boolean): StormPoint[] {
-  const base = { channels: 4, perClient: 2, users: 16, jitter: sdkJitter };
+  const base = {
+    channels: 4,
+    perClient: 2,
+    users: 16,
+    jitter: sdkJitter,
+    beforeMs: quick ? 800 : 1500,
+    afterMs: quick ? 600 : 1000,
+  };
   // The gap is replayed from the store: more events per channel than a channel actor
   // keeps in memory (512), posted while the clients are down, with a busy steady flow.
   const deep: StormPoint = {
@@ -266,7 +276,7 @@ export async function stormOnce(
       "generator-publisher": () => [publisher!.pid],
     });
     meter.begin();
-    await sleep(1500); // steady flow before the storm
+    await sleep(point.beforeMs); // steady flow before the storm
 
     const tcpBefore = tcpCounters();
     const dropAt = wallNow() + 300;
@@ -280,7 +290,7 @@ export async function stormOnce(
     ctx.progress(
       `S6 ${point.name}: ${resumed.reduce((n, r) => n + r.resumed, 0)} clients resubscribed ${((stormEnd - dropAt) / 1000).toFixed(2)} s after the drop`,
     );
-    await sleep(1000); // live events after the storm, then the publisher stops
+    await sleep(point.afterMs); // live events after the storm, then the publisher stops
     const cpu = meter.end(); // before the generators finish and exit
     const tcpAfter = tcpCounters();
     rv.post("stop", {});

@@ -15,7 +15,7 @@
  *
  * - **Ladder and peak** of deliveries/s, as S2 (the same offered steps for both,
  *   alternately, until deliveries stop keeping up; a step saturated near the edge runs
- *   once more, in the quick suite (~25 s) once per cluster at most); the full suite
+ *   once more, in the quick form (`npm run bench -- --only S7`, ~25 s) once per cluster at most); the full suite
  *   measures each peak again with repeats.
  * - **Fixed rates**: publish→deliver latency at 50% (full: 25/50/80%) of the common peak
  *   (the lower of the two), on a constant-rate schedule: every delivery (`all`), split by
@@ -100,6 +100,7 @@ const round3 = (n: number) => Math.round(n * 1000) / 1000;
 export const s7: Scenario = {
   id: "S7",
   title: "Cluster: the cost of the Redis hop, 2 nodes + Redis against 1 node",
+  fullSuiteOnly: true,
   async run(ctx: BenchContext): Promise<BenchRecord[]> {
     if (ctx.target.kind === "remote") {
       ctx.progress("S7 starts its own clusters: skipped against a remote target");
