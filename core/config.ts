@@ -202,6 +202,15 @@ function url(src: Source, name: string, protocols: string[]): string | null {
  * Reads the configuration. `fileValues` are the entries of the optional JSON config file
  * (same variable names); the environment wins over the file.
  */
+/**
+ * Actor threads when COLINK_WORKERS is not set. Chosen by the S3 benchmark
+ * (docs/benchmarks.md): with Postgres two actor threads persist the most; PGlite is one
+ * thread's database, so there the actors share the main one.
+ */
+export function defaultWorkers(withPostgres: boolean): number {
+  return withPostgres ? 2 : 0;
+}
+
 export function parseConfig(env: Source, fileValues: Source = {}): Config {
   const src: Source = { ...fileValues, ...env };
   const databaseUrl = url(src, "DATABASE_URL", ["postgres:", "postgresql:"]);
@@ -236,9 +245,7 @@ export function parseConfig(env: Source, fileValues: Source = {}): Config {
     host,
     port,
     dataDir: src.COLINK_DATA_DIR?.trim() || "./data",
-    // Chosen by the S3 benchmark (docs/benchmarks.md): with Postgres two actor threads
-    // persist the most; PGlite is one thread's database, so there the actors share the main one.
-    workers: integer(src, "COLINK_WORKERS", databaseUrl ? 2 : 0, [0, 64]),
+    workers: integer(src, "COLINK_WORKERS", defaultWorkers(databaseUrl !== null), [0, 64]),
     databaseUrl,
     // Small on purpose: the pool hands out its idle connections in turn, so every one of
     // them serves commits; few hot backends cost Postgres far less CPU per message than

@@ -10,8 +10,9 @@
  * machine. Then on the embedded PGlite store, reported separately.
  */
 import postgres from "postgres";
+import { defaultWorkers } from "../../core/config.js";
 import type { DurableLoadResult, DurableLoadTask } from "../generators/durable-load.js";
-import { type ColinkTarget, defaultBenchWorkers, withColink } from "../lib/colink-target.js";
+import { type ColinkTarget, withColink } from "../lib/colink-target.js";
 import { startGenerators } from "../lib/generators.js";
 import { CpuMeter, cpuOverWindow, postgresPids } from "../lib/proc.js";
 import { localDatabaseUrl, type StoreKind } from "../lib/processes.js";
@@ -276,7 +277,10 @@ export const s3: Scenario = {
     }
 
     // Postgres: every W and the raw peer, alternating round by round.
-    const pgWorkers = ctx.quick ? [defaultBenchWorkers] : [0, 1, 2];
+    // The quick suite runs the server's own default (unless COLINK_WORKERS says otherwise):
+    // that is the configuration the target is about.
+    const quickWorkers = Number(process.env.COLINK_WORKERS || defaultWorkers(true));
+    const pgWorkers = ctx.quick ? [quickWorkers] : [0, 1, 2];
     const peerModes: Array<{ mode: RawPostgresTask["mode"]; label: string }> = ctx.quick
       ? [{ mode: "insert", label: "INSERT, 1,000-row batches" }]
       : [
