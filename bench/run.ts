@@ -14,7 +14,13 @@ import { writeBenchmarksDoc } from "./lib/benchmarks-doc.js";
 import { defaultBenchWorkers } from "./lib/colink-target.js";
 import { profileSendPath } from "./lib/profile-run.js";
 import { type BenchRun, machine, save, table } from "./lib/report.js";
-import type { BenchContext, BenchRecord, Scenario, Target } from "./lib/scenario.js";
+import {
+  type BenchContext,
+  type BenchRecord,
+  chooseScenarios,
+  type Scenario,
+  type Target,
+} from "./lib/scenario.js";
 import { s1 } from "./scenarios/s1-send.js";
 import { s2 } from "./scenarios/s2-fanout.js";
 import { s3 } from "./scenarios/s3-durable.js";
@@ -85,10 +91,7 @@ async function main(): Promise<void> {
     progress: (line) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`),
   };
   const records: BenchRecord[] = [];
-  const chosen = only
-    ? scenarios.filter((x) => only.includes(x.id))
-    : scenarios.filter((x) => full || !x.fullSuiteOnly);
-  for (const s of chosen) {
+  for (const s of chooseScenarios(scenarios, full, only)) {
     ctx.progress(`${s.id}: ${s.title}`);
     const got = await s.run(ctx);
     records.push(...got);

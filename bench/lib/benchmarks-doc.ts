@@ -159,14 +159,22 @@ function chartSeries(records: BenchRecord[]): Series[] {
 /** Writes docs/benchmarks.md and docs/benchmarks-s2-latency.svg. */
 export function writeBenchmarksDoc(run: BenchRun, costs: Cost[], notes: string): void {
   const docs = new URL("../../docs/", import.meta.url).pathname;
-  writeFileSync(
-    `${docs}benchmarks-s2-latency.svg`,
-    lineChart(
-      "S2 publish→deliver p99 against offered load",
-      "offered deliveries/s",
-      "p99 to last subscriber (ms)",
-      chartSeries(run.records),
-    ),
+  const { markdown, chartSvg } = renderBenchmarksDoc(run, costs, notes);
+  writeFileSync(`${docs}benchmarks-s2-latency.svg`, chartSvg);
+  writeFileSync(`${docs}benchmarks.md`, markdown);
+}
+
+/** The page (which links the chart as benchmarks-s2-latency.svg) and the chart. */
+export function renderBenchmarksDoc(
+  run: BenchRun,
+  costs: Cost[],
+  notes: string,
+): { markdown: string; chartSvg: string } {
+  const chartSvg = lineChart(
+    "S2 publish→deliver p99 against offered load",
+    "offered deliveries/s",
+    "p99 to last subscriber (ms)",
+    chartSeries(run.records),
   );
   const checks = checkTargets(run.records);
   const scenarios = [...new Set(run.records.map((r) => r.scenario))];
@@ -210,5 +218,5 @@ export function writeBenchmarksDoc(run: BenchRun, costs: Cost[], notes: string):
     "",
     ...scenarios.flatMap((s) => [`## ${s}`, "", table(run.records.filter((r) => r.scenario === s)), ""]),
   ];
-  writeFileSync(`${docs}benchmarks.md`, `${lines.join("\n")}\n`);
+  return { markdown: `${lines.join("\n")}\n`, chartSvg };
 }

@@ -55,6 +55,15 @@ export interface Scenario {
   run(ctx: BenchContext): Promise<BenchRecord[]>;
 }
 
+/**
+ * The scenarios a run takes, in the given order: those named with --only; else, in the
+ * full suite every one, in the quick suite those not marked `fullSuiteOnly`.
+ */
+export function chooseScenarios(all: Scenario[], full: boolean, only?: string[]): Scenario[] {
+  if (only) return all.filter((s) => only.includes(s.id));
+  return all.filter((s) => full || !s.fullSuiteOnly);
+}
+
 /** A run's metrics and the CPU it used. */
 export interface RunOutcome {
   metrics: Record<string, number>;
