@@ -214,7 +214,7 @@ export function renderBenchmarksDoc(
     "|---|---|",
     ...(costs.length > 0
       ? costs.map((c) => `| \`${c.where}\` | ${c.sharePct}% |`)
-      : ["| not profiled in this run (`--profile`) | |"]),
+      : ["| not profiled in this run (`--no-profile`, or the pass did not finish) | |"]),
     "",
     ...scenarios.flatMap((s) => [`## ${s}`, "", table(run.records.filter((r) => r.scenario === s)), ""]),
   ];
