@@ -5,9 +5,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Envelope, Grant, Outcome, Outlet } from "../actors/envelope.js";
 import { ActorHost, type Routed } from "../actors/runtime/actor-host.js";
+import { shardOf } from "../actors/runtime/placement.js";
 import { openPgliteStore } from "../adapters/pglite/pglite-store.js";
 import { defaultLimits, type Limits } from "../core/config.js";
-import type { ChannelLog, ChannelWrite, Store } from "../core/ports.js";
+import type { ChannelLog, ChannelWrite, ShardFence, Store } from "../core/ports.js";
 import { decodeFrame, packedIn, packResult } from "../core/protocol.js";
 import type { Message, Principal } from "../core/types.js";
 
@@ -215,6 +216,46 @@ describe("ChannelActor (no sockets)", () => {
     for (const o of refused)
       expect(o).toMatchObject({ ok: false, error: { code: "unavailable", retryable: true } });
     await small.close();
+  });
+
+  it("reports a fenced-out tenure with the epoch it was loaded under, not the node's newer one", async () => {
+    const shards = 64;
+    const shard = shardOf("C1", shards);
+    const stale: ShardFence[] = [];
+    const clustered = new ActorHost({ store, outlet, limits, shards, staleShard: (f) => stale.push(f) });
+    const [first] = await store.takeShards([shard]);
+    clustered.setOwnedShards([first!]);
+    const send = (k: string) => {
+      const callId = nextCall++;
+      const answer = outlet.wait(callId);
+      clustered.deliver({
+        callId,
+        op: "msg.send",
+        args: { channelId: "C1", text: k, clientMsgId: k },
+        principal: alice,
+        actor: "channel",
+        key: "C1",
+      });
+      return answer;
+    };
+    await expect(send("t0")).resolves.toMatchObject({ ok: true });
+    // A commit in flight and a batch behind it when the node takes the shard again under a
+    // newer epoch (as after losing its lease): both belong to the older tenure.
+    flaky.delayMs = 50;
+    const leftovers = [send("t1"), send("t2"), send("t3")];
+    await new Promise((r) => setTimeout(r, 10));
+    const [second] = await store.takeShards([shard]);
+    clustered.setOwnedShards([second!]);
+    for (const o of await Promise.all(leftovers)) {
+      expect(o).toMatchObject({ ok: false, error: { code: "unavailable", retryable: true } });
+    }
+    expect(stale.length).toBeGreaterThan(0);
+    expect(stale.every((f) => f.shard === shard && f.epoch === first!.epoch)).toBe(true);
+    // The new tenure's actor writes under the new epoch.
+    flaky.delayMs = 0;
+    await expect(send("t4")).resolves.toMatchObject({ ok: true });
+    expect(stale.every((f) => f.epoch === first!.epoch)).toBe(true);
+    await clustered.close();
   });
 
   it("checks membership and roles at the actor", async () => {

@@ -4,7 +4,7 @@
  */
 import type { Limits } from "../../core/config.js";
 import type { Directory, ShardFence, Store } from "../../core/ports.js";
-import { ChannelActor } from "../channel/channel-actor.js";
+import { ChannelActor, type ChannelActorDeps } from "../channel/channel-actor.js";
 import { type Envelope, noReply, type Outlet, systemPrincipal } from "../envelope.js";
 import { PresenceBook, type PresenceEntry } from "../presence.js";
 import { UserActor } from "../user-actor.js";
@@ -45,8 +45,12 @@ export interface ActorHostDeps {
   sharePresence?: (entry: PresenceEntry) => void;
   /** Virtual shards keys hash into (for cluster ownership). */
   shards?: number;
-  /** Cluster: a commit found that another node owns `shard` now. */
-  staleShard?: (shard: number) => void;
+  /**
+   * Cluster: a channel actor loaded under `stale` (a shard and this node's epoch of it then)
+   * found it may not write any more: another node, or this node under a newer epoch, owns
+   * the shard now.
+   */
+  staleShard?: (stale: ShardFence) => void;
 }
 
 /** The actors of one thread. */
@@ -190,12 +194,22 @@ export class ActorHost {
     return shardOf(key, this.deps.shards ?? 1024);
   }
 
-  /** The fence a new channel actor commits under: its shard's epoch now, while it lasts. */
-  private fenceFor(key: string): (() => ShardFence | null) | undefined {
-    if (this.owned === null) return undefined;
+  /**
+   * Cluster: the tenure a new channel actor is loaded under (its shard's epoch now): the
+   * fence its commits carry while the tenure lasts, and the report it makes when it finds
+   * the tenure over. The report names the epoch, so that the node can tell an actor of its
+   * own older tenure (nothing to do) from another node's newer one (give the shard up).
+   */
+  private tenureOf(key: string): Pick<ChannelActorDeps, "fence" | "onStaleOwner"> {
+    if (this.owned === null) return {};
     const shard = this.shardOf(key);
     const epoch = this.owned.get(shard);
-    return () => (epoch !== undefined && this.owned?.get(shard) === epoch ? { shard, epoch } : null);
+    return {
+      fence: () => (epoch !== undefined && this.owned?.get(shard) === epoch ? { shard, epoch } : null),
+      onStaleOwner: () => {
+        if (epoch !== undefined) this.deps.staleShard?.({ shard, epoch });
+      },
+    };
   }
 
   /** Waits for every pending commit, then stops the sweeper. */
@@ -221,8 +235,7 @@ export class ActorHost {
         now: this.now,
         route: this.route,
         isOnline: (userId) => this.presence.view(userId).status !== "offline",
-        fence: this.fenceFor(id),
-        onStaleOwner: () => this.deps.staleShard?.(this.shardOf(id)),
+        ...this.tenureOf(id),
       });
       this.channels.set(id, a);
     }

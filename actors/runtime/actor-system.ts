@@ -63,8 +63,8 @@ export interface LocalActorHooks {
   route?: (env: Routed) => void;
   /** Where presence changes made here go besides this node's other threads. */
   sharePresence?: (list: PresenceEntry[]) => void;
-  /** Told when a commit found that another node owns a shard now. */
-  staleShard?: (shard: number) => void;
+  /** Told when an actor loaded under a shard's epoch found it may not write any more (see ActorHostDeps.staleShard). */
+  staleShard?: (stale: ShardFence) => void;
 }
 
 /** Actors on the calling thread (W = 0). */
@@ -138,7 +138,7 @@ export type FromWorker =
   | { t: "presence"; list: PresenceEntry[] }
   | { t: "pong"; id: number; ok: boolean }
   | { t: "released"; id: number }
-  | { t: "stale"; shard: number }
+  | { t: "stale"; stale: ShardFence }
   | { t: "closed" };
 
 /** Replays outlet records, in order, onto an Outlet; `bytes` is the buffer their encoded parts are in. */
@@ -183,7 +183,7 @@ export class WorkerActorSystem implements LocalActors {
           }
           hooks.sharePresence?.(msg.list);
         } else if (msg.t === "stale") {
-          hooks.staleShard?.(msg.shard);
+          hooks.staleShard?.(msg.stale);
         } else if (msg.t === "pong" || msg.t === "released") {
           this.pings.get(msg.id)?.(msg.t === "released" || msg.ok);
           this.pings.delete(msg.id);

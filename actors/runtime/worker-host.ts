@@ -39,7 +39,7 @@ export async function runActorWorker(
     // The target may live on another worker: the main thread knows the placement.
     route: batched((list) => post({ t: "route", list })),
     sharePresence: batched((list) => post({ t: "presence", list })),
-    staleShard: (shard) => post({ t: "stale", shard }),
+    staleShard: (stale) => post({ t: "stale", stale }),
   });
   port.on("message", (msg: ToWorker) => {
     if (msg.t === "envs") {

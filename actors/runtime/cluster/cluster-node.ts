@@ -142,8 +142,12 @@ export class ClusterNode implements ActorSystem, TopicInterest {
         opts.registry.savePresence(list).catch(() => {});
       },
       // Another node fenced this one out of a shard it thought it owned: stop serving it.
-      staleShard: (shard) => {
-        if (!node.owned.has(shard)) return;
+      // An actor of this node's own older tenure says nothing about the current one (after
+      // losing a lease and taking the shard again, its leftover work fails the fence); giving
+      // the shard up for it would drop the new tenure's actors, whose leftovers would then do
+      // the same, over and over while requests keep coming.
+      staleShard: ({ shard, epoch }) => {
+        if (node.owned.get(shard) !== epoch) return;
         node.lose([shard], "a newer owner fenced it");
         void node.tick();
       },
