@@ -132,6 +132,8 @@ class RedisBus implements NodeBus {
   private handler: (topic: string, payload: Uint8Array) => void = () => {};
   private connectionHandler: (up: boolean) => void = () => {};
   private up = true;
+  /** The subscriber connection is up with every subscription renewed. */
+  private subscribed = true;
 
   constructor(
     private readonly cmd: Redis,
@@ -150,15 +152,28 @@ class RedisBus implements NodeBus {
       this.up = false;
       this.connectionHandler(false);
     };
-    sub.on("close", down);
+    sub.on("close", () => {
+      this.subscribed = false;
+      down();
+    });
     cmd.on("close", down);
-    // `ready` follows the resubscription of every channel on the new connection.
     const back = () => {
-      if (this.up || sub.status !== "ready" || cmd.status !== "ready") return;
+      if (this.up || !this.subscribed || cmd.status !== "ready") return;
       this.up = true;
       this.connectionHandler(true);
     };
-    sub.on("ready", back);
+    // On a new connection ioredis sends the SUBSCRIBE of every channel, then emits `ready`
+    // (on the next tick): a PING sent now is answered after them, so the bus counts as back
+    // only once Redis delivers to this node again.
+    sub.on("ready", () => {
+      sub.ping().then(
+        () => {
+          this.subscribed = sub.status === "ready";
+          back();
+        },
+        () => {},
+      );
+    });
     cmd.on("ready", back);
   }
 
