@@ -199,10 +199,6 @@ function url(src: Source, name: string, protocols: string[]): string | null {
 }
 
 /**
- * Reads the configuration. `fileValues` are the entries of the optional JSON config file
- * (same variable names); the environment wins over the file.
- */
-/**
  * Actor threads when COLINK_WORKERS is not set. Chosen by the S3 benchmark
  * (docs/benchmarks.md): with Postgres two actor threads persist the most; PGlite is one
  * thread's database, so there the actors share the main one.
@@ -211,6 +207,10 @@ export function defaultWorkers(withPostgres: boolean): number {
   return withPostgres ? 2 : 0;
 }
 
+/**
+ * Reads the configuration. `fileValues` are the entries of the optional JSON config file
+ * (same variable names); the environment wins over the file.
+ */
 export function parseConfig(env: Source, fileValues: Source = {}): Config {
   const src: Source = { ...fileValues, ...env };
   const databaseUrl = url(src, "DATABASE_URL", ["postgres:", "postgresql:"]);
