@@ -63,9 +63,11 @@ function targetOf(): Target {
  */
 async function docFrom(files: string[]): Promise<void> {
   const runs = files.map((f) => JSON.parse(readFileSync(f, "utf8")) as BenchRun);
+  // The runs' commands, then this one: the page's profile is made here, not in the runs.
+  const thisCommand = `npx tsx bench/run.ts ${process.argv.slice(2).join(" ")}`;
   const merged: BenchRun = {
     ...runs[0]!,
-    command: `${runs.map((r) => r.command).join("; ")}`,
+    command: [...runs.map((r) => r.command), thisCommand].join("; "),
     records: runs.flatMap((r) => r.records),
   };
   console.log("[bench] building dist/");
