@@ -70,21 +70,30 @@ function checkTargets(records: BenchRecord[]): TargetCheck[] {
     measured: `${fmt(best(s3, "msgsPerSec"), 0)} msgs/s, ${fmt(ceilingPct)}% of the ceiling`,
     met: Number.isFinite(ceilingPct) ? ceilingPct >= 50 : null,
   });
+  // One line per W measured on Postgres; the best decides.
   const s1 = find(
     records,
     "S1",
     "colink",
     (r) => r.params.store === "postgres" && r.params.mode === "50% of peak",
-  );
-  const p99 = Math.min(...s1.map((r) => r.metrics.p99 ?? Number.NaN));
-  const floorP99 = s1.find((r) => r.metrics.p99 === p99)?.metrics.floorP99;
+  ).sort((a, b) => (a.metrics.p99 ?? Number.NaN) - (b.metrics.p99 ?? Number.NaN));
+  const p99 = s1[0]?.metrics.p99 ?? Number.NaN;
   out.push({
     target: "S1 ack p99 ≤ 10 ms at 50% of peak",
-    measured:
-      `${fmt(p99, 2)} ms` +
-      (floorP99 === undefined
-        ? ""
-        : ` (raw Postgres, one message committed per request at the same rate: ${fmt(floorP99, 2)} ms)`),
+    measured: s1.length
+      ? s1
+          .map((r) => {
+            const floorP99 = r.metrics.floorP99;
+            return (
+              `${fmt(r.metrics.p99, 2)} ms` +
+              (r.params.workers === undefined ? "" : ` at W=${r.params.workers}`) +
+              (floorP99 === undefined
+                ? ""
+                : ` (raw Postgres, one message committed per request at the same rate: ${fmt(floorP99, 2)} ms)`)
+            );
+          })
+          .join("; ")
+      : "n/a",
     met: Number.isFinite(p99) ? p99 <= 10 : null,
   });
   const s4 = find(records, "S4", "colink");

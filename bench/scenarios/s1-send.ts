@@ -2,7 +2,10 @@
  * S1, request and reply: `msg.send` acknowledged after commit, one connection per
  * sender, each sender in its own channel. Closed loop finds the peak acks/s for each
  * sender count; then a constant-rate schedule at 25%, 50% and 80% of the peak measures
- * ack latency (p50, p99, p999). On Postgres, and on the embedded PGlite store.
+ * ack latency (p50, p99, p999). On Postgres, and on the embedded PGlite store, each at
+ * two worker counts in the full suite (Postgres W = 0 and 2, PGlite W = 0 and 1, the
+ * most it allows), so that the default W is chosen on latency as well as on S3's
+ * throughput.
  *
  * On a local Postgres every point also runs the durable-ack floor
  * (bench/peers/raw-postgres-acks.ts: one message committed per request straight from
@@ -11,10 +14,10 @@
  */
 
 import type { SendLoadResult, SendLoadTask } from "../generators/send-load.js";
-import { withColink } from "../lib/colink-target.js";
+import { defaultBenchWorkers, withColink } from "../lib/colink-target.js";
 import { startGenerators } from "../lib/generators.js";
 import { CpuMeter, cpuOverWindow, postgresPids } from "../lib/proc.js";
-import { localDatabaseUrl } from "../lib/processes.js";
+import { localDatabaseUrl, type StoreKind } from "../lib/processes.js";
 import { channel, runPrefix, users } from "../lib/provision.js";
 import {
   type BenchContext,
@@ -85,14 +88,23 @@ export const s1: Scenario = {
   id: "S1",
   title: "Request and reply: msg.send acked after commit",
   async run(ctx: BenchContext): Promise<BenchRecord[]> {
-    const stores = ctx.quick ? (["postgres"] as const) : (["postgres", "pglite"] as const);
+    // A remote target is whatever its deployment runs: one pass.
+    const configs: Array<{ store: StoreKind; workers: number }> =
+      ctx.quick || ctx.target.kind === "remote"
+        ? [{ store: "postgres", workers: defaultBenchWorkers }]
+        : [
+            { store: "postgres", workers: 0 },
+            { store: "postgres", workers: 2 },
+            { store: "pglite", workers: 0 },
+            { store: "pglite", workers: 1 },
+          ];
     const senderCounts = ctx.quick ? [16] : [1, 4, 16, 64];
     // The quick suite has 3 minutes for every scenario: shorter windows here.
     const windowMs = ctx.quick ? 1500 : 5000;
     const warmupMs = ctx.quick ? 300 : 500;
     const records: BenchRecord[] = [];
-    for (const store of stores) {
-      await withColink(ctx, { store }, async (target) => {
+    for (const [i, { store, workers }] of configs.entries()) {
+      await withColink(ctx, { store, workers }, async (target) => {
         const prefix = runPrefix("s1");
         const all = await users(target.baseUrl, prefix, Math.max(...senderCounts), target.tokens);
         const senders = await Promise.all(
@@ -132,8 +144,9 @@ export const s1: Scenario = {
             cpu,
           };
         };
-        // The floor needs the database itself: only with a local Postgres.
-        const withFloor = store === "postgres" && ctx.target.kind === "local";
+        // The floor needs the database itself: only with a local Postgres, and once (it has
+        // no W).
+        const withFloor = i === 0 && store === "postgres" && ctx.target.kind === "local";
         /** Colink's point, and the floor's with the same senders and schedule, alternately. */
         const point = async (
           params: Record<string, string | number>,
@@ -167,7 +180,7 @@ export const s1: Scenario = {
         let peak = 0;
         let peakSenders = senderCounts[0]!;
         for (const count of senderCounts) {
-          ctx.progress(`S1 ${store} closed loop, ${count} senders`);
+          ctx.progress(`S1 ${store} W=${target.workers} closed loop, ${count} senders`);
           // The quick suite compares with the floor at the fixed rate only (its time budget).
           const [rec, ...floor] = await point(
             { senders: count, mode: "peak" },
@@ -185,7 +198,7 @@ export const s1: Scenario = {
         for (const share of ctx.quick ? [0.5] : [0.25, 0.5, 0.8]) {
           const rate = Math.max(1, Math.round(peak * share));
           ctx.progress(
-            `S1 ${store} constant rate ${rate}/s (${share * 100}% of peak), ${peakSenders} senders`,
+            `S1 ${store} W=${target.workers} constant rate ${rate}/s (${share * 100}% of peak), ${peakSenders} senders`,
           );
           records.push(
             ...(await point(
