@@ -8,7 +8,7 @@ describe("parseConfig", () => {
       host: "0.0.0.0",
       port: 8080,
       dataDir: "./data",
-      workers: 0,
+      workers: 1,
       databaseUrl: null,
       devAuth: true,
       limits: defaultLimits,
@@ -21,7 +21,7 @@ describe("parseConfig", () => {
     expect(c.devAuth).toBe(false);
     expect(c.workers).toBe(2);
     expect(c.dbPool).toBe(3);
-    expect(parseConfig({}).workers).toBe(0);
+    expect(parseConfig({}).workers).toBe(1);
     expect(parseConfig({ DATABASE_URL: "postgres://x@h/db", COLINK_DEV_AUTH: "on" }).devAuth).toBe(true);
   });
 

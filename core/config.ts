@@ -199,12 +199,14 @@ function url(src: Source, name: string, protocols: string[]): string | null {
 }
 
 /**
- * Actor threads when COLINK_WORKERS is not set. Chosen by the S3 benchmark
- * (docs/benchmarks.md): with Postgres two actor threads persist the most; PGlite is one
- * thread's database, so there the actors share the main one.
+ * Actor threads when COLINK_WORKERS is not set, chosen by the S1 and S3 benchmarks
+ * (docs/benchmarks.md): with Postgres two actor threads persist the most. PGlite allows
+ * one (it is one thread's database); with it the actors and the store leave the main
+ * thread to the gateway, which persisted more in S3 on every guest measured, for about
+ * half a millisecond more ack latency at the median in S1.
  */
 export function defaultWorkers(withPostgres: boolean): number {
-  return withPostgres ? 2 : 0;
+  return withPostgres ? 2 : 1;
 }
 
 /**
