@@ -46,8 +46,8 @@ import { median, mergeEncoded, summarise } from "../lib/stats.js";
 const generatorModule = "generators/fanout.ts";
 /** Subscriber connections per system at most (more subscriptions: several channels per connection). */
 const maxConnsPerSystem = 1000;
-/** How long a system's connections may take to open and subscribe (ejabberd took 3.5–5+
- * minutes to fill 100 rooms of 1,000 occupants). */
+/** How long a system's connections may take to open and subscribe (ejabberd took 3.5 to
+ * 7 minutes to fill 100 rooms of 1,000 occupants on the guests measured). */
 const connectTimeoutMs = 600_000;
 /** Subscriber generator processes (each holds a share of every system's subscribers). */
 const subscriberProcesses = 2;
