@@ -16,6 +16,7 @@ import { batched } from "../actors/runtime/worker-host.js";
 import { openRedisCluster } from "../adapters/redis/redis-cluster.js";
 import { type Config, ConfigError, parseConfig } from "../core/config.js";
 import { startServer } from "../transport/server.js";
+import { loadUws } from "../transport/uws.js";
 import { buildIdentity } from "./identity.js";
 import { commitsInFlightFor, openConfiguredStore } from "./stores.js";
 
@@ -52,6 +53,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Before anything is opened: with no native uWS build there is no server to run.
+  const uws = loadUws();
   const workers = effectiveWorkers(config);
   // With Postgres, this pool migrates once (before any worker opens its own), keeps the
   // dev issuer's key shared by all nodes, in a cluster takes shard epochs, and with W = 0
@@ -122,7 +125,8 @@ async function main(): Promise<void> {
   console.log(
     `colink listening on http://${config.host}:${server.port} mode=${mode} data=${config.dataDir} ` +
       (config.redisUrl ? `cluster=${new URL(config.redisUrl).host} node=${config.nodeId} ` : "") +
-      `workers=${workers}${workers !== config.workers ? ` (COLINK_WORKERS=${config.workers}, PGlite allows 1)` : ""} auth=${auth}`,
+      `workers=${workers}${workers !== config.workers ? ` (COLINK_WORKERS=${config.workers}, PGlite allows 1)` : ""} auth=${auth} ` +
+      `uws=${uws.build} node=${process.version}`,
   );
   let stopping = false;
   const stop = (signal: string) => {

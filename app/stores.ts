@@ -13,7 +13,7 @@ export async function openConfiguredStore(
   const store = config.databaseUrl
     ? await openPostgresStore({
         url: config.databaseUrl,
-        schema: process.env.COLINK_DB_SCHEMA || undefined,
+        ...(config.dbSchema ? { schema: config.dbSchema } : {}),
         maxConnections: opts.maxConnections ?? config.dbPool,
       })
     : await openPgliteStore({ dataDir: join(config.dataDir, "pglite") });

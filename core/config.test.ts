@@ -36,6 +36,12 @@ describe("parseConfig", () => {
     ["COLINK_MAX_PAYLOAD_BYTES", "10"],
     ["COLINK_REPLAY_LIMIT", "1.5"],
     ["COLINK_HOST", "a b"],
+    ["COLINK_DB_SCHEMA", "a-b"],
+    ["COLINK_DB_SCHEMA", "x; drop table users"],
+    ["COLINK_CORS_ORIGINS", "example.com"],
+    ["COLINK_CORS_ORIGINS", "http://a.example/"],
+    ["COLINK_CORS_ORIGINS", "http://a.example,ftp://b.example"],
+    ["COLINK_CORS_ORIGINS", "https://a.example/app"],
   ])("refuses %s=%s with a line naming it", (name, value) => {
     try {
       parseConfig({ [name]: value });
@@ -72,5 +78,18 @@ describe("parseConfig", () => {
     );
     expect(c.limits.maxMessageChars).toBe(100);
     expect(c.port).toBe(9000);
+  });
+
+  it("reads COLINK_DB_SCHEMA like every other setting, from the file too", () => {
+    expect(parseConfig({}).dbSchema).toBeNull();
+    expect(parseConfig({}, { COLINK_DB_SCHEMA: "tenant_a" }).dbSchema).toBe("tenant_a");
+    expect(parseConfig({ COLINK_DB_SCHEMA: "b" }, { COLINK_DB_SCHEMA: "tenant_a" }).dbSchema).toBe("b");
+  });
+
+  it("reads COLINK_CORS_ORIGINS as a comma list of origins; unset means none", () => {
+    expect(parseConfig({}).corsOrigins).toEqual([]);
+    expect(
+      parseConfig({ COLINK_CORS_ORIGINS: " https://chat.example.com , http://127.0.0.1:5173 ," }).corsOrigins,
+    ).toEqual(["https://chat.example.com", "http://127.0.0.1:5173"]);
   });
 });

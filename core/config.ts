@@ -57,6 +57,8 @@ export interface Config {
   databaseUrl: string | null;
   /** Postgres connections of each actor thread's pool. */
   dbPool: number;
+  /** Postgres schema to use (created if missing); absent means the connection's default. */
+  dbSchema: string | null;
   /** Remote OIDC issuer URL; absent means only the dev issuer (if on). */
   oidcIssuer: string | null;
   /** Expected `aud` of access tokens (both issuers). */
@@ -72,6 +74,11 @@ export interface Config {
   nodeId: string;
   /** How long a node's shard leases and membership last without renewal. */
   leaseTtlMs: number;
+  /**
+   * Browser origins allowed to call the HTTP API and open `/ws` (exact `scheme://host[:port]`
+   * strings); empty means no CORS headers and no `Origin` check.
+   */
+  corsOrigins: string[];
   limits: Limits;
 }
 
@@ -142,6 +149,7 @@ export const settingVariables = [
   "REDIS_URL",
   "COLINK_NODE_ID",
   "COLINK_LEASE_TTL_MS",
+  "COLINK_CORS_ORIGINS",
 ] as const;
 
 /** Where a limit's accepted range starts and ends. */
@@ -194,6 +202,41 @@ function url(src: Source, name: string, protocols: string[]): string | null {
   }
   if (!protocols.includes(parsed.protocol)) {
     throw new ConfigError(name, `must use ${protocols.join(" or ")}, got ${parsed.protocol}`);
+  }
+  return raw;
+}
+
+/** A comma list of origins, each as a browser sends it: `scheme://host[:port]`, no path. */
+function origins(src: Source, name: string): string[] {
+  const raw = src[name]?.trim();
+  if (!raw) return [];
+  return raw
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "")
+    .map((o) => {
+      let parsed: URL;
+      try {
+        parsed = new URL(o);
+      } catch {
+        throw new ConfigError(name, `"${o}" is not an origin (scheme://host[:port])`);
+      }
+      if (!["http:", "https:"].includes(parsed.protocol) || parsed.origin !== o) {
+        throw new ConfigError(
+          name,
+          `"${o}" is not an origin (scheme://host[:port], no path or trailing slash)`,
+        );
+      }
+      return o;
+    });
+}
+
+/** A Postgres schema name: a plain identifier, since it goes into SQL text and the startup packet. */
+function schemaName(src: Source, name: string): string | null {
+  const raw = src[name]?.trim();
+  if (!raw) return null;
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(raw)) {
+    throw new ConfigError(name, `must be an identifier (letters, digits, _; at most 63), got "${raw}"`);
   }
   return raw;
 }
@@ -253,6 +296,7 @@ export function parseConfig(env: Source, fileValues: Source = {}): Config {
     // them serves commits; few hot backends cost Postgres far less CPU per message than
     // many cold ones (S3: 10 → 3 connections, Postgres 91–104 → 54–65 µs per message).
     dbPool: integer(src, "COLINK_DB_POOL", 3, [1, 1000]),
+    dbSchema: schemaName(src, "COLINK_DB_SCHEMA"),
     oidcIssuer,
     oidcAudience: src.COLINK_OIDC_AUDIENCE?.trim() || null,
     roleClaim: src.COLINK_ROLE_CLAIM?.trim() || "role",
@@ -261,6 +305,7 @@ export function parseConfig(env: Source, fileValues: Source = {}): Config {
     redisUrl,
     nodeId,
     leaseTtlMs: integer(src, "COLINK_LEASE_TTL_MS", 5000, [1000, 600_000]),
+    corsOrigins: origins(src, "COLINK_CORS_ORIGINS"),
     limits,
   };
 }

@@ -2,7 +2,7 @@
  * Assembles the uWS app: the WebSocket gateway, the HTTP API and the dispatcher that
  * links them to the actors. The composition root passes in what it chose.
  */
-import uWS from "@trufflesuite/uws-js-unofficial";
+import type { us_listen_socket } from "@trufflesuite/uws-js-unofficial";
 import type { Outlet } from "../actors/envelope.js";
 import type { ActorSystem } from "../actors/runtime/actor-system.js";
 import type { Config } from "../core/config.js";
@@ -11,6 +11,7 @@ import { Dispatcher } from "./dispatcher.js";
 import { Gateway } from "./gateway.js";
 import { HttpApi } from "./http-api.js";
 import { UserRateLimiter } from "./rate-limit.js";
+import { loadUws } from "./uws.js";
 
 /** uWS's LIBUS_LISTEN_EXCLUSIVE_PORT. */
 const exclusivePort = 1;
@@ -33,9 +34,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Starts the actors, then listens. Rejects if the port cannot be bound. */
+/**
+ * Starts the actors, then listens. Rejects if the port cannot be bound, or with
+ * `NativeTransportError` if no native uWS build loads (the caller checks that first).
+ */
 export async function startServer(parts: ServerParts): Promise<RunningServer> {
   const { config } = parts;
+  const { uws: uWS } = loadUws();
   const app = uWS.App();
   let gateway: Gateway | null = null;
   const dispatcher = new Dispatcher({
@@ -51,14 +56,14 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
     actors.ready(),
   ).register();
 
-  const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
+  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     // uWS shares a port between processes by default (SO_REUSEPORT); a second Colink on
     // the same port must fail instead of silently splitting the traffic.
     const listen = app.listen as unknown as (
       host: string,
       port: number,
       options: number,
-      cb: (token: uWS.us_listen_socket | false) => void,
+      cb: (token: us_listen_socket | false) => void,
     ) => void;
     listen.call(app, config.host, config.port, exclusivePort, (token) => {
       if (token) resolve(token);

@@ -8,8 +8,9 @@
  * backpressure per socket (a slow subscriber is skipped, not buffered for), plus Colink's
  * pings and 60 s idle timeout.
  */
-import uWS from "@trufflesuite/uws-js-unofficial";
+import { loadUws } from "../../transport/uws.js";
 
+const uWS = loadUws().uws;
 const app = uWS.App();
 const newline = 0x0a;
 
