@@ -1,12 +1,14 @@
 # One Colink node. Build: `docker build -t colink .`; run a cluster: `docker compose up`
-# (see docs/operations.md). The uWS package ships linux-x64 (glibc) binaries only, so
-# the image is linux/amd64; bookworm's glibc suits it.
-FROM node:20-bookworm-slim
+# (see docs/operations.md). Node 24 on Debian 13: its uWS build (@btc-vision/uwebsockets.js)
+# needs glibc 2.38 or later and ships linux x64 and arm64 binaries, so the image builds
+# natively on either.
+FROM node:24-trixie-slim
 
 WORKDIR /app
 
 # Dependencies first, so a source change does not reinstall them.
 COPY package.json package-lock.json ./
+COPY client/package.json ./client/
 RUN npm ci --no-audit --no-fund
 
 COPY tsconfig.json tsconfig.build.json ./

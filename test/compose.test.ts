@@ -265,9 +265,13 @@ describe("Dockerfile", () => {
   const exists = existsSync(new URL("Dockerfile", root));
   const dockerfile = exists ? read("Dockerfile") : "";
 
-  it("exists, from node:20 (bookworm slim)", () => {
+  it("exists, from node:24 (trixie slim: the glibc its uWS build needs)", () => {
     expect(exists).toBe(true);
-    expect(dockerfile).toMatch(/^FROM\s+node:20-bookworm-slim\b/m);
+    expect(dockerfile).toMatch(/^FROM\s+node:24-trixie-slim\b/m);
+  });
+
+  it("installs the workspace's packages before copying the sources", () => {
+    expect(dockerfile).toMatch(/^COPY\s+client\/package\.json\s+\.\/client\/\s*$/m);
   });
 
   it("exposes the port the nodes listen on", () => {
