@@ -5,7 +5,7 @@ const alone = "**/*.alone.test.ts";
 
 export default defineConfig({
   test: {
-    exclude: ["node_modules/**", "dist/**"],
+    exclude: ["node_modules/**", "dist/**", ".cache/**"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
@@ -17,7 +17,7 @@ export default defineConfig({
         test: {
           name: "suite",
           include: ["**/*.test.ts"],
-          exclude: ["node_modules/**", "dist/**", alone],
+          exclude: ["node_modules/**", "dist/**", ".cache/**", alone],
           sequence: { groupOrder: 0 },
         },
       },

@@ -11,9 +11,8 @@ import {
   DuplicateSendError,
   type MemberRecord,
   type ReactionRow,
-  SeqConflictError,
-  StaleOwnerError,
   type Store,
+  StoreConflict,
   type StoredMessage,
   type ThreadFollow,
 } from "../core/ports.js";
@@ -41,13 +40,13 @@ export interface OpenedStore {
 
 let counter = 0;
 /** A fresh id with a kind prefix, unique within a run and across runs. */
-const fresh = (prefix: string) =>
+export const fresh = (prefix: string) =>
   `${prefix}${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 
 const T0 = 1_700_000_000_000;
 
 /** A channel under construction: its record (lastSeq moves as writes are built) and pending writes. */
-class TestChannel {
+export class TestChannel {
   readonly record: ChannelRecord;
   constructor(kind: ChannelKind = "public", name = fresh("n-"), createdBy = fresh("U")) {
     this.record = {
@@ -171,12 +170,13 @@ class TestChannel {
 }
 
 /** Creates channels in the store (one commit) and returns them. */
-async function created(store: Store, ...channels: TestChannel[]): Promise<TestChannel[]> {
+export async function created(store: Store, ...channels: TestChannel[]): Promise<TestChannel[]> {
   await store.commit(channels.map((c) => c.create()));
   return channels;
 }
 
-const seqs = (xs: Array<{ seq: number }>) => xs.map((x) => x.seq);
+/** The seqs of events or messages, in order. */
+export const seqs = (xs: Array<{ seq: number }>) => xs.map((x) => x.seq);
 
 /** A scheduled message of a channel, pending unless `over` says otherwise. */
 function scheduled(
@@ -465,8 +465,8 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
           bystanderBatch.write,
         ])
         .catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(SeqConflictError);
-      expect((err as SeqConflictError).channelIds).toEqual([ch!.id]);
+      expect(err).toBeInstanceOf(StoreConflict);
+      expect(err).toMatchObject({ kind: "seqTaken", channelIds: [ch!.id] });
 
       const snap = await store.loadChannel(ch!.id, { recentEvents: 10, recentKeys: 10 });
       expect(snap!.channel.lastSeq).toBe(2);
@@ -486,7 +486,8 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       const results = await Promise.allSettled([store.commit([racer()]), store.commit([racer()])]);
       expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
       const rejected = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
-      expect(rejected.reason).toBeInstanceOf(SeqConflictError);
+      expect(rejected.reason).toBeInstanceOf(StoreConflict);
+      expect(rejected.reason).toMatchObject({ kind: "seqTaken" });
       expect(seqs(await store.readEvents(ch!.id, 0, 100))).toEqual([1, 2, 3, 4, 5]);
     });
 
@@ -508,9 +509,8 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       const err = await store
         .commit([stale, bystander!.messages(fresh("U"), 1).write])
         .catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(StaleOwnerError);
-      expect(err).toBeInstanceOf(SeqConflictError);
-      expect((err as StaleOwnerError).channelIds).toEqual([ch!.id]);
+      expect(err).toBeInstanceOf(StoreConflict);
+      expect(err).toMatchObject({ kind: "staleOwner", channelIds: [ch!.id] });
       // Nothing of that commit was written, the bystander's batch included.
       expect(seqs(await store.readEvents(ch!.id, 0, 100))).toEqual([1, 2, 3]);
       expect(seqs(await store.readEvents(bystander!.id, 0, 100))).toEqual([1, 2]);
@@ -518,6 +518,28 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       const fresh2 = { ...stale, fence: { shard, epoch: second!.epoch } };
       await store.commit([fresh2]);
       expect(seqs(await store.readEvents(ch!.id, 0, 100))).toEqual([1, 2, 3, 4]);
+    });
+
+    it("names every channel of a taken shard in a stale commit that holds several, and keeps the kind when narrowed", async () => {
+      const shard = 100_000 + Math.floor(Math.random() * 1_000_000_000);
+      const [first] = await store.takeShards([shard]);
+      const [a, b, bystander] = await created(store, new TestChannel(), new TestChannel(), new TestChannel());
+      await store.takeShards([shard]); // another node takes the shard
+      const stale = (c: TestChannel) => ({
+        ...c.messages(fresh("U"), 1).write,
+        fence: { shard, epoch: first!.epoch },
+      });
+      const err = await store
+        .commit([stale(a!), bystander!.messages(fresh("U"), 1).write, stale(b!)])
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreConflict);
+      expect(err).toMatchObject({ kind: "staleOwner" });
+      expect([...(err as StoreConflict).channelIds].sort()).toEqual([a!.id, b!.id].sort());
+      expect((err as StoreConflict).narrowedTo(a!.id)).toMatchObject({
+        kind: "staleOwner",
+        channelIds: [a!.id],
+      });
+      for (const c of [a, b, bystander]) expect(seqs(await store.readEvents(c!.id, 0, 100))).toEqual([1, 2]);
     });
 
     it("keeps one shared dev issuer key: the first stored wins", async () => {
@@ -900,8 +922,8 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
           }),
         ])
         .catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(SeqConflictError);
-      expect((err as SeqConflictError).channelIds).toEqual([ch!.id]);
+      expect(err).toBeInstanceOf(StoreConflict);
+      expect(err).toMatchObject({ kind: "seqTaken", channelIds: [ch!.id] });
       expect(await store.readEvents(ch!.id, lastSeq, 10)).toEqual([]);
       expect((await store.getMessage(ch!.id, m.id))!.text).toBe("third");
     });

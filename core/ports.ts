@@ -111,7 +111,7 @@ export interface ChannelWrite {
   schedules: Scheduled[];
   /**
    * In a cluster: the shard the channel belongs to and the epoch under which this node
-   * owns it. The commit fails with StaleOwnerError when another node took the shard since.
+   * owns it. The commit fails with a `staleOwner` StoreConflict when another node took the shard since.
    */
   fence?: ShardFence;
 }
@@ -128,26 +128,51 @@ export class DuplicateSendError extends Error {
     super(`duplicate clientMsgId in ${keys.length} send(s)`);
     this.name = "DuplicateSendError";
   }
-}
 
-/** Thrown by `commit` when an event's (channel_id, seq) exists already: a stale writer. Nothing was written. */
-export class SeqConflictError extends Error {
-  constructor(readonly channelIds: string[]) {
-    super(`log position already taken in ${channelIds.join(", ")}`);
-    this.name = "SeqConflictError";
+  /** The channels whose writes hold a repeated key. */
+  get channelIds(): string[] {
+    return [...new Set(this.keys.map((k) => k.channelId))];
+  }
+
+  /** The same error for one channel's writes alone. */
+  narrowedTo(channelId: string): DuplicateSendError {
+    return new DuplicateSendError(this.keys.filter((k) => k.channelId === channelId));
   }
 }
 
 /**
- * Thrown by `commit` when a write's shard was taken by another node after this node got
- * its epoch (or when this node no longer holds the shard at all). Nothing was written.
+ * Why a channel's write conflicts with the store: `seqTaken`, its log position exists
+ * already (a stale writer); `staleOwner`, its shard was taken by another node after this
+ * node got its epoch (or this node no longer holds the shard at all).
  */
-export class StaleOwnerError extends SeqConflictError {
-  constructor(channelIds: string[]) {
-    super(channelIds);
-    this.name = "StaleOwnerError";
-    this.message = `shard of ${channelIds.join(", ")} has a newer owner`;
+export type StoreConflictKind = "seqTaken" | "staleOwner";
+
+/**
+ * Thrown by `commit` when some channels' writes conflict. Nothing was written. The kind
+ * is data, not a subclass, so that narrowing the error to one channel cannot lose it.
+ */
+export class StoreConflict extends Error {
+  constructor(
+    readonly kind: StoreConflictKind,
+    readonly channelIds: string[],
+  ) {
+    super(
+      kind === "staleOwner"
+        ? `shard of ${channelIds.join(", ")} has a newer owner`
+        : `log position already taken in ${channelIds.join(", ")}`,
+    );
+    this.name = "StoreConflict";
   }
+
+  /** The same conflict, of the same kind, for one channel alone. */
+  narrowedTo(channelId: string): StoreConflict {
+    return new StoreConflict(this.kind, [channelId]);
+  }
+}
+
+/** True when `err` says this node no longer owns the shard of the write. */
+export function isStaleOwner(err: unknown): err is StoreConflict {
+  return err instanceof StoreConflict && err.kind === "staleOwner";
 }
 
 /** Options of a message page. */
@@ -175,7 +200,7 @@ export interface ChannelLog {
     channelId: string,
     opts: { recentEvents: number; recentKeys: number },
   ): Promise<ChannelSnapshot | null>;
-  /** Applies many channels' writes in one transaction. Throws DuplicateSendError or SeqConflictError. */
+  /** Applies many channels' writes in one transaction. Throws DuplicateSendError or StoreConflict. */
   commit(writes: ChannelWrite[]): Promise<void>;
   /** Events with seq > afterSeq, ascending, at most `limit`. */
   readEvents(channelId: string, afterSeq: number, limit: number): Promise<ChannelEvent[]>;

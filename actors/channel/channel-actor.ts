@@ -8,7 +8,7 @@
  */
 import { ColinkError, errorBodyOf, fail } from "../../core/errors.js";
 import type { ArgsOf } from "../../core/ops.js";
-import { DuplicateSendError, SeqConflictError, type ShardFence, StaleOwnerError } from "../../core/ports.js";
+import { DuplicateSendError, isStaleOwner, type ShardFence, StoreConflict } from "../../core/ports.js";
 import { channelTopic } from "../../core/protocol.js";
 import { type Envelope, type Grant, noReply, type Outcome, type Outlet } from "../envelope.js";
 import type { GroupCommitter } from "../runtime/group-commit.js";
@@ -160,7 +160,7 @@ export class ChannelActor {
   private async reset(): Promise<void> {
     const err = this.failure;
     this.failure = null;
-    if (err instanceof StaleOwnerError) this.deps.onStaleOwner?.();
+    if (isStaleOwner(err)) this.deps.onStaleOwner?.();
     const affected = [...(this.inFlight?.envelopes ?? []), ...this.st.batch.envelopes];
     this.inFlight = null;
     this.st.batch = new ChannelBatch();
@@ -181,9 +181,7 @@ export class ChannelActor {
     }
     this.lifecycle = ChannelActorState.inactive;
     const message =
-      err instanceof SeqConflictError
-        ? "channel moved to another writer, retry"
-        : "storage unavailable, retry";
+      err instanceof StoreConflict ? "channel moved to another writer, retry" : "storage unavailable, retry";
     const body = fail.unavailable(message).toBody();
     for (const env of affected) this.replyTo(env, { ok: false, error: body });
   }
@@ -203,7 +201,7 @@ export class ChannelActor {
       const fence = this.deps.fence();
       // A node that lost the shard (or cannot renew its lease) must not write as its owner.
       if (fence === null) {
-        this.failure = new StaleOwnerError([this.id]);
+        this.failure = new StoreConflict("staleOwner", [this.id]);
         if (!this.processing) void this.drain();
         return;
       }

@@ -3,12 +3,7 @@
  * transaction is running are folded into the next transaction, so throughput grows with
  * load while every ack still waits for its commit (invariant 3).
  */
-import {
-  type ChannelLog,
-  type ChannelWrite,
-  DuplicateSendError,
-  SeqConflictError,
-} from "../../core/ports.js";
+import { type ChannelLog, type ChannelWrite, DuplicateSendError, StoreConflict } from "../../core/ports.js";
 
 interface Submission {
   write: ChannelWrite;
@@ -73,14 +68,15 @@ export class GroupCommitter {
       this.commits++;
       for (const s of batch) s.resolve();
     } catch (err) {
-      const culprits = culpritChannels(err);
-      if (culprits === null || batch.length === 1) {
+      if (!(err instanceof StoreConflict || err instanceof DuplicateSendError) || batch.length === 1) {
         for (const s of batch) s.reject(err);
       } else {
-        // One channel's conflict must not fail the others: reject it, retry the rest.
+        // One channel's conflict must not fail the others: reject it (with the error's
+        // own kind, narrowed to it), retry the rest.
+        const culprits = new Set(err.channelIds);
         const retry: Submission[] = [];
         for (const s of batch) {
-          if (culprits.has(s.write.channel.id)) s.reject(narrowed(err, s.write.channel.id));
+          if (culprits.has(s.write.channel.id)) s.reject(err.narrowedTo(s.write.channel.id));
           else retry.push(s);
         }
         this.queue.unshift(...retry);
@@ -90,17 +86,4 @@ export class GroupCommitter {
       this.schedule();
     }
   }
-}
-
-function culpritChannels(err: unknown): Set<string> | null {
-  if (err instanceof DuplicateSendError) return new Set(err.keys.map((k) => k.channelId));
-  if (err instanceof SeqConflictError) return new Set(err.channelIds);
-  return null;
-}
-
-function narrowed(err: unknown, channelId: string): unknown {
-  if (err instanceof DuplicateSendError)
-    return new DuplicateSendError(err.keys.filter((k) => k.channelId === channelId));
-  if (err instanceof SeqConflictError) return new SeqConflictError([channelId]);
-  return err;
 }

@@ -21,10 +21,9 @@ import {
   type MessagePage,
   type ReactionRow,
   type SendKey,
-  SeqConflictError,
   type ShardFence,
-  StaleOwnerError,
   type Store,
+  StoreConflict,
   type StoredMessage,
   type ThreadFollow,
 } from "../../core/ports.js";
@@ -661,11 +660,14 @@ export class SqlStore implements Store {
       const info = sqlErrorOf(err);
       if (info?.code === staleShard) {
         const shard = Number(info.detail);
-        throw new StaleOwnerError(writes.filter((w) => w.fence?.shard === shard).map((w) => w.channel.id));
+        throw new StoreConflict(
+          "staleOwner",
+          writes.filter((w) => w.fence?.shard === shard).map((w) => w.channel.id),
+        );
       }
       if (info?.code === uniqueViolation) {
         if (info.constraint !== undefined && seqConstraints.has(info.constraint)) {
-          throw new SeqConflictError(await this.takenSeqChannels(rows, writes));
+          throw new StoreConflict("seqTaken", await this.takenSeqChannels(rows, writes));
         }
         if (info.constraint === "messages_send_key") {
           const keys = await this.storedSendKeys(rows.newMessages as StoredMessage[]);
