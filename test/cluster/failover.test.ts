@@ -25,6 +25,7 @@ import {
   startCluster,
   startRedis,
   storedEventSeqs,
+  storedMessages,
   type TestCluster,
   testLeaseTtlMs,
 } from "./cluster-harness.js";
@@ -230,6 +231,52 @@ describe("scale-out failures", () => {
     expect(ownerNode.output()).toContain("a newer owner fenced it");
     expect(await storedEventSeqs(c.schema, channel.id)).toEqual([1, 2, 3, 4]);
   }, 60_000);
+
+  it("a node fenced out while committing several busy channels of the shard at once drops the shard; nothing acknowledged is lost", async () => {
+    cluster = await startCluster(2);
+    const c = cluster;
+    await clusterSettled(c.nodes, c.redis.url);
+    const { token } = await clusterToken(c.nodes[0]!, "fenced-many");
+    const client = await clusterClient([c.nodes[0]!.wsUrl], token);
+    clients = [{ client, seen: [], acked: new Map() }];
+    // Channels until three share a shard: one actor thread, one group committer for all three.
+    const byShard = new Map<number, string[]>();
+    let group: string[] = [];
+    for (let i = 0; i < 500 && group.length < 3; i++) {
+      const { channel } = await client.request("ch.create", { name: `fenced-many-${i}`, kind: "public" });
+      const shard = shardOf(channel.id, shards);
+      group = [...(byShard.get(shard) ?? []), channel.id];
+      byShard.set(shard, group);
+    }
+    expect(group).toHaveLength(3);
+    for (const id of group) await client.send(id, "warm");
+    const owner = await ownerOf(c.redis.url, group[0]!);
+    const ownerNode = c.nodes.find((n) => n.output().includes(`node=${owner} `))!;
+    const sql = postgres(localDatabaseUrl, { onnotice: () => {} });
+    await sql.unsafe(`UPDATE ${c.schema}.shard_epochs SET epoch = epoch + 1 WHERE shard = $1`, [
+      shardOf(group[0]!, shards),
+    ]);
+    await sql.end();
+    // All at once, so the owner's first fenced commit holds the writes of all three channels.
+    const perChannel = 20;
+    const acked = await Promise.all(
+      group.flatMap((id) =>
+        Array.from({ length: perChannel }, async (_, k) => {
+          const clientMsgId = `${id}-${k}`;
+          const { message } = await client.send(id, `busy ${k}`, { clientMsgId, timeoutMs: 60_000 });
+          return { channelId: id, clientMsgId, seq: message.seq };
+        }),
+      ),
+    );
+    expect(ownerNode.output()).toContain("a newer owner fenced it");
+    for (const id of group) {
+      // channel.created, member.joined, the warm-up message, then each acknowledged send once.
+      const events = await storedEventSeqs(c.schema, id);
+      expect(events).toEqual(Array.from({ length: perChannel + 3 }, (_, i) => i + 1));
+      const stored = new Map((await storedMessages(c.schema, id)).map((m) => [m.clientMsgId, m.seq]));
+      for (const a of acked.filter((a) => a.channelId === id)) expect(stored.get(a.clientMsgId)).toBe(a.seq);
+    }
+  }, 120_000);
 
   it("holds a user's rate limit across nodes", async () => {
     const perSecond = 50;
