@@ -184,10 +184,26 @@ class FrameWriter {
       this.shortUtf8(s);
       return;
     }
-    const size = Buffer.byteLength(s);
-    this.ensure(5 + size);
+    this.longString(s);
+  }
+
+  /**
+   * A string longer than `libraryTextEncoderThreshold`, encoded as the library does (with
+   * `TextEncoder`, lone surrogates as U+FFFD) without counting its UTF-8 bytes first: the
+   * text is written after room for the widest header its size could need (3 bytes per
+   * UTF-16 unit at most), then moved back over the header bytes the actual size leaves
+   * unused. Counting would walk the string a second time and has no browser-safe native
+   * call (`Buffer.byteLength` is Node's).
+   */
+  private longString(s: string): void {
+    const maxSize = s.length * 3;
+    const room = headerBytes(maxSize);
+    this.ensure(room + maxSize);
+    const textAt = this.pos + room;
+    const size = textEncoder.encodeInto(s, this.bytes.subarray(textAt, textAt + maxSize)).written;
+    const unused = room - headerBytes(size);
+    if (unused > 0) this.bytes.copyWithin(textAt - unused, textAt, textAt + size);
     this.stringHeader(size);
-    textEncoder.encodeInto(s, this.bytes.subarray(this.pos, this.pos + size));
     this.pos += size;
   }
 
@@ -311,6 +327,11 @@ class FrameWriter {
     b.set(new Uint8Array(v.buffer, v.byteOffset, size), this.pos);
     this.pos += size;
   }
+}
+
+/** Bytes of a MessagePack str header for a text of `size` bytes. */
+function headerBytes(size: number): number {
+  return size < 32 ? 1 : size < 0x100 ? 2 : size < 0x1_0000 ? 3 : 5;
 }
 
 const writer = new FrameWriter();

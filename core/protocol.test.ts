@@ -63,7 +63,15 @@ describe("frames", () => {
     "takes the reply {message} out of a message.created frame at seq %i",
     (seq) => {
       const message = { id: "M1", seq, text: "ünïcode ✓ ".repeat(20), reactions: [], threadRootId: null };
-      for (const topic of ["ch:C1", `ch:${"C".repeat(40)}`]) {
+      // The non-ASCII and surrogate topics check the UTF-8 count that finds the message.
+      const topics = [
+        "ch:C1",
+        `ch:${"C".repeat(40)}`,
+        `ch:${"D".repeat(300)}`,
+        "ch:é€😀",
+        "ch:\ud800x\udc00",
+      ];
+      for (const topic of topics) {
         const frame = eventFrame(topic, "message.created", { seq, message });
         const packed = packedMessageOf(frame, topic, "message.created", seq);
         expect(packed && Buffer.from(packed)).toEqual(Buffer.from(packResult({ message })));
@@ -76,6 +84,11 @@ describe("frames", () => {
     expect(packedMessageOf(other, "ch:C1", "message.created", 3)).toBeNull();
     const renamed = eventFrame("ch:C1", "message.created", { seq: 3, massage: {} });
     expect(packedMessageOf(renamed, "ch:C1", "message.created", 3)).toBeNull();
+    const frame = eventFrame("ch:C1", "message.created", { seq: 3, message: {} });
+    expect(packedMessageOf(frame, "ch:C1", "message.created", 3)).not.toBeNull();
+    expect(packedMessageOf(frame, "ch:C12", "message.created", 3)).toBeNull();
+    expect(packedMessageOf(frame, "ch:C1", "message.updated!", 3)).toBeNull();
+    expect(packedMessageOf(okFrame(3, { message: {} }), "ch:C1", "message.created", 3)).toBeNull();
     const result = withPacked({ a: 1 }, new Uint8Array([1]));
     expect(packedIn(result)).toEqual(new Uint8Array([1]));
     expect(packedIn({ ...result })).toBeUndefined();

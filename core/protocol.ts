@@ -124,10 +124,45 @@ export function packedIn(result: Record<string, unknown>): Uint8Array | undefine
   return (result as { [packedBytes]?: Uint8Array })[packedBytes];
 }
 
-/** Bytes of a MessagePack str header and its UTF-8 text. */
-function strLength(s: string): number {
-  const n = Buffer.byteLength(s);
-  return n + (n < 32 ? 1 : n < 0x100 ? 2 : n < 0x1_0000 ? 3 : 5);
+/**
+ * Where the MessagePack str that starts at `at` in `frame` ends, when its size is the UTF-8
+ * size of `s`; -1 otherwise. The size is read from the str's header, not counted: topics
+ * and event types are ASCII, whose size is their length, so the count (in JavaScript:
+ * browsers have no `Buffer.byteLength`) only runs for a string that is not.
+ */
+function strEnd(frame: Uint8Array, at: number, s: string): number {
+  const tag = frame[at];
+  let header: number;
+  let size: number;
+  if (tag === undefined) return -1;
+  if ((tag & 0xe0) === 0xa0) {
+    header = 1;
+    size = tag & 0x1f;
+  } else if (tag === 0xd9) {
+    header = 2;
+    size = frame[at + 1] ?? -1;
+  } else if (tag === 0xda) {
+    header = 3;
+    size = ((frame[at + 1] ?? 0) << 8) | (frame[at + 2] ?? 0);
+  } else return -1; // a str32 is no topic or type: the caller encodes the reply itself
+  if (size !== s.length && size !== utf8Length(s)) return -1;
+  return at + header + size;
+}
+
+/** Bytes of `s` in UTF-8 as `TextEncoder` writes it (a lone surrogate as U+FFFD, 3 bytes). */
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      // A surrogate pair: 2 units, 4 bytes.
+      n += 2;
+      i++;
+    } else n += 2;
+  }
+  return n;
 }
 
 /** Bytes of a non-negative integer as MessagePack writes it. */
@@ -136,7 +171,7 @@ function uintLength(n: number): number {
 }
 
 /** `"message"` as a MessagePack str. */
-const messageKey = new Uint8Array([0xa7, ...Buffer.from("message")]);
+const messageKey = new Uint8Array([0xa7, ...new TextEncoder().encode("message")]);
 
 /**
  * The packed result `{message}` of a channel event frame `[3, topic, type, {seq, message}]`
@@ -151,9 +186,11 @@ export function packedMessageOf(
   seq: number,
 ): Uint8Array | null {
   // fixarray(4), kind, topic, type, then the data: fixmap(2), "seq", seq, "message", message
-  const data = 2 + strLength(topic) + strLength(type);
+  if (frame[0] !== 0x94 || frame[1] !== FrameKind.event) return null;
+  const typeAt = strEnd(frame, 2, topic);
+  const data = typeAt < 0 ? -1 : strEnd(frame, typeAt, type);
+  if (data < 0 || frame[data] !== 0x82) return null;
   const start = data + 1 + 4 + uintLength(seq) + messageKey.length;
-  if (frame[0] !== 0x94 || frame[data] !== 0x82) return null;
   const key = start - messageKey.length;
   for (let i = 0; i < messageKey.length; i++) if (frame[key + i] !== messageKey[i]) return null;
   const packed = new Uint8Array(1 + messageKey.length + frame.length - start);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure every server the test suite talks to is installed and running.
-# Today that is PostgreSQL (127.0.0.1:5432, trust auth, database "test") and the
-# redis-server binary (the cluster tests start private Redis servers on free ports).
+# Today that is PostgreSQL (127.0.0.1:5432, trust auth, database "test"), the
+# redis-server binary (the cluster tests start private Redis servers on free ports) and
+# Debian's chromium (the SDK's browser test).
 set -euo pipefail
 
 log() { echo "[services] $*"; }
@@ -45,5 +46,17 @@ ensure_redis() {
   log "Redis ready ($(redis-server --version | grep -o 'v=[0-9.]*'))"
 }
 
+ensure_chromium() {
+  # test/browser-sdk.test.ts drives Debian's chromium (not a downloaded browser) with playwright-core.
+  if [ ! -x /usr/bin/chromium ]; then
+    log "installing Chromium (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  fi
+  /usr/bin/chromium --version >/dev/null 2>&1 || { log "chromium does not run"; exit 1; }
+  log "Chromium ready ($(/usr/bin/chromium --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -1))"
+}
+
 ensure_postgres
 ensure_redis
+ensure_chromium

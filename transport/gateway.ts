@@ -36,6 +36,7 @@ import {
   userTopic,
 } from "../core/protocol.js";
 import type { Principal } from "../core/types.js";
+import { CorsPolicy } from "./cors.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { UserRateLimiter } from "./rate-limit.js";
 import { routeOp } from "./routing.js";
@@ -135,6 +136,8 @@ export class Gateway {
     private readonly rateLimit: UserRateLimiter,
     /** In a cluster: where the gateway says which topics its connections listen to. */
     private readonly interest?: TopicInterest,
+    /** Which browser origins may open `/ws` (see cors.ts); default any. */
+    private readonly cors = new CorsPolicy([]),
   ) {
     interest?.onResumeNeeded(() => this.resumeAll());
     interest?.onOwnersMoved((moved) => this.reannounceSessions(moved));
@@ -253,6 +256,7 @@ export class Gateway {
     const protocol = req.getHeader("sec-websocket-protocol");
     const extensions = req.getHeader("sec-websocket-extensions");
     const token = tokenOf(req);
+    const origin = req.getHeader("origin");
     const conn: Conn = {
       id: this.nextConnId++,
       principal: null,
@@ -265,6 +269,16 @@ export class Gateway {
     };
     if (this.draining) {
       res.writeStatus("503 Service Unavailable").end("draining");
+      return;
+    }
+    if (this.cors.refusesUpgrade(origin)) {
+      // A page of another site must not ride on the user's reach (cross-site WebSocket
+      // hijacking); browsers send Origin on every handshake and apply no CORS to it.
+      const error = fail.forbidden(`origin ${origin} may not open /ws (COLINK_CORS_ORIGINS)`).toBody();
+      res
+        .writeStatus("403 Forbidden")
+        .writeHeader("content-type", "application/json")
+        .end(JSON.stringify({ error }));
       return;
     }
     if (token === null) {

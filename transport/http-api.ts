@@ -13,6 +13,7 @@ import { type ErrorBody, errorBodyOf, fail, httpStatusOf } from "../core/errors.
 import { parseArgs } from "../core/ops.js";
 import type { DevLogin, TokenVerifier } from "../core/ports.js";
 import type { Principal } from "../core/types.js";
+import { CorsPolicy, type Header } from "./cors.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { callOf, httpRoutes, type OpCall, paramNamesOf, type RouteRequest } from "./http-routes.js";
 import { type OpenApiDocument, openApiDocument } from "./openapi.js";
@@ -22,6 +23,7 @@ import { routeOp } from "./routing.js";
 const statusText: Record<number, string> = {
   200: "200 OK",
   201: "201 Created",
+  204: "204 No Content",
   400: "400 Bad Request",
   401: "401 Unauthorized",
   403: "403 Forbidden",
@@ -45,6 +47,11 @@ function uwsPath(path: string): string {
   return path.replace(/\{(\w+)\}/g, ":$1");
 }
 
+/** Whether `url` is under the prefixes browsers of `COLINK_CORS_ORIGINS` may call. */
+function crossOriginPath(url: string): boolean {
+  return url.startsWith("/v1/") || url.startsWith("/auth/");
+}
+
 /** uWS's name of each method. */
 const uwsMethod = { get: "get", post: "post", put: "put", patch: "patch", delete: "del" } as const;
 
@@ -58,6 +65,8 @@ export class HttpApi {
     private readonly limits: Limits,
     private readonly rateLimit: UserRateLimiter,
     private readonly isReady: () => Promise<boolean>,
+    /** Which browser origins get CORS headers on `/v1` and `/auth` (see cors.ts); default none. */
+    private readonly cors = new CorsPolicy([]),
   ) {}
 
   private document: OpenApiDocument | null = null;
@@ -68,7 +77,7 @@ export class HttpApi {
       const paramCount = paramNamesOf(route.path).length;
       this.app[uwsMethod[route.method]](uwsPath(route.path), (res, req) => {
         const copy = this.copy(req, paramCount);
-        this.serve(res, route.body === true, async (body) => {
+        this.serve(res, route.body === true, this.corsHeaders(req), async (body) => {
           const principal = await this.authenticate(copy.authorization);
           this.rateLimit.check(principal.userId);
           const call = callOf(route, { ...copy, body }, principal);
@@ -79,15 +88,15 @@ export class HttpApi {
         });
       });
     }
-    this.app.get("/openapi.json", (res) => this.serve(res, false, async () => [200, this.openApi()]));
-    this.app.get("/health", (res) => this.serve(res, false, async () => [200, { status: "ok" }]));
+    this.app.get("/openapi.json", (res) => this.serve(res, false, [], async () => [200, this.openApi()]));
+    this.app.get("/health", (res) => this.serve(res, false, [], async () => [200, { status: "ok" }]));
     this.app.get("/ready", (res) =>
-      this.serve(res, false, async () =>
+      this.serve(res, false, [], async () =>
         (await this.isReady()) ? [200, { status: "ready" }] : [503, { status: "not ready" }],
       ),
     );
-    this.app.post("/auth/dev/token", (res) =>
-      this.serve(res, true, async (body) => {
+    this.app.post("/auth/dev/token", (res, req) =>
+      this.serve(res, true, this.corsHeaders(req), async (body) => {
         if (!this.devLogin) throw fail.notFound("dev login (COLINK_DEV_AUTH is off)");
         const { accessToken, principal } = await this.devLogin.login(bodyMap(body).username);
         const outcome = await this.dispatcher.ask({
@@ -100,13 +109,39 @@ export class HttpApi {
         return [200, { accessToken, ...this.unwrap(outcome) }];
       }),
     );
-    this.app.get("/auth/dev/jwks", (res) =>
-      this.serve(res, false, async () => {
+    this.app.get("/auth/dev/jwks", (res, req) =>
+      this.serve(res, false, this.corsHeaders(req), async () => {
         if (!this.devLogin) throw fail.notFound("dev issuer");
         return [200, this.devLogin.jwks()];
       }),
     );
-    this.app.any("/*", (res) => this.serve(res, false, async () => Promise.reject(fail.notFound("route"))));
+    if (this.cors.enabled) {
+      // Preflights, before the catch-all: a browser sends one before any call that has an
+      // Authorization header or a JSON body.
+      for (const prefix of ["/v1/*", "/auth/*"]) {
+        this.app.options(prefix, (res, req) => this.preflight(res, req));
+      }
+    }
+    this.app.any("/*", (res, req) => {
+      // An unknown path under /v1 or /auth still tells a page its 404.
+      const cors = crossOriginPath(req.getUrl()) ? this.corsHeaders(req) : [];
+      this.serve(res, false, cors, async () => Promise.reject(fail.notFound("route")));
+    });
+  }
+
+  /** The CORS headers for the answer to `req` (read now: uWS invalidates `req` later). */
+  private corsHeaders(req: HttpRequest): readonly Header[] {
+    return this.cors.enabled ? this.cors.responseHeaders(req.getHeader("origin")) : [];
+  }
+
+  /** Answers a CORS preflight: 204, with the permissions only for a listed origin (cors.ts). */
+  private preflight(res: HttpResponse, req: HttpRequest): void {
+    const headers = this.cors.preflightHeaders(req.getHeader("origin"));
+    res.cork(() => {
+      res.writeStatus(statusText[204]!);
+      for (const [name, value] of headers) res.writeHeader(name, value);
+      res.endWithoutBody();
+    });
   }
 
   private copy(req: HttpRequest, paramCount: number): Omit<RouteRequest, "body"> & { authorization: string } {
@@ -170,10 +205,14 @@ export class HttpApi {
     throw new HttpFailure(outcome.error);
   }
 
-  /** Reads the body (when `withBody`), runs `work`, and writes its JSON answer or error. */
+  /**
+   * Reads the body (when `withBody`), runs `work`, and writes its JSON answer or error,
+   * with `headers` (CORS) on either.
+   */
   private serve(
     res: HttpResponse,
     withBody: boolean,
+    headers: readonly Header[],
     work: (body: unknown) => Promise<[number, unknown]>,
   ): void {
     let aborted = false;
@@ -183,10 +222,9 @@ export class HttpApi {
     const reply = (status: number, payload: unknown) => {
       if (aborted) return;
       res.cork(() => {
-        res
-          .writeStatus(statusText[status] ?? `${status}`)
-          .writeHeader("content-type", "application/json")
-          .end(JSON.stringify(payload));
+        res.writeStatus(statusText[status] ?? `${status}`).writeHeader("content-type", "application/json");
+        for (const [name, value] of headers) res.writeHeader(name, value);
+        res.end(JSON.stringify(payload));
       });
     };
     const run = (body: unknown) =>

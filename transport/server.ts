@@ -7,6 +7,7 @@ import type { Outlet } from "../actors/envelope.js";
 import type { ActorSystem } from "../actors/runtime/actor-system.js";
 import type { Config } from "../core/config.js";
 import type { DevLogin, RateCounters, TokenVerifier } from "../core/ports.js";
+import { CorsPolicy } from "./cors.js";
 import { Dispatcher } from "./dispatcher.js";
 import { Gateway } from "./gateway.js";
 import { HttpApi } from "./http-api.js";
@@ -50,10 +51,18 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
   const actors = await parts.startActors(dispatcher);
   dispatcher.attach(actors);
   const rateLimit = new UserRateLimiter(config.limits.userRatePerSec, parts.rateCounters);
-  gateway = new Gateway(app, dispatcher, parts.verifier, config.limits, rateLimit, actors.interest);
+  const cors = new CorsPolicy(config.corsOrigins);
+  gateway = new Gateway(app, dispatcher, parts.verifier, config.limits, rateLimit, actors.interest, cors);
   gateway.register();
-  new HttpApi(app, dispatcher, parts.verifier, parts.devLogin, config.limits, rateLimit, () =>
-    actors.ready(),
+  new HttpApi(
+    app,
+    dispatcher,
+    parts.verifier,
+    parts.devLogin,
+    config.limits,
+    rateLimit,
+    () => actors.ready(),
+    cors,
   ).register();
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
