@@ -41,6 +41,14 @@ export interface Envelope {
   key: string;
 }
 
+/** Which kind of actor an envelope goes to. */
+export type ActorKind = "channel" | "user";
+
+/** An envelope with its destination. */
+export interface Routed extends Envelope {
+  actor: ActorKind;
+}
+
 /** The answer to one envelope. */
 export type Outcome = { ok: true; result: Record<string, unknown> } | { ok: false; error: ErrorBody };
 

@@ -9,9 +9,15 @@ import type { ArgsOf } from "../core/ops.js";
 import type { Directory, UserState } from "../core/ports.js";
 import { eventFrame, userTopic } from "../core/protocol.js";
 import type { Principal, User } from "../core/types.js";
-import { type Envelope, noReply, type Outcome, type Outlet, systemPrincipal } from "./envelope.js";
+import {
+  type Envelope,
+  noReply,
+  type Outcome,
+  type Outlet,
+  type Routed,
+  systemPrincipal,
+} from "./envelope.js";
 import { type PresenceBook, type PresenceChange, SessionPresence } from "./presence.js";
-import type { Routed } from "./runtime/actor-host.js";
 import { mergeSettings } from "./user-settings.js";
 
 /** What a user actor needs from its host. */

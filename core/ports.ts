@@ -190,8 +190,9 @@ export interface MessagePage {
 }
 
 /**
- * The channel log and the state derived from it. Guarantees: `commit` is atomic across
- * all the writes given (all or nothing) and durable when it resolves; reads see only
+ * The channel logs: the commit that appends to many channels' logs at once, and the reads
+ * that rebuild and resume one channel's actor. Guarantees: `commit` is atomic across all
+ * the writes given (all or nothing) and durable when it resolves; reads see only
  * committed data.
  */
 export interface ChannelLog {
@@ -204,6 +205,16 @@ export interface ChannelLog {
   commit(writes: ChannelWrite[]): Promise<void>;
   /** Events with seq > afterSeq, ascending, at most `limit`. */
   readEvents(channelId: string, afterSeq: number, limit: number): Promise<ChannelEvent[]>;
+  /** The stored messages that hold these idempotency keys. */
+  findSends(channelId: string, keys: SendKey[]): Promise<StoredMessage[]>;
+}
+
+/**
+ * A channel's messages as its log left them, for the reads beyond its actor's windows:
+ * history pages, one message, pins, versions and thread follows. Reads see only committed
+ * data, and never another channel's rows.
+ */
+export interface MessageHistory {
   /**
    * Messages in seq order, ascending. With `beforeSeq` (alone or with `afterSeq`, or with
    * neither bound) the newest ones below it (and above `afterSeq`); with only `afterSeq`,
@@ -212,14 +223,16 @@ export interface ChannelLog {
   readMessages(channelId: string, page: MessagePage): Promise<StoredMessage[]>;
   /** One message of this channel, or null. */
   getMessage(channelId: string, messageId: string): Promise<StoredMessage | null>;
-  /** The stored messages that hold these idempotency keys. */
-  findSends(channelId: string, keys: SendKey[]): Promise<StoredMessage[]>;
   /** The channel's pinned messages, most recently pinned first, at most `limit`. */
   listPinned(channelId: string, limit: number): Promise<StoredMessage[]>;
   /** Previous versions of a message of this channel, oldest first. */
   readVersions(channelId: string, messageId: string): Promise<MessageVersion[]>;
   /** Explicit follow and unfollow rows of a thread. */
   threadFollows(channelId: string, rootId: string): Promise<ThreadFollow[]>;
+}
+
+/** Scheduled messages across channels, for the poller that wakes their channels when they fall due. */
+export interface ScheduleQueue {
   /** Pending scheduled messages due at or before `now`, across all channels, oldest first. */
   dueSchedules(now: number, limit: number): Promise<Scheduled[]>;
 }
@@ -307,8 +320,18 @@ export interface SharedSecrets {
   sharedDevIssuerKey(candidate: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 
-/** The store: the channel log and the directory over one database, plus its lifecycle. */
-export interface Store extends ChannelLog, Directory, UserState, ShardFencing, SharedSecrets {
+/**
+ * The store: every port above over one database, plus its lifecycle. The composition root
+ * opens it; each actor and service is handed only the ports it uses.
+ */
+export interface Store
+  extends ChannelLog,
+    MessageHistory,
+    ScheduleQueue,
+    Directory,
+    UserState,
+    ShardFencing,
+    SharedSecrets {
   /** Runs the SQL migrations that have not run yet. Safe to call on every start. */
   migrate(): Promise<void>;
   /** Resolves when the database answers. */

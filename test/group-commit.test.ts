@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { GroupCommitter } from "../actors/runtime/group-commit.js";
 import { openPgliteStore } from "../adapters/pglite/pglite-store.js";
-import { created, fresh, seqs, TestChannel } from "../adapters/store-contract.js";
+import { created, fresh, seqs, TestChannel } from "../adapters/store-contract/test-data.js";
 import { type Store, StoreConflict } from "../core/ports.js";
 
 let store: Store | null = null;

@@ -135,7 +135,7 @@ export class ChannelActor {
         recentKeys: keyCacheSize,
       });
       const recent = snap
-        ? await this.deps.log.readMessages(this.id, { limit: messageWindowSize, allThreads: true })
+        ? await this.deps.history.readMessages(this.id, { limit: messageWindowSize, allThreads: true })
         : [];
       this.st.load(snap, recent);
       this.lifecycle = ChannelActorState.active;

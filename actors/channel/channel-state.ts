@@ -13,6 +13,7 @@ import type {
   ChannelRecord,
   ChannelSnapshot,
   Directory,
+  MessageHistory,
   StoredMessage,
   ThreadFollow,
 } from "../../core/ports.js";
@@ -33,8 +34,12 @@ import { ChannelBatch } from "./channel-batch.js";
 
 /** What a channel's ops need from the actor's host. */
 export interface ChannelDeps {
-  log: ChannelLog;
-  directory: Directory;
+  /** The channel's log, read to activate, resume and find earlier sends; writes go through the group committer. */
+  log: Omit<ChannelLog, "commit">;
+  /** Messages beyond the in-memory windows. */
+  history: MessageHistory;
+  /** Who the users named in members' changes and mentions are. */
+  directory: Pick<Directory, "getUser" | "getUsersByUsername">;
   limits: Pick<
     Limits,
     | "maxMessageChars"
@@ -237,7 +242,7 @@ export class ChannelState {
   async findMessage(id: string): Promise<StoredMessage | null> {
     const inMemory = this.messages.find((m) => m.id === id) ?? this.touched.get(id);
     if (inMemory) return inMemory;
-    const stored = await this.deps.log.getMessage(this.id, id);
+    const stored = await this.deps.history.getMessage(this.id, id);
     // A change made while the read was running wins over what was read.
     return this.messages.find((m) => m.id === id) ?? this.touched.get(id) ?? stored;
   }
@@ -308,10 +313,10 @@ export class ChannelState {
       // One bound per read: with both, the store returns the newest between them.
       const stored = oldestFirst
         ? (
-            await this.deps.log.readMessages(this.id, { afterSeq: after, limit: limit + 1, ...threadOpt })
+            await this.deps.history.readMessages(this.id, { afterSeq: after, limit: limit + 1, ...threadOpt })
           ).filter((m) => m.seq < upper)
         : (
-            await this.deps.log.readMessages(this.id, {
+            await this.deps.history.readMessages(this.id, {
               beforeSeq: upper,
               limit: limit + 1 - fromWindow.length,
               ...threadOpt,
@@ -329,7 +334,7 @@ export class ChannelState {
   async followsOf(rootId: string): Promise<Map<string, boolean>> {
     let f = this.follows.get(rootId);
     if (!f) {
-      const rows: ThreadFollow[] = await this.deps.log.threadFollows(this.id, rootId);
+      const rows: ThreadFollow[] = await this.deps.history.threadFollows(this.id, rootId);
       // Another op may have loaded it while this read ran.
       f = this.follows.get(rootId) ?? new Map(rows.map((r) => [r.userId, r.following]));
       this.follows.set(rootId, f);

@@ -165,7 +165,7 @@ export async function editMessage(st: ChannelState, p: Principal, a: ArgsOf<"msg
 async function versionsOf(st: ChannelState, messageId: string) {
   let v = st.versions.get(messageId);
   if (!v) {
-    const stored = await st.deps.log.readVersions(st.id, messageId);
+    const stored = await st.deps.history.readVersions(st.id, messageId);
     v = st.versions.get(messageId) ?? stored;
     st.versions.set(messageId, v);
   }

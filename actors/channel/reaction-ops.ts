@@ -57,7 +57,7 @@ export async function pin(
 
 /** The pinned messages, newest pin first: the store's, overlaid with changes in memory. */
 async function pinned(st: ChannelState): Promise<StoredMessage[]> {
-  const stored = await st.deps.log.listPinned(st.id, st.deps.limits.maxPins + 1);
+  const stored = await st.deps.history.listPinned(st.id, st.deps.limits.maxPins + 1);
   const byId = new Map(stored.map((m) => [m.id, m]));
   for (const m of [...st.touched.values(), ...st.messages]) {
     if (m.pinnedAt !== null || byId.has(m.id)) byId.set(m.id, m);

@@ -3,11 +3,18 @@
  * envelopes to it, and passivates actors that stayed idle.
  */
 import type { Limits } from "../../core/config.js";
-import type { Directory, ShardFence, Store } from "../../core/ports.js";
+import type {
+  ChannelLog,
+  Directory,
+  MessageHistory,
+  ScheduleQueue,
+  ShardFence,
+  UserState,
+} from "../../core/ports.js";
 import { ChannelActor, type ChannelActorDeps } from "../channel/channel-actor.js";
-import { type Envelope, noReply, type Outlet, systemPrincipal } from "../envelope.js";
+import { noReply, type Outlet, type Routed, systemPrincipal } from "../envelope.js";
 import { PresenceBook, type PresenceEntry } from "../presence.js";
-import { UserActor } from "../user-actor.js";
+import { UserActor, type UserActorDeps } from "../user-actor.js";
 import { GroupCommitter } from "./group-commit.js";
 import { shardOf } from "./placement.js";
 import { SchedulePoller } from "./schedule-poller.js";
@@ -15,17 +22,15 @@ import { SchedulePoller } from "./schedule-poller.js";
 /** How long a new owner waits for sessions to be announced before settling its users' presence. */
 const presenceReconcileDelayMs = 2000;
 
-/** Which kind of actor an envelope goes to. */
-export type ActorKind = "channel" | "user";
+// Declared in envelope.ts (which the actors import them from); the transport imports them from here.
+export type { ActorKind, Routed } from "../envelope.js";
 
-/** An envelope with its destination. */
-export interface Routed extends Envelope {
-  actor: ActorKind;
-}
+/** The ports the actors of a host use, over one store; the host hands each actor its part. */
+export type ActorStore = ChannelLog & MessageHistory & ScheduleQueue & Directory & UserState;
 
 /** What a host needs. */
 export interface ActorHostDeps {
-  store: Store;
+  store: ActorStore;
   outlet: Outlet;
   limits: Limits;
   now?: () => number;
@@ -68,8 +73,15 @@ export class ActorHost {
    * node, where every key is owned and commits carry no fence.
    */
   private owned: Map<number, number> | null = null;
+  /** The ports of the store a channel actor is handed. */
+  private readonly channelPorts: Pick<ChannelActorDeps, "log" | "history" | "directory">;
+  /** The ports of the store a user actor is handed. */
+  private readonly userPorts: Pick<UserActorDeps, "directory" | "userState">;
 
   constructor(private readonly deps: ActorHostDeps) {
+    const { store } = deps;
+    this.channelPorts = { log: store, history: store, directory: store };
+    this.userPorts = { directory: store, userState: store };
     this.now = deps.now ?? Date.now;
     this.route = deps.route ?? ((env) => this.deliver(env));
     this.presence = new PresenceBook(deps.sharePresence);
@@ -227,8 +239,7 @@ export class ActorHost {
     let a = this.channels.get(id);
     if (!a) {
       a = new ChannelActor(id, {
-        log: this.deps.store,
-        directory: this.deps.store as Directory,
+        ...this.channelPorts,
         committer: this.committer,
         outlet: this.deps.outlet,
         limits: this.deps.limits,
@@ -246,8 +257,7 @@ export class ActorHost {
     let a = this.users.get(id);
     if (!a) {
       a = new UserActor(id, {
-        directory: this.deps.store,
-        userState: this.deps.store,
+        ...this.userPorts,
         outlet: this.deps.outlet,
         limits: this.deps.limits,
         now: this.now,

@@ -7,9 +7,9 @@
 import { Worker } from "node:worker_threads";
 import type { ShardFence } from "../../core/ports.js";
 import { okFrameHeadroom, packedIn, packResult } from "../../core/protocol.js";
-import type { Envelope, Grant, Outcome, Outlet } from "../envelope.js";
+import type { Envelope, Grant, Outcome, Outlet, Routed } from "../envelope.js";
 import type { PresenceEntry } from "../presence.js";
-import type { ActorHost, Routed } from "./actor-host.js";
+import type { ActorHost } from "./actor-host.js";
 import { shardOf, workerOfShard } from "./placement.js";
 
 /** The transport's handle on the actors. */

@@ -28,7 +28,8 @@ export class GroupCommitter {
   commits = 0;
 
   constructor(
-    private readonly log: ChannelLog,
+    /** Only the commit: the committer never reads. */
+    private readonly log: Pick<ChannelLog, "commit">,
     private readonly opts: GroupCommitOptions = { maxInFlight: 1, maxWrites: 500 },
   ) {}
 

@@ -3,9 +3,8 @@
  * so polling the store (rather than timers in actors) survives restarts and passivation:
  * after a crash, the first poll finds whatever came due meanwhile.
  */
-import type { ChannelLog } from "../../core/ports.js";
-import { noReply, systemPrincipal } from "../envelope.js";
-import type { Routed } from "./actor-host.js";
+import type { ScheduleQueue } from "../../core/ports.js";
+import { noReply, type Routed, systemPrincipal } from "../envelope.js";
 
 /** Polls for due schedules and sends `schedule.due` to their channels. */
 export class SchedulePoller {
@@ -13,7 +12,7 @@ export class SchedulePoller {
   private running = false;
 
   constructor(
-    private readonly log: ChannelLog,
+    private readonly queue: ScheduleQueue,
     /** Delivers to a channel actor hosted by this thread. */
     private readonly deliver: (env: Routed) => void,
     /** True for the channel ids whose actors this thread hosts. */
@@ -30,7 +29,7 @@ export class SchedulePoller {
     if (this.running) return;
     this.running = true;
     try {
-      const due = await this.log.dueSchedules(this.now(), 500);
+      const due = await this.queue.dueSchedules(this.now(), 500);
       for (const channelId of new Set(due.map((s) => s.channelId))) {
         if (!this.owns(channelId)) continue;
         this.deliver({

@@ -7,13 +7,8 @@ import { once } from "node:events";
 import { connect, type Socket } from "node:net";
 import postgres from "postgres";
 import type { Store } from "../../core/ports.js";
-import {
-  type QueryOptions,
-  type SqlDriver,
-  type SqlQuery,
-  SqlStore,
-  unavailableOr,
-} from "../sql/sql-store.js";
+import { type QueryOptions, type SqlDriver, type SqlQuery, unavailableOr } from "../sql/sql-driver.js";
+import { SqlStore } from "../sql/sql-store.js";
 
 /** Options of the Postgres store. */
 export interface PostgresStoreOptions {

@@ -3,7 +3,7 @@
  * port neither sets nor shows, read and written with plain SQL on the store's database.
  */
 import type { ReactionRow } from "../../core/ports.js";
-import type { SqlQuery } from "./sql-store.js";
+import type { SqlQuery } from "./sql-driver.js";
 
 /** The contract suite's hooks over one SQL database (the same connection the store uses). */
 export interface SqlContractHooks {

@@ -23,9 +23,8 @@
 import { decode, encode } from "@msgpack/msgpack";
 import { fail } from "../../../core/errors.js";
 import type { ClusterRegistry, NodeBus, ShardFence, ShardFencing } from "../../../core/ports.js";
-import { type Answer, type Grant, noReply, type Outcome, type Outlet } from "../../envelope.js";
+import { type Answer, type Grant, noReply, type Outcome, type Outlet, type Routed } from "../../envelope.js";
 import type { PresenceEntry } from "../../presence.js";
-import type { Routed } from "../actor-host.js";
 import type { ActorSystem, LocalActorHooks, LocalActors, TopicInterest } from "../actor-system.js";
 import { shardOf } from "../placement.js";
 import { ownerOfShard } from "./rendezvous.js";

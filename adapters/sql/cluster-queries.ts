@@ -1,0 +1,41 @@
+/**
+ * The queries of the ports only the nodes of a deployment use together: `ShardFencing`
+ * (the epochs that fence commits, kept in the database the commits go to) and
+ * `SharedSecrets` (the dev issuer's key, the same for every node).
+ */
+import type { ShardFence, ShardFencing, SharedSecrets } from "../../core/ports.js";
+import type { SqlQuery } from "./sql-driver.js";
+
+/** The `ShardFencing` port over one SQL connection (or pool). */
+export class SqlShardFencing implements ShardFencing {
+  constructor(private readonly db: SqlQuery) {}
+
+  async takeShards(shards: number[]): Promise<ShardFence[]> {
+    if (shards.length === 0) return [];
+    const rows = await this.db.query<{ shard: number; epoch: string | number }>(
+      `INSERT INTO shard_epochs (shard, epoch)
+         SELECT s::integer, 1 FROM jsonb_array_elements_text($1::text::jsonb) AS s
+       ON CONFLICT (shard) DO UPDATE SET epoch = shard_epochs.epoch + 1
+       RETURNING shard, epoch`,
+      [JSON.stringify(shards)],
+    );
+    return rows.map((r) => ({ shard: Number(r.shard), epoch: Number(r.epoch) }));
+  }
+}
+
+/** The `SharedSecrets` port over one SQL connection (or pool). */
+export class SqlSharedSecrets implements SharedSecrets {
+  constructor(private readonly db: SqlQuery) {}
+
+  async sharedDevIssuerKey(candidate: Record<string, unknown>): Promise<Record<string, unknown>> {
+    await this.db.query(
+      `INSERT INTO dev_issuer_keys (id, private_jwk, created_at) VALUES ('dev', $1::text::jsonb, $2)
+       ON CONFLICT (id) DO NOTHING`,
+      [JSON.stringify(candidate), Date.now()],
+    );
+    const rows = await this.db.query<{ jwk: Record<string, unknown> }>(
+      `SELECT private_jwk AS jwk FROM dev_issuer_keys WHERE id = 'dev'`,
+    );
+    return rows[0]!.jwk;
+  }
+}
