@@ -4,7 +4,7 @@
  * worker's message port, which keeps the order).
  */
 import type { ErrorBody } from "../core/errors.js";
-import type { OpName } from "../core/ops.js";
+import type { ArgsOf, OpName, ResultOf } from "../core/ops.js";
 import { unpackResult } from "../core/protocol.js";
 import type { Principal } from "../core/types.js";
 
@@ -41,6 +41,32 @@ export interface Envelope {
   key: string;
 }
 
+/** The arguments of op `O`: validated at the edge for a client's op, the server's own for an internal one. */
+export type ArgsFor<O extends OpName | InternalOp> = O extends OpName ? ArgsOf<O> : Record<string, unknown>;
+
+/** The result of op `O` (an internal op's is the server's own). */
+export type ResultFor<O extends OpName | InternalOp> = O extends OpName
+  ? ResultOf<O>
+  : Record<string, unknown>;
+
+/** An actor's handler of op `O` over `S` (its state): typed by the op's arguments, returning `R`. */
+export type OpHandler<S, O extends OpName | InternalOp, R> = (
+  s: S,
+  p: Principal,
+  a: ArgsFor<O>,
+) => R | Promise<R>;
+
+/** A handler as its actor calls it, looked up by op name (`handlerOf`). */
+export type AnyOpHandler<S, R> = (s: S, p: Principal, a: Record<string, unknown>) => R | Promise<R>;
+
+/**
+ * The handler of `op` in `table` (a record of handlers keyed by op name), or undefined.
+ * Each handler is typed by its op's arguments; the envelope's were validated for its op.
+ */
+export function handlerOf<S, R>(table: object, op: string): AnyOpHandler<S, R> | undefined {
+  return Object.hasOwn(table, op) ? (table as Record<string, AnyOpHandler<S, R>>)[op] : undefined;
+}
+
 /** Which kind of actor an envelope goes to. */
 export type ActorKind = "channel" | "user";
 
@@ -54,7 +80,7 @@ export type Outcome = { ok: true; result: Record<string, unknown> } | { ok: fals
 
 /**
  * An ok answer whose result the actor's worker thread already encoded (`packResult`): the
- * main thread frames it without encoding it again (see PortOutlet).
+ * main thread frames it without encoding it again (see PortOutlet in runtime/worker-host.ts).
  */
 export interface PackedOutcome {
   ok: true;

@@ -5,13 +5,10 @@
 import { readFileSync } from "node:fs";
 import type { Outlet } from "../actors/envelope.js";
 import { ActorHost } from "../actors/runtime/actor-host.js";
-import {
-  type LocalActorHooks,
-  LocalActorSystem,
-  type LocalActors,
-  WorkerActorSystem,
-} from "../actors/runtime/actor-system.js";
+import type { LocalActorHooks, LocalActors } from "../actors/runtime/actor-system.js";
 import { ClusterNode } from "../actors/runtime/cluster/cluster-node.js";
+import { LocalActorSystem } from "../actors/runtime/local-actor-system.js";
+import { WorkerActorSystem } from "../actors/runtime/worker-actor-system.js";
 import { batched } from "../actors/runtime/worker-host.js";
 import { openRedisCluster } from "../adapters/redis/redis-cluster.js";
 import { type Config, ConfigError, parseConfig } from "../core/config.js";

@@ -6,7 +6,7 @@
  * subscriber connection, and 1 publisher process with one ioredis connection, so that no
  * process measures another's work. For each point (scheme × C channels × interest), every
  * node subscribes to the topics its wanted channels need, one SUBSCRIBE call per topic
- * (as ClusterNode.want does), then the publisher sends M payloads of ~200 bytes
+ * (as BusTopicInterest.want does), then the publisher sends M payloads of ~200 bytes
  * round-robin over the channels, pipelined (up to WINDOW PUBLISHes in flight, like a
  * node's command connection), then an end marker on a control channel; Redis delivers in
  * order, so a node that sees the marker has seen everything. Nodes filter each message

@@ -136,6 +136,27 @@ describe("ChannelActor (no sockets)", () => {
     if (!out.ok) throw new Error(out.error.message);
     // The transport frames these bytes instead of encoding the result again.
     expect(out.packed).toEqual(packResult(out.result));
+    // A thread reply too (its request also logs the root's `thread.updated`).
+    const root = out.result.message as Message;
+    const reply = await call(alice, "msg.send", {
+      channelId: "C1",
+      text: "re",
+      clientMsgId: "pk2",
+      threadRootId: root.id,
+    });
+    if (!reply.ok) throw new Error(reply.error.message);
+    expect(reply.packed).toEqual(packResult(reply.result));
+    // An edit's reply is encoded as it is: its event (`message.updated`) is laid out as a
+    // new message's is, but shows the message to no one in particular.
+    await ok(bob, "ch.join", { channelId: "C1" });
+    await ok(bob, "react.add", { channelId: "C1", messageId: root.id, emoji: "tada" });
+    const edited = await call(alice, "msg.edit", { channelId: "C1", messageId: root.id, text: "hi all" });
+    expect(edited).toMatchObject({ ok: true, result: { message: { text: "hi all" } } });
+    expect(edited.packed).toBeUndefined();
+    // A retried send answers with the original, which no event of its request carries.
+    const retried = await call(alice, "msg.send", { channelId: "C1", text: "hi @bob", clientMsgId: "pk1" });
+    expect(retried).toMatchObject({ ok: true, result: { message: { id: root.id } } });
+    expect(retried.packed).toBeUndefined();
   });
 
   it("answers unavailable when a commit fails, reloads, and goes on without a gap", async () => {

@@ -7,20 +7,30 @@
  * commits. Typing and presence counts are ephemeral and skip the batch (invariant 8).
  */
 import { ColinkError, errorBodyOf, fail } from "../../core/errors.js";
-import type { ArgsOf } from "../../core/ops.js";
+import type { OpName } from "../../core/ops.js";
 import { DuplicateSendError, isStaleOwner, type ShardFence, StoreConflict } from "../../core/ports.js";
-import { channelTopic } from "../../core/protocol.js";
-import { type Envelope, type Grant, noReply, type Outcome, type Outlet } from "../envelope.js";
+import { channelTopic, packedMessageOf, withPacked } from "../../core/protocol.js";
+import type { Message } from "../../core/types.js";
+import {
+  type Envelope,
+  type Grant,
+  handlerOf,
+  type InternalOp,
+  noReply,
+  type Outcome,
+  type Outlet,
+} from "../envelope.js";
+import { MailboxActor } from "../mailbox.js";
 import type { GroupCommitter } from "../runtime/group-commit.js";
-import { ChannelBatch } from "./channel-batch.js";
+import type { ChannelBatch } from "./channel-batch.js";
 import {
   type ChannelDeps,
+  type ChannelHandler,
   ChannelState,
   eventWindowSize,
+  type Handled,
   keyCacheSize,
   messageWindowSize,
-  type OpResult,
-  sendKey,
 } from "./channel-state.js";
 import * as live from "./live-ops.js";
 import * as membership from "./membership-ops.js";
@@ -52,12 +62,45 @@ export interface ChannelActorDeps extends ChannelDeps {
   onStaleOwner?: () => void;
 }
 
+/**
+ * One handler per channel op that goes through the mailbox. `typing` and `presence.member`
+ * are not here: they skip the mailbox (live-ops.ts).
+ */
+const channelHandlers = {
+  "ch.create": membership.createChannel,
+  "dm.open": membership.openDm,
+  "ch.get": membership.getChannel,
+  "ch.update": membership.updateChannel,
+  "ch.archive": membership.archiveChannel,
+  "ch.join": membership.joinChannel,
+  "ch.invite": membership.inviteMember,
+  "ch.leave": membership.leaveChannel,
+  "ch.kick": membership.kickMember,
+  "ch.members": membership.listMembers,
+  sub: live.subscribe,
+  "msg.send": messages.sendMessage,
+  "msg.edit": messages.editMessage,
+  "msg.delete": messages.deleteMessage,
+  "msg.history": messages.history,
+  "msg.versions": messages.messageVersions,
+  "thread.history": messages.threadHistory,
+  "thread.follow": (st, p, a) => messages.followThread(st, p, a, true),
+  "thread.unfollow": (st, p, a) => messages.followThread(st, p, a, false),
+  "react.add": (st, p, a) => marks.react(st, p, a, true),
+  "react.remove": (st, p, a) => marks.react(st, p, a, false),
+  "pin.add": (st, p, a) => marks.pin(st, p, a, true),
+  "pin.remove": (st, p, a) => marks.pin(st, p, a, false),
+  "pin.list": marks.listPins,
+  "msg.schedule": schedules.scheduleMessage,
+  "msg.scheduled.list": schedules.listScheduled,
+  "msg.scheduled.cancel": schedules.cancelScheduled,
+  "schedule.due": (st) => schedules.deliverDue(st),
+} satisfies { [O in OpName | InternalOp]?: ChannelHandler<O> };
+
 /** One channel's actor. */
-export class ChannelActor {
+export class ChannelActor extends MailboxActor {
   private lifecycle: ChannelActorState = ChannelActorState.inactive;
   private readonly st: ChannelState;
-  private readonly queue: Envelope[] = [];
-  private processing = false;
   private inFlight: ChannelBatch | null = null;
   private failure: unknown = null;
   /** Time of the last request, for passivation. */
@@ -67,6 +110,7 @@ export class ChannelActor {
     readonly id: string,
     private readonly deps: ChannelActorDeps,
   ) {
+    super();
     this.st = new ChannelState(id, deps);
   }
 
@@ -77,53 +121,57 @@ export class ChannelActor {
       this.answerNow(env, () => live.handleEphemeral(this.st, env, this.deps.outlet));
       return;
     }
-    if (this.queue.length >= this.deps.limits.mailboxCapacity) {
+    if (!this.enqueue(env, this.deps.limits.mailboxCapacity)) {
       this.answerNow(env, () => {
         throw new ColinkError("unavailable", "channel is overloaded, retry later");
       });
-      return;
     }
-    this.queue.push(env);
-    if (!this.processing) void this.drain();
   }
 
   /** True when nothing is queued, pending or committing: the actor may be dropped. */
   get isIdle(): boolean {
-    return !this.processing && this.queue.length === 0 && this.inFlight === null && this.st.batch.isEmpty;
+    return !this.busy && this.queued === 0 && this.inFlight === null && this.st.batch.isEmpty;
   }
 
   /** True when the channel has scheduled messages waiting (the host keeps it polled). */
   get hasSchedules(): boolean {
-    return this.st.schedules.size > 0;
+    return this.st.hasSchedules;
   }
 
-  private answerNow(env: Envelope, run: () => OpResult): void {
+  private answerNow(env: Envelope, run: () => Handled): void {
     let outcome: Outcome;
     try {
-      outcome = { ok: true, result: run() };
+      outcome = { ok: true, result: run().result };
     } catch (err) {
       outcome = { ok: false, error: errorBodyOf(err) };
     }
     if (env.callId !== noReply) this.deps.outlet.reply(env.callId, outcome);
   }
 
-  private async drain(): Promise<void> {
-    this.processing = true;
-    try {
-      while (this.queue.length > 0 || this.failure !== null) {
-        if (this.failure !== null) await this.reset();
-        if (this.lifecycle !== ChannelActorState.active && !(await this.activate())) continue;
-        const env = this.queue.shift();
-        if (!env) break;
-        await this.handle(env);
-        // Between requests only: a request that awaits a read must find its batch still open.
-        if (this.queue.length === 0 || this.st.batch.envelopes.length >= this.deps.limits.maxBatchRequests) {
-          this.flush();
-        }
-      }
-    } finally {
-      this.processing = false;
+  /** Before a request: recovers from a failed commit, and loads the state if it is not. */
+  protected override ready(): Promise<boolean> | boolean {
+    if (this.failure === null && this.lifecycle === ChannelActorState.active) return true;
+    return this.recover();
+  }
+
+  private async recover(): Promise<boolean> {
+    if (this.failure !== null) await this.reset();
+    return this.lifecycle === ChannelActorState.active || this.activate();
+  }
+
+  /** A failed commit needs a turn even with nothing queued. */
+  protected override hasWork(): boolean {
+    return this.failure !== null;
+  }
+
+  protected override handled(): void {
+    // Between requests only: a request that awaits a read must find its batch still open.
+    if (this.queued === 0 || this.st.batch.envelopes.length >= this.deps.limits.maxBatchRequests) {
+      this.flush();
     }
+  }
+
+  protected override drained(): void {
     this.flush();
   }
 
@@ -143,7 +191,7 @@ export class ChannelActor {
     } catch {
       this.lifecycle = ChannelActorState.inactive;
       const err = fail.unavailable("channel could not be loaded, retry later").toBody();
-      for (const env of this.queue.splice(0)) this.replyTo(env, { ok: false, error: err });
+      for (const env of this.takeQueued()) this.replyTo(env, { ok: false, error: err });
       return false;
     }
   }
@@ -161,9 +209,8 @@ export class ChannelActor {
     const err = this.failure;
     this.failure = null;
     if (isStaleOwner(err)) this.deps.onStaleOwner?.();
-    const affected = [...(this.inFlight?.envelopes ?? []), ...this.st.batch.envelopes];
+    const affected = [...(this.inFlight?.envelopes ?? []), ...this.st.takeBatch().envelopes];
     this.inFlight = null;
-    this.st.batch = new ChannelBatch();
     this.lifecycle = ChannelActorState.resetting;
     if (err instanceof DuplicateSendError && (await this.activate())) {
       try {
@@ -171,9 +218,8 @@ export class ChannelActor {
         // A key the store knows but that names no message (a scheduled message's key):
         // handling the batch again would collide again, so answer it as unavailable.
         if (originals.length < err.keys.length) throw err;
-        for (const m of originals) this.st.keys.set(sendKey(m.authorId, m.clientMsgId), m.id);
-        for (const m of originals) if (m.seq <= this.st.messageFloor) this.st.touched.set(m.id, m);
-        this.queue.unshift(...affected);
+        this.st.knowSends(originals);
+        this.requeue(affected);
         return;
       } catch {
         // fall through: answer them as unavailable
@@ -189,20 +235,19 @@ export class ChannelActor {
   /** Sends the open batch to the group committer, unless one is already committing. */
   private flush(): void {
     if (this.inFlight !== null || this.failure !== null || this.st.batch.isEmpty) return;
-    const batch = this.st.batch;
-    this.st.batch = new ChannelBatch();
+    const batch = this.st.takeBatch();
     if (batch.isReadOnly) {
       this.release(batch);
       return;
     }
     this.inFlight = batch;
-    const write = batch.toWrite(this.st.channel!);
+    const write = this.st.writeOf(batch);
     if (this.deps.fence) {
       const fence = this.deps.fence();
       // A node that lost the shard (or cannot renew its lease) must not write as its owner.
       if (fence === null) {
         this.failure = new StoreConflict("staleOwner", [this.id]);
-        if (!this.processing) void this.drain();
+        this.wake();
         return;
       }
       write.fence = fence;
@@ -214,11 +259,11 @@ export class ChannelActor {
         this.st.trimWindows();
         // While a request is being handled (it may be awaiting a read) the open batch is
         // its batch: the drain loop flushes it once the request is done.
-        if (!this.processing) this.flush();
+        if (!this.busy) this.flush();
       },
       (err: unknown) => {
         this.failure = err;
-        if (!this.processing) void this.drain();
+        this.wake();
       },
     );
   }
@@ -234,26 +279,21 @@ export class ChannelActor {
     }
   }
 
-  private async handle(env: Envelope): Promise<void> {
+  /** Runs one request and records its reply in the open batch, to leave after commit. */
+  protected async handle(env: Envelope): Promise<void> {
     let outcome: Outcome;
     let grant: Grant | undefined;
-    try {
-      const result = await this.dispatch(env);
-      if ("grant" in result) {
-        const { grant: g, ...rest } = result;
-        grant = g as Grant | undefined;
-        outcome = { ok: true, result: rest };
-      } else {
-        // Kept as it is, not copied: a result may carry its packed bytes (`withPacked`),
-        // which a copy would leave behind.
-        outcome = { ok: true, result };
-      }
-    } catch (err) {
-      outcome = { ok: false, error: errorBodyOf(err) };
-    }
     // The open batch is swapped only between requests (flush and reset run from the drain
     // loop, or when it is idle), so this request's writes and its reply share one batch.
     const batch = this.st.batch;
+    const firstEvent = batch.events.length;
+    try {
+      const handled = await this.dispatch(env);
+      outcome = { ok: true, result: this.withReplyBytes(handled.result, batch, firstEvent) };
+      grant = handled.grant;
+    } catch (err) {
+      outcome = { ok: false, error: errorBodyOf(err) };
+    }
     batch.envelopes.push(env);
     batch.outputs.push(
       grant
@@ -262,73 +302,34 @@ export class ChannelActor {
     );
   }
 
-  private dispatch(env: Envelope): Promise<OpResult> | OpResult {
-    const { principal: p, args: a, op } = env;
-    const st = this.st;
-    switch (op) {
-      case "ch.create":
-        return membership.createChannel(st, p, a as ArgsOf<"ch.create">);
-      case "dm.open":
-        return membership.openDm(st, p, a as ArgsOf<"dm.open">);
-      case "ch.get":
-        st.readable(p);
-        return { channel: st.view() };
-      case "ch.update":
-        return membership.updateChannel(st, p, a as ArgsOf<"ch.update">);
-      case "ch.archive":
-        return membership.archiveChannel(st, p);
-      case "ch.join":
-        return membership.joinChannel(st, p);
-      case "ch.invite":
-        return membership.inviteMember(st, p, a as ArgsOf<"ch.invite">);
-      case "ch.leave":
-        return membership.leaveChannel(st, p);
-      case "ch.kick":
-        return membership.kickMember(st, p, a as ArgsOf<"ch.kick">);
-      case "ch.members":
-        return membership.listMembers(st, p);
-      case "sub":
-        return live.subscribe(st, p, a as ArgsOf<"sub">);
-      case "msg.send":
-        return messages.sendMessage(st, p, a as ArgsOf<"msg.send">);
-      case "msg.edit":
-        return messages.editMessage(st, p, a as ArgsOf<"msg.edit">);
-      case "msg.delete":
-        return messages.deleteMessage(st, p, a as ArgsOf<"msg.delete">);
-      case "msg.history":
-        return messages.history(st, p, a as ArgsOf<"msg.history">);
-      case "msg.versions":
-        return messages.messageVersions(st, p, a as ArgsOf<"msg.versions">);
-      case "thread.history":
-        return messages.threadHistory(st, p, a as ArgsOf<"thread.history">);
-      case "thread.follow":
-        return messages.followThread(st, p, a as ArgsOf<"thread.follow">, true);
-      case "thread.unfollow":
-        return messages.followThread(st, p, a as ArgsOf<"thread.unfollow">, false);
-      case "react.add":
-        return marks.react(st, p, a as ArgsOf<"react.add">, true);
-      case "react.remove":
-        return marks.react(st, p, a as ArgsOf<"react.remove">, false);
-      case "pin.add":
-        return marks.pin(st, p, a as ArgsOf<"pin.add">, true);
-      case "pin.remove":
-        return marks.pin(st, p, a as ArgsOf<"pin.remove">, false);
-      case "pin.list":
-        return marks.listPins(st, p);
-      case "msg.schedule":
-        return schedules.scheduleMessage(st, p, a as ArgsOf<"msg.schedule">);
-      case "msg.scheduled.list":
-        return schedules.listScheduled(st, p);
-      case "msg.scheduled.cancel":
-        return schedules.cancelScheduled(st, p, a as ArgsOf<"msg.scheduled.cancel">);
-      case "schedule.due":
-        return schedules.deliverDue(st);
-      case "typing":
-      case "presence.member":
-        // Ephemeral ops that arrived while the actor was loading.
-        return live.handleEphemeral(st, env, this.deps.outlet);
-      default:
-        throw fail.badRequest(`op ${op} is not a channel op`);
-    }
+  /**
+   * The result, with its encoded bytes attached (`withPacked`) when they already exist: a
+   * new message's reply `{message}` is what the `message.created` event logged for it in
+   * the same request carries (a new message has no reactions yet, so the sender sees it as
+   * the event shows it), so the reply reuses the event's encoding instead of encoding the
+   * message again. Every send takes this path; the ops return plain results and this is
+   * the one place that decides. Any other result is encoded where it leaves (the outlet).
+   */
+  private withReplyBytes(
+    result: Record<string, unknown>,
+    batch: ChannelBatch,
+    firstEvent: number,
+  ): Record<string, unknown> {
+    const message = result.message as Message | undefined;
+    if (message === undefined) return result;
+    for (const key in result) if (key !== "message") return result;
+    const frame = batch.frameOfEvent("message.created", message.seq, firstEvent);
+    if (frame === null) return result;
+    const packed = packedMessageOf(frame, channelTopic(this.id), "message.created", message.seq);
+    return packed ? withPacked(result, packed) : result;
+  }
+
+  private dispatch(env: Envelope): Promise<Handled> | Handled {
+    const { op } = env;
+    // Ephemeral ops that arrived while the actor was loading.
+    if (live.isEphemeralOp(op)) return live.handleEphemeral(this.st, env, this.deps.outlet);
+    const handler = handlerOf<ChannelState, Handled>(channelHandlers, op);
+    if (!handler) throw fail.badRequest(`op ${op} is not a channel op`);
+    return handler(this.st, env.principal, env.args);
   }
 }

@@ -11,7 +11,7 @@ import type {
   StoredMessage,
   ThreadFollow,
 } from "../../core/ports.js";
-import type { ChannelEvent, MessageVersion, Scheduled } from "../../core/types.js";
+import type { ChannelEvent, ChannelEventType, MessageVersion, Scheduled } from "../../core/types.js";
 import type { Envelope, Grant, Outcome } from "../envelope.js";
 
 /** One output, released in order after commit. */
@@ -26,6 +26,8 @@ export class ChannelBatch {
   readonly envelopes: Envelope[] = [];
   readonly outputs: Output[] = [];
   readonly events: ChannelEvent[] = [];
+  /** The frame of each of `events`, at the same index. */
+  private readonly frames: Uint8Array[] = [];
   private readonly created = new Map<string, StoredMessage>();
   private readonly changed = new Map<string, StoredMessage>();
   private readonly upserts = new Map<string, MemberRecord>();
@@ -55,7 +57,17 @@ export class ChannelBatch {
   /** Records a new log entry; its frame is published after commit. */
   appendEvent(event: ChannelEvent, frame: Uint8Array): void {
     this.events.push(event);
+    this.frames.push(frame);
     this.outputs.push({ kind: "publish", frame });
+  }
+
+  /** The frame of the event at `seq` among the events from index `from` on, if it is of type `type`. */
+  frameOfEvent(type: ChannelEventType, seq: number, from: number): Uint8Array | null {
+    for (let i = from; i < this.events.length; i++) {
+      const e = this.events[i]!;
+      if (e.seq === seq) return e.type === type ? this.frames[i]! : null;
+    }
+    return null;
   }
 
   /** Sends a frame to another topic (a user's personal topic) after commit. */

@@ -8,12 +8,15 @@ import * as rules from "../../core/channel-rules.js";
 import type { Limits } from "../../core/config.js";
 import { fail } from "../../core/errors.js";
 import { viewOf } from "../../core/message-rules.js";
+import type { OpName, ResultOf } from "../../core/ops.js";
 import type {
   ChannelLog,
   ChannelRecord,
   ChannelSnapshot,
+  ChannelWrite,
   Directory,
   MessageHistory,
+  ReactionRow,
   StoredMessage,
   ThreadFollow,
 } from "../../core/ports.js";
@@ -29,7 +32,7 @@ import type {
   Principal,
   Scheduled,
 } from "../../core/types.js";
-import type { Envelope } from "../envelope.js";
+import type { Envelope, Grant, InternalOp, OpHandler, ResultFor } from "../envelope.js";
 import { ChannelBatch } from "./channel-batch.js";
 
 /** What a channel's ops need from the actor's host. */
@@ -90,38 +93,50 @@ interface WindowEvent {
 /** The map key of an idempotency key. */
 export const sendKey = (authorId: string, clientMsgId: string) => `${authorId}\u0000${clientMsgId}`;
 
-/** An op's result; `grant` (for `sub`) is taken out by the actor before replying. */
-export type OpResult = Record<string, unknown>;
+/**
+ * What an op hands back: its reply's result and, for `sub`, the subscription it grants. Its
+ * events went into the open batch (`append`), which the actor releases after commit.
+ */
+export interface Handled<R = Record<string, unknown>> {
+  result: R;
+  grant?: Grant;
+}
 
-/** One channel's state. */
+/** What the handler of channel op `O` hands back. */
+export type Reply<O extends OpName> = Handled<ResultOf<O>>;
+
+/** The handler of channel op `O`: typed by its arguments, returning its result (and grant). */
+export type ChannelHandler<O extends OpName | InternalOp> = OpHandler<ChannelState, O, Handled<ResultFor<O>>>;
+
+/** One channel's state. Ops change it through its methods, never its fields. */
 export class ChannelState {
-  channel: ChannelRecord | null = null;
-  members = new Map<string, Member>();
+  private channel: ChannelRecord | null = null;
+  private members = new Map<string, Member>();
   /** Every event with seq > eventFloor, oldest first (committed or pending). */
-  events: WindowEvent[] = [];
-  eventFloor = 0;
+  private events: WindowEvent[] = [];
+  private eventFloor = 0;
   /** Every message (top-level and replies) with seq > messageFloor, oldest first. */
-  messages: StoredMessage[] = [];
-  messageFloor = 0;
+  private messages: StoredMessage[] = [];
+  private messageFloor = 0;
   /** Older messages changed during this activation, so store reads can be overlaid. */
-  touched = new Map<string, StoredMessage>();
-  keys = new Map<string, string>();
+  private readonly touched = new Map<string, StoredMessage>();
+  private keys = new Map<string, string>();
   /** Explicit thread follows loaded so far, by root id. */
-  follows = new Map<string, Map<string, boolean>>();
+  private readonly follows = new Map<string, Map<string, boolean>>();
   /** Previous versions loaded so far (and added since), by message id. */
-  versions = new Map<string, MessageVersion[]>();
+  private readonly versions = new Map<string, MessageVersion[]>();
   /** Pending scheduled messages, by id. */
-  schedules = new Map<string, Scheduled>();
+  private schedules = new Map<string, Scheduled>();
   /** Last typing event per user, for the rate limit. */
-  typingAt = new Map<string, number>();
+  private readonly typingAt = new Map<string, number>();
   /** Members known to be online (large channels show a count instead of per-user presence). */
-  online = new Set<string>();
+  private online = new Set<string>();
   /** A `presence.count` publish is scheduled. */
-  presenceCountPending = false;
+  private presenceCountPending = false;
   /** Until then the event window may hold up to the replay limit (see extendEventWindow). */
-  extendedUntil = 0;
+  private extendedUntil = 0;
   /** The batch the running op writes into; the actor swaps it at each flush. */
-  batch = new ChannelBatch();
+  private openBatch = new ChannelBatch();
 
   constructor(
     readonly id: string,
@@ -148,6 +163,92 @@ export class ChannelState {
     this.touched.clear();
     this.follows.clear();
     this.versions.clear();
+  }
+
+  /** The batch the running op writes into. */
+  get batch(): ChannelBatch {
+    return this.openBatch;
+  }
+
+  /** Hands the open batch over (to commit, or to drop after a failed commit) and opens a new one. */
+  takeBatch(): ChannelBatch {
+    const batch = this.openBatch;
+    this.openBatch = new ChannelBatch();
+    return batch;
+  }
+
+  /** The store's form of `batch`, with the channel's record as it is now. */
+  writeOf(batch: ChannelBatch): ChannelWrite {
+    return batch.toWrite(this.channel!);
+  }
+
+  /**
+   * After a duplicate send: the sends the store already holds, so that handling their
+   * requests again answers with these originals.
+   */
+  knowSends(originals: StoredMessage[]): void {
+    for (const m of originals) this.keys.set(sendKey(m.authorId, m.clientMsgId), m.id);
+    for (const m of originals) if (m.seq <= this.messageFloor) this.touched.set(m.id, m);
+  }
+
+  // ---- the channel and its members ---------------------------------------------
+
+  /** True when the channel exists (was created or loaded). */
+  get exists(): boolean {
+    return this.channel !== null;
+  }
+
+  /** The seq of the channel's last event. */
+  get lastSeq(): number {
+    return this.channel!.lastSeq;
+  }
+
+  /** Creates the channel, with its `channel.created` event. */
+  create(fields: Pick<ChannelRecord, "name" | "kind" | "topic" | "createdBy">): void {
+    const { name, kind, topic, createdBy } = fields;
+    const channel = {
+      id: this.id,
+      name,
+      kind,
+      topic,
+      createdBy,
+      createdAt: this.deps.now(),
+      archived: false,
+    };
+    this.channel = { ...channel, lastSeq: 0 };
+    this.append("channel.created", { channel: { ...channel, lastSeq: 1, memberCount: 0 } });
+  }
+
+  /** Renames, retopics or archives the channel, with a `channel.updated` event. */
+  change(patch: Partial<Pick<ChannelRecord, "name" | "topic" | "archived">>): void {
+    Object.assign(this.channel!, patch);
+    const seq = this.channel!.lastSeq + 1;
+    this.append("channel.updated", { channel: { ...this.view(), lastSeq: seq } });
+  }
+
+  /** A member, or undefined. */
+  member(userId: string): Member | undefined {
+    return this.members.get(userId);
+  }
+
+  /** True when `userId` is a member. */
+  isMember(userId: string): boolean {
+    return this.members.has(userId);
+  }
+
+  /** The members' user ids. */
+  memberIds(): IterableIterator<string> {
+    return this.members.keys();
+  }
+
+  /** Every member. */
+  memberList(): Member[] {
+    return [...this.members.values()];
+  }
+
+  /** How many members the channel has. */
+  get memberCount(): number {
+    return this.members.size;
   }
 
   // ---- access ----------------------------------------------------------------
@@ -202,14 +303,14 @@ export class ChannelState {
     };
     channel.lastSeq = event.seq;
     const frame = this.frameOf(event);
-    this.batch.appendEvent(event, frame);
+    this.openBatch.appendEvent(event, frame);
     this.events.push({ seq: event.seq, frame });
     return frame;
   }
 
   /** Publishes an event on a user's personal topic after the batch commits. */
   notifyUser(userId: string, type: string, data: Record<string, unknown>): void {
-    this.batch.notify(userTopic(userId), eventFrame(userTopic(userId), type, data));
+    this.openBatch.notify(userTopic(userId), eventFrame(userTopic(userId), type, data));
   }
 
   /** Adds or changes a member, with a `member.joined` event. */
@@ -218,7 +319,7 @@ export class ChannelState {
     const member: Member = { userId, role, joinedAt: this.deps.now() };
     this.members.set(userId, member);
     if (this.deps.isOnline?.(userId)) this.online.add(userId);
-    this.batch.upsertMember({ ...member, lastReadSeq: this.channel!.lastSeq });
+    this.openBatch.upsertMember({ ...member, lastReadSeq: this.channel!.lastSeq });
     this.append("member.joined", by ? { userId, role, by } : { userId, role });
     return member;
   }
@@ -231,9 +332,10 @@ export class ChannelState {
   dropMember(userId: string, reason: "left" | "kicked", by: string | null, revokeAnyway: boolean): void {
     this.members.delete(userId);
     this.online.delete(userId);
-    this.batch.removeMember(userId);
+    this.openBatch.removeMember(userId);
     this.append("member.left", by ? { userId, reason, by } : { userId, reason });
-    if (this.channel!.kind !== "public" || revokeAnyway) this.batch.outputs.push({ kind: "revoke", userId });
+    if (this.channel!.kind !== "public" || revokeAnyway)
+      this.openBatch.outputs.push({ kind: "revoke", userId });
   }
 
   // ---- messages ----------------------------------------------------------------
@@ -256,7 +358,7 @@ export class ChannelState {
 
   /** Records a new message in the window and the batch. */
   addMessage(message: StoredMessage): void {
-    this.batch.createMessage(message);
+    this.openBatch.createMessage(message);
     this.messages.push(message);
     this.keys.set(sendKey(message.authorId, message.clientMsgId), message.id);
   }
@@ -266,7 +368,44 @@ export class ChannelState {
     const i = this.messages.findIndex((m) => m.id === message.id);
     if (i >= 0) this.messages[i] = message;
     else this.touched.set(message.id, message);
-    this.batch.changeMessage(message);
+    this.openBatch.changeMessage(message);
+  }
+
+  /** The id of the message `authorId` sent with `clientMsgId`, if this channel knows it. */
+  sentMessageId(authorId: string, clientMsgId: string): string | undefined {
+    return this.keys.get(sendKey(authorId, clientMsgId));
+  }
+
+  /** Previous versions of a message, loaded once per activation. */
+  async versionsOf(messageId: string): Promise<MessageVersion[]> {
+    let v = this.versions.get(messageId);
+    if (!v) {
+      const stored = await this.deps.history.readVersions(this.id, messageId);
+      v = this.versions.get(messageId) ?? stored;
+      this.versions.set(messageId, v);
+    }
+    return v;
+  }
+
+  /** Records the text an edit replaced. */
+  addVersion(version: MessageVersion): void {
+    this.versions.get(version.messageId)?.push(version);
+    this.openBatch.addVersion(version);
+  }
+
+  /** Records a reaction row added or removed. */
+  recordReaction(row: ReactionRow, added: boolean): void {
+    this.openBatch.react(row, added);
+  }
+
+  /** The pinned messages, newest pin first: the store's, overlaid with changes in memory. */
+  async pinned(): Promise<StoredMessage[]> {
+    const stored = await this.deps.history.listPinned(this.id, this.deps.limits.maxPins + 1);
+    const byId = new Map(stored.map((m) => [m.id, m]));
+    for (const m of [...this.touched.values(), ...this.messages]) {
+      if (m.pinnedAt !== null || byId.has(m.id)) byId.set(m.id, m);
+    }
+    return [...byId.values()].filter((m) => m.pinnedAt !== null).sort((x, y) => y.pinnedAt! - x.pinnedAt!);
   }
 
   /** Refuses text over the limit, empty text. */
@@ -345,7 +484,103 @@ export class ChannelState {
   /** Records a follow or unfollow. */
   setFollow(rootId: string, userId: string, following: boolean, follows: Map<string, boolean>): void {
     follows.set(userId, following);
-    this.batch.follow({ rootId, userId, following });
+    this.openBatch.follow({ rootId, userId, following });
+  }
+
+  // ---- scheduled messages ---------------------------------------------------------
+
+  /** The pending scheduled messages. */
+  pendingSchedules(): IterableIterator<Scheduled> {
+    return this.schedules.values();
+  }
+
+  /** A pending scheduled message, or undefined. */
+  findSchedule(id: string): Scheduled | undefined {
+    return this.schedules.get(id);
+  }
+
+  /** True when the channel has scheduled messages waiting. */
+  get hasSchedules(): boolean {
+    return this.schedules.size > 0;
+  }
+
+  /** Adds a pending scheduled message. */
+  addSchedule(s: Scheduled): void {
+    this.schedules.set(s.id, s);
+    this.openBatch.schedule(s);
+  }
+
+  /** Takes a scheduled message out of the pending set (its new state is recorded with `recordSchedule`). */
+  dropSchedule(id: string): void {
+    this.schedules.delete(id);
+  }
+
+  /** Records a scheduled message's new state (sent, cancelled). */
+  recordSchedule(s: Scheduled): void {
+    this.openBatch.schedule(s);
+  }
+
+  // ---- live delivery ---------------------------------------------------------------
+
+  /** Frames of every event after `since`, from the window and, for older ones, the store. */
+  async replayAfter(since: number): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = [];
+    const older: Array<{ seq: number; frame: Uint8Array }> = [];
+    let next = since + 1;
+    while (next <= this.eventFloor) {
+      const stored = await this.deps.log.readEvents(this.id, next - 1, this.eventFloor - next + 1);
+      if (stored.length === 0 || stored[0]!.seq !== next)
+        throw fail.unavailable("channel log is being rewritten");
+      for (const e of stored) {
+        if (e.seq !== next) break;
+        const frame = this.frameOf(e);
+        out.push(frame);
+        older.push({ seq: e.seq, frame });
+        next++;
+      }
+    }
+    // Keep what was read: after an outage many clients resume from about the same seq,
+    // and each would otherwise read the store again while holding up the channel's queue.
+    if (older.length > 0 && older.at(-1)!.seq === this.eventFloor) this.extendEventWindow(older);
+    for (const e of this.events) {
+      if (e.seq < next) continue;
+      out.push(e.frame);
+      next++;
+    }
+    return out;
+  }
+
+  /**
+   * Records that `userId` is typing at `now`; false (absorbed) when they were less than
+   * `intervalMs` ago. Once many are recorded, those older than `ttlMs` are forgotten.
+   */
+  markTyping(userId: string, now: number, intervalMs: number, ttlMs: number): boolean {
+    const last = this.typingAt.get(userId) ?? 0;
+    if (now - last < intervalMs) return false;
+    this.typingAt.set(userId, now);
+    if (this.typingAt.size > 1000) {
+      for (const [u, t] of this.typingAt) if (now - t > ttlMs) this.typingAt.delete(u);
+    }
+    return true;
+  }
+
+  /**
+   * Marks a member online or offline. True when the count of members online changed and
+   * no `presence.count` publish was pending: one is then (see `takePresenceCount`).
+   */
+  setOnline(userId: string, online: boolean): boolean {
+    const had = this.online.size;
+    if (online) this.online.add(userId);
+    else this.online.delete(userId);
+    if (this.online.size === had || this.presenceCountPending) return false;
+    this.presenceCountPending = true;
+    return true;
+  }
+
+  /** The counts the pending `presence.count` publishes; it is no longer pending. */
+  takePresenceCount(): { online: number; members: number } {
+    this.presenceCountPending = false;
+    return { online: this.online.size, members: this.members.size };
   }
 
   // ---- upkeep -------------------------------------------------------------------
@@ -354,7 +589,7 @@ export class ChannelState {
    * Puts older events (read from the store for a replay) in front of the window, which
    * then keeps up to COLINK_REPLAY_LIMIT events for a while.
    */
-  extendEventWindow(older: Array<{ seq: number; frame: Uint8Array }>): void {
+  private extendEventWindow(older: Array<{ seq: number; frame: Uint8Array }>): void {
     this.events = [...older, ...this.events];
     this.eventFloor = older[0]!.seq - 1;
     this.extendedUntil = this.deps.now() + extendedWindowMs;
@@ -362,7 +597,7 @@ export class ChannelState {
 
   /** Drops the oldest committed entries beyond the window sizes, `trimStep` or more at a time. */
   trimWindows(): void {
-    const pendingFrom = this.batch.events[0]?.seq ?? Number.POSITIVE_INFINITY;
+    const pendingFrom = this.openBatch.events[0]?.seq ?? Number.POSITIVE_INFINITY;
     const eventCap =
       this.deps.now() < this.extendedUntil
         ? Math.max(eventWindowSize, this.deps.limits.replayLimit)

@@ -1,10 +1,9 @@
 /** Channel ops about live delivery: subscriptions (with resume), typing, presence counts. */
-import { fail } from "../../core/errors.js";
 import type { ArgsOf } from "../../core/ops.js";
 import { channelTopic, eventFrame } from "../../core/protocol.js";
 import type { Principal } from "../../core/types.js";
 import type { Envelope, Outlet } from "../envelope.js";
-import type { ChannelState, OpResult } from "./channel-state.js";
+import type { ChannelState, Handled, Reply } from "./channel-state.js";
 
 /** How long a typing indicator lasts without renewal. */
 export const typingTtlMs = 5000;
@@ -17,67 +16,34 @@ const presenceCountIntervalMs = 1000;
  * `sub`: with `sinceSeq`, the events after it are replayed (from memory, older ones from
  * the store) before the reply; beyond the replay limit the reply says `resync`.
  */
-export async function subscribe(st: ChannelState, p: Principal, a: ArgsOf<"sub">): Promise<OpResult> {
+export async function subscribe(st: ChannelState, p: Principal, a: ArgsOf<"sub">): Promise<Reply<"sub">> {
   st.readable(p);
   const topic = channelTopic(st.id);
-  const lastSeq = st.channel!.lastSeq;
+  const lastSeq = st.lastSeq;
   const since = a.sinceSeq;
   if (since === undefined || since === lastSeq) {
-    return { channelId: st.id, lastSeq, grant: { topic, replay: [] } };
+    return { result: { channelId: st.id, lastSeq }, grant: { topic, replay: [] } };
   }
   if (since > lastSeq || lastSeq - since > st.deps.limits.replayLimit) {
-    return { channelId: st.id, lastSeq, resync: true, grant: { topic, replay: [] } };
+    return { result: { channelId: st.id, lastSeq, resync: true }, grant: { topic, replay: [] } };
   }
-  const replay = await replayAfter(st, since);
-  return { channelId: st.id, lastSeq: st.channel!.lastSeq, grant: { topic, replay } };
-}
-
-/** Frames of every event after `since`, from the window and, for older ones, the store. */
-async function replayAfter(st: ChannelState, since: number): Promise<Uint8Array[]> {
-  const out: Uint8Array[] = [];
-  const older: Array<{ seq: number; frame: Uint8Array }> = [];
-  let next = since + 1;
-  while (next <= st.eventFloor) {
-    const stored = await st.deps.log.readEvents(st.id, next - 1, st.eventFloor - next + 1);
-    if (stored.length === 0 || stored[0]!.seq !== next)
-      throw fail.unavailable("channel log is being rewritten");
-    for (const e of stored) {
-      if (e.seq !== next) break;
-      const frame = st.frameOf(e);
-      out.push(frame);
-      older.push({ seq: e.seq, frame });
-      next++;
-    }
-  }
-  // Keep what was read: after an outage many clients resume from about the same seq,
-  // and each would otherwise read the store again while holding up the channel's queue.
-  if (older.length > 0 && older.at(-1)!.seq === st.eventFloor) st.extendEventWindow(older);
-  for (const e of st.events) {
-    if (e.seq < next) continue;
-    out.push(e.frame);
-    next++;
-  }
-  return out;
+  const replay = await st.replayAfter(since);
+  return { result: { channelId: st.id, lastSeq: st.lastSeq }, grant: { topic, replay } };
 }
 
 /**
  * `typing`: published at once to the channel's subscribers, never logged and never
  * queued behind durable work. Members only; renewals within 2 s are absorbed.
  */
-export function typing(st: ChannelState, p: Principal, a: ArgsOf<"typing">, outlet: Outlet): OpResult {
+export function typing(st: ChannelState, p: Principal, a: ArgsOf<"typing">, outlet: Outlet): Reply<"typing"> {
   st.postable(p);
   const now = st.deps.now();
-  const last = st.typingAt.get(p.userId) ?? 0;
-  if (now - last < typingIntervalMs) return {};
-  st.typingAt.set(p.userId, now);
-  if (st.typingAt.size > 1000) {
-    for (const [u, t] of st.typingAt) if (now - t > typingTtlMs) st.typingAt.delete(u);
-  }
+  if (!st.markTyping(p.userId, now, typingIntervalMs, typingTtlMs)) return { result: {} };
   const topic = channelTopic(st.id);
   const data: Record<string, unknown> = { userId: p.userId, expiresAt: now + typingTtlMs };
   if (a.threadRootId) data.threadRootId = a.threadRootId;
   outlet.publish(topic, eventFrame(topic, "typing", data));
-  return {};
+  return { result: {} };
 }
 
 /**
@@ -90,23 +56,15 @@ export function presenceMember(
   args: { userId: string; online: boolean },
   outlet: Outlet,
   schedule: (fn: () => void, ms: number) => void,
-): OpResult {
-  if (!st.channel || !st.members.has(args.userId)) return {};
-  const had = st.online.size;
-  if (args.online) st.online.add(args.userId);
-  else st.online.delete(args.userId);
-  if (st.online.size !== had && !st.presenceCountPending) {
-    st.presenceCountPending = true;
+): Handled {
+  if (!st.exists || !st.isMember(args.userId)) return { result: {} };
+  if (st.setOnline(args.userId, args.online)) {
     schedule(() => {
-      st.presenceCountPending = false;
       const topic = channelTopic(st.id);
-      outlet.publish(
-        topic,
-        eventFrame(topic, "presence.count", { online: st.online.size, members: st.members.size }),
-      );
+      outlet.publish(topic, eventFrame(topic, "presence.count", st.takePresenceCount()));
     }, presenceCountIntervalMs);
   }
-  return {};
+  return { result: {} };
 }
 
 /** Ops that skip the mailbox when the actor is loaded: they never wait for, or delay, durable work. */
@@ -115,7 +73,7 @@ export function isEphemeralOp(op: Envelope["op"]): boolean {
 }
 
 /** Handles an ephemeral op at once. */
-export function handleEphemeral(st: ChannelState, env: Envelope, outlet: Outlet): OpResult {
+export function handleEphemeral(st: ChannelState, env: Envelope, outlet: Outlet): Handled {
   if (env.op === "typing") return typing(st, env.principal, env.args as ArgsOf<"typing">, outlet);
   return presenceMember(st, env.args as { userId: string; online: boolean }, outlet, (fn, ms) => {
     setTimeout(fn, ms).unref();

@@ -3,28 +3,18 @@ import * as rules from "../../core/channel-rules.js";
 import { fail } from "../../core/errors.js";
 import type { ArgsOf } from "../../core/ops.js";
 import type { Principal } from "../../core/types.js";
-import type { ChannelState, OpResult } from "./channel-state.js";
+import type { ChannelState, Reply } from "./channel-state.js";
 
 /** Most people in a group DM, the caller included. */
 export const maxGroupDmSize = 8;
 
 /** `ch.create`: the caller becomes the owner. */
-export function createChannel(st: ChannelState, p: Principal, a: ArgsOf<"ch.create">): OpResult {
-  if (st.channel) throw fail.conflict("channel id already in use");
+export function createChannel(st: ChannelState, p: Principal, a: ArgsOf<"ch.create">): Reply<"ch.create"> {
+  if (st.exists) throw fail.conflict("channel id already in use");
   if (!rules.canCreateChannel(p)) throw fail.forbidden("guests cannot create channels");
-  st.channel = {
-    id: st.id,
-    name: a.name,
-    kind: a.kind,
-    topic: a.topic ?? "",
-    createdBy: p.userId,
-    createdAt: st.deps.now(),
-    archived: false,
-    lastSeq: 0,
-  };
-  st.append("channel.created", { channel: { ...st.channel, lastSeq: 1, memberCount: 0 } });
+  st.create({ name: a.name, kind: a.kind, topic: a.topic ?? "", createdBy: p.userId });
   st.setMember(p.userId, "owner", null);
-  return { channel: st.view() };
+  return { result: { channel: st.view() } };
 }
 
 /**
@@ -32,14 +22,18 @@ export function createChannel(st: ChannelState, p: Principal, a: ArgsOf<"ch.crea
  * (transport/routing.ts), so concurrent opens all reach this one actor, which creates it
  * once; the others find it.
  */
-export async function openDm(st: ChannelState, p: Principal, a: ArgsOf<"dm.open">): Promise<OpResult> {
+export async function openDm(
+  st: ChannelState,
+  p: Principal,
+  a: ArgsOf<"dm.open">,
+): Promise<Reply<"dm.open">> {
   const people = [...new Set([p.userId, ...a.userIds])].sort();
   if (people.length > maxGroupDmSize)
     throw fail.badRequest(`a group DM holds at most ${maxGroupDmSize} people`);
-  if (st.channel) {
-    const same = people.length === st.members.size && people.every((u) => st.members.has(u));
+  if (st.exists) {
+    const same = people.length === st.memberCount && people.every((u) => st.isMember(u));
     if (!same) throw fail.conflict("another conversation holds this id");
-    return { channel: st.view() };
+    return { result: { channel: st.view() } };
   }
   if (p.role === "guest" && people.length > 1) {
     // Guests may reach only people they already share a channel with; kept simple: refuse.
@@ -47,64 +41,52 @@ export async function openDm(st: ChannelState, p: Principal, a: ArgsOf<"dm.open"
   }
   const users = await Promise.all(people.map((u) => st.deps.directory.getUser(u)));
   if (users.some((u) => u === null || u.deactivated)) throw fail.notFound("user");
-  if (st.channel) return { channel: st.view() }; // created while the users were read
-  st.channel = {
-    id: st.id,
-    name: "",
-    kind: people.length <= 2 ? "dm" : "group_dm",
-    topic: "",
-    createdBy: p.userId,
-    createdAt: st.deps.now(),
-    archived: false,
-    lastSeq: 0,
-  };
-  st.append("channel.created", { channel: { ...st.channel, lastSeq: 1, memberCount: 0 } });
+  if (st.exists) return { result: { channel: st.view() } }; // created while the users were read
+  st.create({ name: "", kind: people.length <= 2 ? "dm" : "group_dm", topic: "", createdBy: p.userId });
   for (const u of people) st.setMember(u, "member", u === p.userId ? null : p.userId);
   const channel = st.view();
   for (const u of people) if (u !== p.userId) st.notifyUser(u, "dm.opened", { channel, by: p.userId });
-  return { channel };
+  return { result: { channel } };
 }
 
 /** `ch.update`: rename or change the topic. */
-export function updateChannel(st: ChannelState, p: Principal, a: ArgsOf<"ch.update">): OpResult {
+export function updateChannel(st: ChannelState, p: Principal, a: ArgsOf<"ch.update">): Reply<"ch.update"> {
   const s = st.readable(p);
   if (!rules.canManage(s)) throw fail.forbidden("only channel owners and moderators can change the channel");
   if (s.channel.archived) throw fail.forbidden("channel is archived");
   const name = a.name ?? s.channel.name;
   const topic = a.topic ?? s.channel.topic;
-  if (name !== s.channel.name || topic !== s.channel.topic) {
-    s.channel.name = name;
-    s.channel.topic = topic;
-    channelChanged(st);
-  }
-  return { channel: st.view() };
+  if (name !== s.channel.name || topic !== s.channel.topic) st.change({ name, topic });
+  return { result: { channel: st.view() } };
 }
 
 /** `ch.archive`: read-only from now on. */
-export function archiveChannel(st: ChannelState, p: Principal): OpResult {
+export function archiveChannel(st: ChannelState, p: Principal): Reply<"ch.archive"> {
   const s = st.readable(p);
   if (!rules.canArchive(s)) throw fail.forbidden("only the channel owner or an admin can archive it");
-  if (!s.channel.archived) {
-    s.channel.archived = true;
-    channelChanged(st);
-  }
-  return { channel: st.view() };
-}
-
-function channelChanged(st: ChannelState): void {
-  const seq = st.channel!.lastSeq + 1;
-  st.append("channel.updated", { channel: { ...st.view(), lastSeq: seq } });
+  if (!s.channel.archived) st.change({ archived: true });
+  return { result: { channel: st.view() } };
 }
 
 /** `ch.join`: public channels only. */
-export function joinChannel(st: ChannelState, p: Principal): OpResult {
+export function joinChannel(st: ChannelState, p: Principal): Reply<"ch.join"> {
   const s = st.readable(p);
   if (s.role === null) {
     if (!rules.canJoin(s))
       throw fail.forbidden(s.channel.archived ? "channel is archived" : "cannot join this channel");
     st.setMember(p.userId, "member", null);
   }
-  return { channel: st.view() };
+  return { result: { channel: st.view() } };
+}
+
+/** `ch.leave`: idempotent. */
+export function leaveChannel(st: ChannelState, p: Principal): Reply<"ch.leave"> {
+  const s = st.readable(p);
+  // A DM's people are its identity (dm.open finds it by them): it is hidden, not left.
+  if (s.channel.kind === "dm" || s.channel.kind === "group_dm")
+    throw fail.forbidden("direct messages cannot be left");
+  if (s.role !== null) st.dropMember(p.userId, "left", null, p.role === "guest");
+  return { result: {} };
 }
 
 /** `ch.invite`: any non-guest member adds someone (not into DMs). */
@@ -112,43 +94,39 @@ export async function inviteMember(
   st: ChannelState,
   p: Principal,
   a: ArgsOf<"ch.invite">,
-): Promise<OpResult> {
+): Promise<Reply<"ch.invite">> {
   const s = st.readable(p);
   if (!rules.canInvite(s)) throw fail.forbidden("cannot invite to this channel");
-  const existing = st.members.get(a.userId);
-  if (existing) return { member: existing };
+  const existing = st.member(a.userId);
+  if (existing) return { result: { member: existing } };
   const user = await st.deps.directory.getUser(a.userId);
   if (!user || user.deactivated) throw fail.notFound("user");
   // The read above yielded; membership may have changed meanwhile, so look again.
-  const again = st.members.get(a.userId);
-  if (again) return { member: again };
-  return { member: st.setMember(a.userId, "member", p.userId) };
-}
-
-/** `ch.leave`: idempotent. */
-export function leaveChannel(st: ChannelState, p: Principal): OpResult {
-  const s = st.readable(p);
-  // A DM's people are its identity (dm.open finds it by them): it is hidden, not left.
-  if (s.channel.kind === "dm" || s.channel.kind === "group_dm")
-    throw fail.forbidden("direct messages cannot be left");
-  if (s.role !== null) st.dropMember(p.userId, "left", null, p.role === "guest");
-  return {};
+  const again = st.member(a.userId);
+  if (again) return { result: { member: again } };
+  return { result: { member: st.setMember(a.userId, "member", p.userId) } };
 }
 
 /** `ch.kick`: channel staff or site staff remove a member. */
-export function kickMember(st: ChannelState, p: Principal, a: ArgsOf<"ch.kick">): OpResult {
+export function kickMember(st: ChannelState, p: Principal, a: ArgsOf<"ch.kick">): Reply<"ch.kick"> {
   const s = st.readable(p);
   if (s.channel.archived) throw fail.forbidden("channel is archived");
-  const target = st.members.get(a.userId);
+  const target = st.member(a.userId);
   if (!target) throw fail.notFound("member");
   if (a.userId === p.userId) throw fail.badRequest("use ch.leave to leave a channel");
   if (!rules.canKick(s, target.role)) throw fail.forbidden("cannot remove this member");
   st.dropMember(a.userId, "kicked", p.userId, true);
-  return {};
+  return { result: {} };
 }
 
 /** `ch.members` */
-export function listMembers(st: ChannelState, p: Principal): OpResult {
+export function listMembers(st: ChannelState, p: Principal): Reply<"ch.members"> {
   st.readable(p);
-  return { members: [...st.members.values()] };
+  return { result: { members: st.memberList() } };
+}
+
+/** `ch.get` */
+export function getChannel(st: ChannelState, p: Principal): Reply<"ch.get"> {
+  st.readable(p);
+  return { result: { channel: st.view() } };
 }

@@ -5,9 +5,8 @@ import { IdPrefix, newId } from "../../core/ids.js";
 import { parseMentions } from "../../core/message-rules.js";
 import type { ArgsOf } from "../../core/ops.js";
 import type { StoredMessage } from "../../core/ports.js";
-import { channelTopic, packedMessageOf, withPacked } from "../../core/protocol.js";
 import type { Principal } from "../../core/types.js";
-import { type ChannelState, type OpResult, sendKey } from "./channel-state.js";
+import type { ChannelState, Reply } from "./channel-state.js";
 
 /** Resolves the mentions in `text` to members of this channel (others are never notified). */
 async function mentionsIn(
@@ -17,7 +16,7 @@ async function mentionsIn(
   const parsed = parseMentions(text);
   if (parsed.usernames.length === 0) return { mentions: [], broadcast: parsed.broadcast };
   const users = await st.deps.directory.getUsersByUsername(parsed.usernames);
-  const mentions = users.filter((u) => st.members.has(u.id)).map((u) => u.id);
+  const mentions = users.filter((u) => st.isMember(u.id)).map((u) => u.id);
   return { mentions, broadcast: parsed.broadcast };
 }
 
@@ -25,9 +24,9 @@ async function mentionsIn(
 function notifyMentions(st: ChannelState, m: StoredMessage, before: StoredMessage | null): void {
   const already = new Set(before?.mentions ?? []);
   const everyone = m.broadcast !== null && before?.broadcast == null;
-  const targets = everyone ? [...st.members.keys()] : m.mentions.filter((u) => !already.has(u));
+  const targets = everyone ? [...st.memberIds()] : m.mentions.filter((u) => !already.has(u));
   for (const userId of targets) {
-    if (userId === m.authorId || !st.members.has(userId)) continue;
+    if (userId === m.authorId || !st.isMember(userId)) continue;
     st.notifyUser(userId, "mention", { channelId: st.id, message: st.viewFor(null, m) });
   }
 }
@@ -40,28 +39,24 @@ function followersOf(root: StoredMessage, follows: Map<string, boolean>): string
 }
 
 /** `msg.send`, and a thread reply with `threadRootId`. */
-export async function sendMessage(st: ChannelState, p: Principal, a: ArgsOf<"msg.send">): Promise<OpResult> {
+export async function sendMessage(
+  st: ChannelState,
+  p: Principal,
+  a: ArgsOf<"msg.send">,
+): Promise<Reply<"msg.send">> {
   // A retry returns the original even if the sender may no longer post (invariant 4).
   st.readable(p);
-  const knownId = st.keys.get(sendKey(p.userId, a.clientMsgId));
+  const knownId = st.sentMessageId(p.userId, a.clientMsgId);
   if (knownId !== undefined) {
     const original = await st.findMessage(knownId);
-    if (original) return { message: st.viewFor(p, original) };
+    if (original) return { result: { message: st.viewFor(p, original) } };
   }
   st.postable(p);
   st.checkText(a.text);
-  const { message, frame } = await postMessage(st, p.userId, a.text, a.clientMsgId, a.threadRootId ?? null);
-  // A new message has no reactions yet, so the caller sees it as the event shows it: the
-  // reply reuses the event's encoding of it.
-  const result = { message: st.viewFor(p, message) };
-  const packed = packedMessageOf(frame, channelTopic(st.id), "message.created", message.seq);
-  return packed ? withPacked(result, packed) : result;
-}
-
-/** A posted message and the frame of its `message.created` event. */
-interface Posted {
-  message: StoredMessage;
-  frame: Uint8Array;
+  const message = await postMessage(st, p.userId, a.text, a.clientMsgId, a.threadRootId ?? null);
+  // The actor sends this reply as the bytes of the message's `message.created` event (see
+  // `withReplyBytes` in channel-actor.ts).
+  return { result: { message: st.viewFor(p, message) } };
 }
 
 /**
@@ -75,7 +70,7 @@ export async function postMessage(
   text: string,
   clientMsgId: string,
   threadRootId: string | null,
-): Promise<Posted> {
+): Promise<StoredMessage> {
   let root: StoredMessage | null = null;
   if (threadRootId !== null) {
     const found = await st.liveMessage(threadRootId);
@@ -88,7 +83,7 @@ export async function postMessage(
   const message: StoredMessage = {
     id: newId(IdPrefix.message, now),
     channelId: st.id,
-    seq: st.channel!.lastSeq + 1,
+    seq: st.lastSeq + 1,
     authorId,
     text,
     clientMsgId,
@@ -106,7 +101,7 @@ export async function postMessage(
     pinnedBy: null,
     files: [],
   };
-  const frame = st.append("message.created", { message: st.viewFor(null, message) });
+  st.append("message.created", { message: st.viewFor(null, message) });
   st.addMessage(message);
   notifyMentions(st, message, null);
   if (root && follows) {
@@ -137,39 +132,31 @@ export async function postMessage(
       });
     }
   }
-  return { message, frame };
+  return message;
 }
 
 /** `msg.edit`: author only; keeps the replaced text as a version; re-reads mentions. */
-export async function editMessage(st: ChannelState, p: Principal, a: ArgsOf<"msg.edit">): Promise<OpResult> {
+export async function editMessage(
+  st: ChannelState,
+  p: Principal,
+  a: ArgsOf<"msg.edit">,
+): Promise<Reply<"msg.edit">> {
   st.postable(p);
   const found = await st.liveMessage(a.messageId);
   if (found.authorId !== p.userId) throw fail.forbidden("only the author can edit a message");
-  if (found.text === a.text) return { message: st.viewFor(p, found) };
+  if (found.text === a.text) return { result: { message: st.viewFor(p, found) } };
   st.checkText(a.text);
-  const versions = await versionsOf(st, found.id);
+  const versions = await st.versionsOf(found.id);
   const { mentions, broadcast } = await mentionsIn(st, a.text);
   const current = await st.liveMessage(a.messageId);
   const now = st.deps.now();
   const version = { messageId: found.id, version: versions.length + 1, text: current.text, editedAt: now };
-  versions.push(version);
-  st.batch.addVersion(version);
+  st.addVersion(version);
   const message: StoredMessage = { ...current, text: a.text, editedAt: now, mentions, broadcast };
   st.replaceMessage(message);
   st.append("message.updated", { message: st.viewFor(null, message) });
   notifyMentions(st, message, current);
-  return { message: st.viewFor(p, message) };
-}
-
-/** Previous versions of a message, loaded once per activation. */
-async function versionsOf(st: ChannelState, messageId: string) {
-  let v = st.versions.get(messageId);
-  if (!v) {
-    const stored = await st.deps.history.readVersions(st.id, messageId);
-    v = st.versions.get(messageId) ?? stored;
-    st.versions.set(messageId, v);
-  }
-  return v;
+  return { result: { message: st.viewFor(p, message) } };
 }
 
 /** `msg.versions`: the author, channel staff and site staff may read them. */
@@ -177,14 +164,14 @@ export async function messageVersions(
   st: ChannelState,
   p: Principal,
   a: ArgsOf<"msg.versions">,
-): Promise<OpResult> {
+): Promise<Reply<"msg.versions">> {
   const s = st.readable(p);
   const found = await st.findMessage(a.messageId);
   if (!found) throw fail.notFound("message");
   if (found.authorId !== p.userId && !rules.canModerate(s)) {
     throw fail.forbidden("only the author and moderators can read earlier versions");
   }
-  return { versions: [...(await versionsOf(st, found.id))] };
+  return { result: { versions: [...(await st.versionsOf(found.id))] } };
 }
 
 /** `msg.delete`: soft delete by the author, channel staff or site staff. */
@@ -192,13 +179,13 @@ export async function deleteMessage(
   st: ChannelState,
   p: Principal,
   a: ArgsOf<"msg.delete">,
-): Promise<OpResult> {
+): Promise<Reply<"msg.delete">> {
   const s = st.readable(p);
   if (s.channel.archived) throw fail.forbidden("channel is archived");
   const found = await st.findMessage(a.messageId);
   if (!found) throw fail.notFound("message");
   if (!rules.canDeleteMessage(s, found.authorId)) throw fail.forbidden("cannot delete this message");
-  if (found.deletedAt !== null) return {};
+  if (found.deletedAt !== null) return { result: {} };
   const message: StoredMessage = {
     ...found,
     text: "",
@@ -212,7 +199,7 @@ export async function deleteMessage(
   st.replaceMessage(message);
   st.append("message.deleted", { messageId: message.id, deletedAt: message.deletedAt, by: p.userId });
   if (found.threadRootId !== null) await replyRemoved(st, found.threadRootId);
-  return {};
+  return { result: {} };
 }
 
 /** A reply was deleted: its root counts one reply less (participants stay). */
@@ -234,14 +221,18 @@ function threadChanged(st: ChannelState, root: StoredMessage): void {
 }
 
 /** `msg.history`: top-level messages (thread replies are read with `thread.history`). */
-export async function history(st: ChannelState, p: Principal, a: ArgsOf<"msg.history">): Promise<OpResult> {
+export async function history(
+  st: ChannelState,
+  p: Principal,
+  a: ArgsOf<"msg.history">,
+): Promise<Reply<"msg.history">> {
   st.readable(p);
   const page = await st.page({
     limit: a.limit ?? 50,
     ...(a.beforeSeq === undefined ? {} : { beforeSeq: a.beforeSeq }),
     ...(a.afterSeq === undefined ? {} : { afterSeq: a.afterSeq }),
   });
-  return { messages: page.messages.map((m) => st.viewFor(p, m)), hasMore: page.hasMore };
+  return { result: { messages: page.messages.map((m) => st.viewFor(p, m)), hasMore: page.hasMore } };
 }
 
 /** `thread.history`: a root and its replies, oldest first. */
@@ -249,15 +240,17 @@ export async function threadHistory(
   st: ChannelState,
   p: Principal,
   a: ArgsOf<"thread.history">,
-): Promise<OpResult> {
+): Promise<Reply<"thread.history">> {
   st.readable(p);
   const root = await st.findMessage(a.rootId);
   if (!root || root.threadRootId !== null) throw fail.notFound("thread");
   const page = await st.page({ thread: root.id, afterSeq: a.afterSeq ?? 0, limit: a.limit ?? 50 });
   return {
-    root: st.viewFor(p, (await st.findMessage(root.id)) ?? root),
-    messages: page.messages.map((m) => st.viewFor(p, m)),
-    hasMore: page.hasMore,
+    result: {
+      root: st.viewFor(p, (await st.findMessage(root.id)) ?? root),
+      messages: page.messages.map((m) => st.viewFor(p, m)),
+      hasMore: page.hasMore,
+    },
   };
 }
 
@@ -267,11 +260,11 @@ export async function followThread(
   p: Principal,
   a: ArgsOf<"thread.follow">,
   following: boolean,
-): Promise<OpResult> {
+): Promise<Reply<"thread.follow">> {
   st.readable(p);
   const root = await st.findMessage(a.rootId);
   if (!root || root.threadRootId !== null) throw fail.notFound("thread");
   const follows = await st.followsOf(root.id);
   if (follows.get(p.userId) !== following) st.setFollow(root.id, p.userId, following, follows);
-  return {};
+  return { result: {} };
 }

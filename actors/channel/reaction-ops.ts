@@ -4,7 +4,7 @@ import { isValidEmoji, withoutReaction, withReaction } from "../../core/message-
 import type { ArgsOf } from "../../core/ops.js";
 import type { StoredMessage } from "../../core/ports.js";
 import type { Principal } from "../../core/types.js";
-import type { ChannelState, OpResult } from "./channel-state.js";
+import type { ChannelState, Reply } from "./channel-state.js";
 
 /** `react.add` and `react.remove`: idempotent per (message, user, emoji). */
 export async function react(
@@ -12,26 +12,26 @@ export async function react(
   p: Principal,
   a: ArgsOf<"react.add">,
   add: boolean,
-): Promise<OpResult> {
+): Promise<Reply<"react.add">> {
   st.postable(p);
   if (!isValidEmoji(a.emoji)) throw fail.badRequest("emoji must be a short name or one emoji");
   const found = await st.liveMessage(a.messageId);
   const reactions = add
     ? withReaction(found.reactions, a.emoji, p.userId)
     : withoutReaction(found.reactions, a.emoji, p.userId);
-  if (reactions === found.reactions) return { message: st.viewFor(p, found) };
+  if (reactions === found.reactions) return { result: { message: st.viewFor(p, found) } };
   if (reactions.length > st.deps.limits.maxDistinctReactions) {
     throw fail.conflict(`a message holds at most ${st.deps.limits.maxDistinctReactions} different emoji`);
   }
   const message: StoredMessage = { ...found, reactions };
   st.replaceMessage(message);
-  st.batch.react({ messageId: found.id, userId: p.userId, emoji: a.emoji, at: st.deps.now() }, add);
+  st.recordReaction({ messageId: found.id, userId: p.userId, emoji: a.emoji, at: st.deps.now() }, add);
   st.append(add ? "reaction.added" : "reaction.removed", {
     messageId: found.id,
     emoji: a.emoji,
     userId: p.userId,
   });
-  return { message: st.viewFor(p, message) };
+  return { result: { message: st.viewFor(p, message) } };
 }
 
 /** `pin.add` and `pin.remove`: any member of a channel that is not archived. */
@@ -40,11 +40,11 @@ export async function pin(
   p: Principal,
   a: ArgsOf<"pin.add">,
   on: boolean,
-): Promise<OpResult> {
+): Promise<Reply<"pin.add">> {
   st.postable(p);
   const found = await st.liveMessage(a.messageId);
-  if ((found.pinnedAt !== null) === on) return { message: st.viewFor(p, found) };
-  if (on && (await pinned(st)).length >= st.deps.limits.maxPins) {
+  if ((found.pinnedAt !== null) === on) return { result: { message: st.viewFor(p, found) } };
+  if (on && (await st.pinned()).length >= st.deps.limits.maxPins) {
     throw fail.conflict(`a channel holds at most ${st.deps.limits.maxPins} pins`);
   }
   const message: StoredMessage = on
@@ -52,21 +52,11 @@ export async function pin(
     : { ...found, pinnedAt: null, pinnedBy: null };
   st.replaceMessage(message);
   st.append(on ? "pin.added" : "pin.removed", { messageId: found.id, by: p.userId });
-  return { message: st.viewFor(p, message) };
-}
-
-/** The pinned messages, newest pin first: the store's, overlaid with changes in memory. */
-async function pinned(st: ChannelState): Promise<StoredMessage[]> {
-  const stored = await st.deps.history.listPinned(st.id, st.deps.limits.maxPins + 1);
-  const byId = new Map(stored.map((m) => [m.id, m]));
-  for (const m of [...st.touched.values(), ...st.messages]) {
-    if (m.pinnedAt !== null || byId.has(m.id)) byId.set(m.id, m);
-  }
-  return [...byId.values()].filter((m) => m.pinnedAt !== null).sort((x, y) => y.pinnedAt! - x.pinnedAt!);
+  return { result: { message: st.viewFor(p, message) } };
 }
 
 /** `pin.list` */
-export async function listPins(st: ChannelState, p: Principal): Promise<OpResult> {
+export async function listPins(st: ChannelState, p: Principal): Promise<Reply<"pin.list">> {
   st.readable(p);
-  return { messages: (await pinned(st)).map((m) => st.viewFor(p, m)) };
+  return { result: { messages: (await st.pinned()).map((m) => st.viewFor(p, m)) } };
 }

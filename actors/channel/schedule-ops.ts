@@ -8,7 +8,7 @@ import { fail } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
 import type { ArgsOf } from "../../core/ops.js";
 import type { Principal, Scheduled } from "../../core/types.js";
-import { type ChannelState, type OpResult, sendKey } from "./channel-state.js";
+import type { ChannelState, Handled, Reply } from "./channel-state.js";
 import { postMessage } from "./message-ops.js";
 
 /** Prefix of scheduled message ids. */
@@ -19,11 +19,11 @@ export async function scheduleMessage(
   st: ChannelState,
   p: Principal,
   a: ArgsOf<"msg.schedule">,
-): Promise<OpResult> {
+): Promise<Reply<"msg.schedule">> {
   st.postable(p);
   st.checkText(a.text);
-  for (const s of st.schedules.values()) {
-    if (s.authorId === p.userId && s.clientMsgId === a.clientMsgId) return { scheduled: s };
+  for (const s of st.pendingSchedules()) {
+    if (s.authorId === p.userId && s.clientMsgId === a.clientMsgId) return { result: { scheduled: s } };
   }
   const scheduled: Scheduled = {
     id: newId(schedulePrefix, st.deps.now()),
@@ -37,40 +37,43 @@ export async function scheduleMessage(
     messageId: null,
   };
   // A retry after the message went out (at once, or when due) answers with it, sent.
-  const sent = st.keys.get(sendKey(p.userId, a.clientMsgId));
-  if (sent !== undefined) return { scheduled: { ...scheduled, status: "sent", messageId: sent } };
+  const sent = st.sentMessageId(p.userId, a.clientMsgId);
+  if (sent !== undefined) return { result: { scheduled: { ...scheduled, status: "sent", messageId: sent } } };
   if (a.threadRootId) await st.liveMessage(a.threadRootId);
-  if (a.sendAt <= st.deps.now()) return { scheduled: await deliver(st, scheduled) };
-  st.schedules.set(scheduled.id, scheduled);
-  st.batch.schedule(scheduled);
-  return { scheduled };
+  if (a.sendAt <= st.deps.now()) return { result: { scheduled: await deliver(st, scheduled) } };
+  st.addSchedule(scheduled);
+  return { result: { scheduled } };
 }
 
 /** `msg.scheduled.list`: the caller's pending ones, soonest first. */
-export function listScheduled(st: ChannelState, p: Principal): OpResult {
+export function listScheduled(st: ChannelState, p: Principal): Reply<"msg.scheduled.list"> {
   st.readable(p);
-  const mine = [...st.schedules.values()].filter((s) => s.authorId === p.userId);
-  return { scheduled: mine.sort((x, y) => x.sendAt - y.sendAt) };
+  const mine = [...st.pendingSchedules()].filter((s) => s.authorId === p.userId);
+  return { result: { scheduled: mine.sort((x, y) => x.sendAt - y.sendAt) } };
 }
 
 /** `msg.scheduled.cancel` */
-export function cancelScheduled(st: ChannelState, p: Principal, a: ArgsOf<"msg.scheduled.cancel">): OpResult {
+export function cancelScheduled(
+  st: ChannelState,
+  p: Principal,
+  a: ArgsOf<"msg.scheduled.cancel">,
+): Reply<"msg.scheduled.cancel"> {
   st.readable(p);
-  const s = st.schedules.get(a.scheduleId);
+  const s = st.findSchedule(a.scheduleId);
   if (!s || s.authorId !== p.userId) throw fail.notFound("scheduled message");
   const cancelled: Scheduled = { ...s, status: "cancelled" };
-  st.schedules.delete(s.id);
-  st.batch.schedule(cancelled);
-  return { scheduled: cancelled };
+  st.dropSchedule(s.id);
+  st.recordSchedule(cancelled);
+  return { result: { scheduled: cancelled } };
 }
 
 /** `schedule.due` (internal): posts every pending message whose time has come. */
-export async function deliverDue(st: ChannelState): Promise<OpResult> {
-  if (!st.channel) return {};
+export async function deliverDue(st: ChannelState): Promise<Handled<{ delivered?: number }>> {
+  if (!st.exists) return { result: {} };
   const now = st.deps.now();
-  const due = [...st.schedules.values()].filter((s) => s.sendAt <= now).sort((x, y) => x.sendAt - y.sendAt);
+  const due = [...st.pendingSchedules()].filter((s) => s.sendAt <= now).sort((x, y) => x.sendAt - y.sendAt);
   for (const s of due) await deliver(st, s);
-  return { delivered: due.length };
+  return { result: { delivered: due.length } };
 }
 
 /**
@@ -78,16 +81,16 @@ export async function deliverDue(st: ChannelState): Promise<OpResult> {
  * is cancelled. Either way it leaves the pending set in this batch.
  */
 async function deliver(st: ChannelState, s: Scheduled): Promise<Scheduled> {
-  st.schedules.delete(s.id);
-  const author = st.members.get(s.authorId);
-  const standing = author ? { channel: st.channel!, role: author.role, principal: authorOf(s) } : null;
+  st.dropSchedule(s.id);
+  // One who is no longer a member has no role, and may not post.
+  const standing = st.standing(authorOf(s));
   let done: Scheduled;
-  const existing = st.keys.get(sendKey(s.authorId, s.clientMsgId));
+  const existing = st.sentMessageId(s.authorId, s.clientMsgId);
   if (existing) {
     done = { ...s, status: "sent", messageId: existing };
-  } else if (standing && rules.canPost(standing)) {
+  } else if (rules.canPost(standing)) {
     try {
-      const { message } = await postMessage(st, s.authorId, s.text, s.clientMsgId, s.threadRootId);
+      const message = await postMessage(st, s.authorId, s.text, s.clientMsgId, s.threadRootId);
       done = { ...s, status: "sent", messageId: message.id };
     } catch {
       done = { ...s, status: "cancelled" }; // e.g. the thread's root was deleted meanwhile
@@ -95,7 +98,7 @@ async function deliver(st: ChannelState, s: Scheduled): Promise<Scheduled> {
   } else {
     done = { ...s, status: "cancelled" };
   }
-  st.batch.schedule(done);
+  st.recordSchedule(done);
   return done;
 }
 

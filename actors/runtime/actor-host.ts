@@ -13,8 +13,8 @@ import type {
 } from "../../core/ports.js";
 import { ChannelActor, type ChannelActorDeps } from "../channel/channel-actor.js";
 import { noReply, type Outlet, type Routed, systemPrincipal } from "../envelope.js";
-import { PresenceBook, type PresenceEntry } from "../presence.js";
-import { UserActor, type UserActorDeps } from "../user-actor.js";
+import { PresenceBook, type PresenceEntry } from "../user/presence.js";
+import { UserActor, type UserActorDeps } from "../user/user-actor.js";
 import { GroupCommitter } from "./group-commit.js";
 import { shardOf } from "./placement.js";
 import { SchedulePoller } from "./schedule-poller.js";
@@ -66,7 +66,7 @@ export class ActorHost {
   private readonly sweeper: NodeJS.Timeout;
   private readonly now: () => number;
   private readonly route: (env: Routed) => void;
-  /** Everyone's presence as this thread knows it (see actors/presence.ts). */
+  /** Everyone's presence as this thread knows it (see actors/user/presence.ts). */
   readonly presence: PresenceBook;
   /**
    * In a cluster: the shards this node owns now, with the epoch of each; null on a single

@@ -5,7 +5,9 @@
 import { describe, expect, it } from "vitest";
 import { okFrame, okFrameInPlace, packResult } from "../../core/protocol.js";
 import type { Answer, Grant, Outlet } from "../envelope.js";
-import { type FromWorker, PortOutlet, replayOutlet } from "./actor-system.js";
+import type { FromWorker } from "./thread-messages.js";
+import { replayOutlet } from "./worker-actor-system.js";
+import { PortOutlet } from "./worker-host.js";
 
 type Seen =
   | { kind: "reply"; callId: number; outcome: Answer; grant?: Grant }

@@ -3,20 +3,25 @@
  * and chosen status), moves their read markers, and feeds their personal topic
  * `u:<userId>`, so that every session of the user hears about changes made in another.
  */
-import type { Limits } from "../core/config.js";
-import { errorBodyOf, fail } from "../core/errors.js";
-import type { ArgsOf } from "../core/ops.js";
-import type { Directory, UserState } from "../core/ports.js";
-import { eventFrame, userTopic } from "../core/protocol.js";
-import type { Principal, User } from "../core/types.js";
+import type { Limits } from "../../core/config.js";
+import { errorBodyOf, fail } from "../../core/errors.js";
+import type { OpName } from "../../core/ops.js";
+import type { Directory, UserState } from "../../core/ports.js";
+import { eventFrame, userTopic } from "../../core/protocol.js";
+import type { Presence, Principal, User } from "../../core/types.js";
 import {
   type Envelope,
+  handlerOf,
+  type InternalOp,
   noReply,
+  type OpHandler,
   type Outcome,
   type Outlet,
+  type ResultFor,
   type Routed,
   systemPrincipal,
-} from "./envelope.js";
+} from "../envelope.js";
+import { MailboxActor } from "../mailbox.js";
 import { type PresenceBook, type PresenceChange, SessionPresence } from "./presence.js";
 import { mergeSettings } from "./user-settings.js";
 
@@ -44,24 +49,106 @@ const sessionOps = new Set<string>([
   "presence.reconcile",
 ]);
 
+/** The handler of user op `O`: typed by its arguments, returning its result. */
+type UserHandler<O extends OpName | InternalOp> = OpHandler<UserActor, O, ResultFor<O>>;
+/** What a user op's handler returns, as the actor sees it. */
+type UserResult = Record<string, unknown>;
+
 /** One user's actor. */
-export class UserActor {
+export class UserActor extends MailboxActor {
   private user: User | null = null;
   /** The latest principal seen, for the envelopes this actor sends on the user's behalf. */
   private principal: Principal | null = null;
   private readonly sessions: SessionPresence;
-  private readonly queue: Envelope[] = [];
-  private processing = false;
   /** Presence fan-outs, chained so that they go out in the order of the changes. */
   private fanout: Promise<void> = Promise.resolve();
   private fanoutsPending = 0;
   /** Time of the last request, for passivation. */
   lastActive = 0;
 
+  /** The server's own notices about the user's sessions (a node is gone, the actor moved). */
+  private static readonly systemHandlers = {
+    "presence.purge": (u, _p, a) =>
+      u.sessionsChanged(u.sessions.disconnectAll(String(a.prefix), u.deps.now())),
+    "presence.reconcile": (u) => u.sessionsChanged(u.sessions.reconcile(u.deps.now())),
+  } satisfies { [O in OpName | InternalOp]?: UserHandler<O> };
+
+  /** One handler per op the user (or the server on their behalf) sends to their own actor. */
+  private static readonly handlers = {
+    "user.hello": async (u, p) => ({ user: await u.hello(p) }),
+    "user.me": async (u, p) => ({ user: u.user ?? (await u.hello(p)) }),
+    "ch.list": async (u, p, a) => {
+      const channels = await u.deps.directory.listChannels(u.id, {
+        includePublic: (a.includePublic ?? false) && p.role !== "guest",
+        includeArchived: a.includeArchived ?? false,
+      });
+      return { channels };
+    },
+    "msg.locate": async (u, _p, a) => {
+      const channelId = await u.deps.directory.locateMessage(a.messageId as string);
+      if (!channelId) throw fail.notFound("message");
+      return { channelId };
+    },
+
+    "read.mark": async (u, _p, a) => {
+      const { userState } = u.deps;
+      const lastReadSeq =
+        a.threadRootId === undefined
+          ? await userState.markRead(u.id, a.channelId, a.seq)
+          : await userState.markThreadRead(u.id, a.channelId, a.threadRootId, a.seq);
+      if (lastReadSeq === null) throw fail.notFound("channel");
+      const marker = {
+        channelId: a.channelId,
+        lastReadSeq,
+        ...(a.threadRootId === undefined ? {} : { threadRootId: a.threadRootId }),
+      };
+      u.publishOwn("read.updated", marker);
+      return marker;
+    },
+    "unread.summary": async (u) => ({ channels: await u.deps.userState.unreadSummary(u.id) }),
+
+    "presence.connect": (u, _p, a) =>
+      u.sessionsChanged(u.sessions.connect(String(a.sessionId), u.deps.now())),
+    "presence.disconnect": (u, _p, a) =>
+      u.sessionsChanged(u.sessions.disconnect(String(a.sessionId), u.deps.now())),
+    "presence.set": (u, _p, a) => u.sessionsChanged(u.sessions.choose(a.status, u.deps.now())),
+    "presence.query": async (u, _p, a) => ({ presence: await u.queryPresence(a.userIds) }),
+
+    "user.get": async (u, _p, a) => {
+      const user = await u.deps.directory.getUser(a.userId);
+      if (!user) throw fail.notFound("user");
+      return { user };
+    },
+    "user.update": async (u, p, a) => {
+      if (!u.user) await u.hello(p);
+      const user = await u.deps.directory.updateProfile(u.id, {
+        ...(a.displayName === undefined ? {} : { displayName: a.displayName }),
+        ...(a.title === undefined ? {} : { title: a.title }),
+        ...(a.timeZone === undefined ? {} : { timeZone: a.timeZone }),
+      });
+      if (!user) throw fail.notFound("user");
+      u.user = user;
+      u.publishOwn("user.updated", { user });
+      return { user };
+    },
+    "user.search": async (u, _p, a) => ({ users: await u.deps.directory.searchUsers(a.q, a.limit ?? 20) }),
+    "user.settings.get": async (u) => ({ settings: await u.deps.userState.getSettings(u.id) }),
+    "user.settings.set": async (u, _p, a) => {
+      const { userState } = u.deps;
+      // Read, merge and save within this one mailbox: two sessions' changes never lose each other.
+      const current = await userState.getSettings(u.id);
+      const settings = mergeSettings(current, a, u.deps.limits.maxNotifyOverrides);
+      await userState.saveSettings(u.id, settings);
+      u.publishOwn("settings.updated", { settings });
+      return { settings };
+    },
+  } satisfies { [O in OpName | InternalOp]?: UserHandler<O> };
+
   constructor(
     readonly id: string,
     private readonly deps: UserActorDeps,
   ) {
+    super();
     this.sessions = new SessionPresence(id, deps.presence.get(id));
   }
 
@@ -71,34 +158,24 @@ export class UserActor {
    * passivation in the book.)
    */
   get isIdle(): boolean {
-    return (
-      !this.processing && this.queue.length === 0 && this.fanoutsPending === 0 && !this.sessions.connected
-    );
+    return !this.busy && this.queued === 0 && this.fanoutsPending === 0 && !this.sessions.connected;
   }
 
   /** Queues a request. */
   post(env: Envelope): void {
     this.lastActive = this.deps.now();
-    if (this.queue.length >= this.deps.limits.mailboxCapacity && !sessionOps.has(env.op)) {
+    const capacity = sessionOps.has(env.op) ? Number.POSITIVE_INFINITY : this.deps.limits.mailboxCapacity;
+    if (!this.enqueue(env, capacity)) {
       this.answer(env, { ok: false, error: fail.unavailable("user actor busy, retry").toBody() });
-      return;
     }
-    this.queue.push(env);
-    if (!this.processing) void this.drain();
   }
 
-  private async drain(): Promise<void> {
-    this.processing = true;
+  /** Runs one request and answers it. */
+  protected async handle(env: Envelope): Promise<void> {
     try {
-      for (let env = this.queue.shift(); env; env = this.queue.shift()) {
-        try {
-          this.answer(env, { ok: true, result: await this.dispatch(env) });
-        } catch (err) {
-          this.answer(env, { ok: false, error: errorBodyOf(err) });
-        }
-      }
-    } finally {
-      this.processing = false;
+      this.answer(env, { ok: true, result: await this.dispatch(env) });
+    } catch (err) {
+      this.answer(env, { ok: false, error: errorBodyOf(err) });
     }
   }
 
@@ -106,110 +183,24 @@ export class UserActor {
     if (env.callId !== noReply) this.deps.outlet.reply(env.callId, outcome);
   }
 
-  private async dispatch(env: Envelope): Promise<Record<string, unknown>> {
-    const p = env.principal;
-    // The server's own notices about the user's sessions (a node is gone, the actor moved).
-    if (
-      p.userId === systemPrincipal.userId &&
-      (env.op === "presence.purge" || env.op === "presence.reconcile")
-    ) {
-      const change =
-        env.op === "presence.purge"
-          ? this.sessions.disconnectAll(String(env.args.prefix), this.deps.now())
-          : this.sessions.reconcile(this.deps.now());
-      this.presenceChanged(change);
-      return { presence: this.sessions.presence };
-    }
+  private dispatch(env: Envelope): UserResult | Promise<UserResult> {
+    const { principal: p, op } = env;
+    const system =
+      p.userId === systemPrincipal.userId
+        ? handlerOf<UserActor, UserResult>(UserActor.systemHandlers, op)
+        : undefined;
+    if (system) return system(this, p, env.args);
     if (p.userId !== this.id) throw fail.forbidden();
     this.principal = p;
-    const { directory, userState } = this.deps;
-    switch (env.op) {
-      case "user.hello":
-        return { user: await this.hello(p) };
-      case "user.me":
-        return { user: this.user ?? (await this.hello(p)) };
-      case "ch.list": {
-        const a = env.args as ArgsOf<"ch.list">;
-        const channels = await directory.listChannels(this.id, {
-          includePublic: (a.includePublic ?? false) && p.role !== "guest",
-          includeArchived: a.includeArchived ?? false,
-        });
-        return { channels };
-      }
-      case "msg.locate": {
-        const channelId = await directory.locateMessage(env.args.messageId as string);
-        if (!channelId) throw fail.notFound("message");
-        return { channelId };
-      }
+    const handler = handlerOf<UserActor, UserResult>(UserActor.handlers, op);
+    if (!handler) throw fail.badRequest(`op ${op} is not a user op`);
+    return handler(this, p, env.args);
+  }
 
-      case "read.mark": {
-        const a = env.args as ArgsOf<"read.mark">;
-        const lastReadSeq =
-          a.threadRootId === undefined
-            ? await userState.markRead(this.id, a.channelId, a.seq)
-            : await userState.markThreadRead(this.id, a.channelId, a.threadRootId, a.seq);
-        if (lastReadSeq === null) throw fail.notFound("channel");
-        const marker = {
-          channelId: a.channelId,
-          lastReadSeq,
-          ...(a.threadRootId === undefined ? {} : { threadRootId: a.threadRootId }),
-        };
-        this.publishOwn("read.updated", marker);
-        return marker;
-      }
-      case "unread.summary":
-        return { channels: await userState.unreadSummary(this.id) };
-
-      case "presence.connect":
-        this.presenceChanged(this.sessions.connect(String(env.args.sessionId), this.deps.now()));
-        return { presence: this.sessions.presence };
-      case "presence.disconnect":
-        this.presenceChanged(this.sessions.disconnect(String(env.args.sessionId), this.deps.now()));
-        return { presence: this.sessions.presence };
-      case "presence.set": {
-        const a = env.args as ArgsOf<"presence.set">;
-        this.presenceChanged(this.sessions.choose(a.status, this.deps.now()));
-        return { presence: this.sessions.presence };
-      }
-      case "presence.query":
-        return { presence: await this.queryPresence((env.args as ArgsOf<"presence.query">).userIds) };
-
-      case "user.get": {
-        const user = await directory.getUser((env.args as ArgsOf<"user.get">).userId);
-        if (!user) throw fail.notFound("user");
-        return { user };
-      }
-      case "user.update": {
-        const a = env.args as ArgsOf<"user.update">;
-        if (!this.user) await this.hello(p);
-        const user = await directory.updateProfile(this.id, {
-          ...(a.displayName === undefined ? {} : { displayName: a.displayName }),
-          ...(a.title === undefined ? {} : { title: a.title }),
-          ...(a.timeZone === undefined ? {} : { timeZone: a.timeZone }),
-        });
-        if (!user) throw fail.notFound("user");
-        this.user = user;
-        this.publishOwn("user.updated", { user });
-        return { user };
-      }
-      case "user.search": {
-        const a = env.args as ArgsOf<"user.search">;
-        return { users: await directory.searchUsers(a.q, a.limit ?? 20) };
-      }
-      case "user.settings.get":
-        return { settings: await userState.getSettings(this.id) };
-      case "user.settings.set": {
-        const a = env.args as ArgsOf<"user.settings.set">;
-        // Read, merge and save within this one mailbox: two sessions' changes never lose each other.
-        const current = await userState.getSettings(this.id);
-        const settings = mergeSettings(current, a, this.deps.limits.maxNotifyOverrides);
-        await userState.saveSettings(this.id, settings);
-        this.publishOwn("settings.updated", { settings });
-        return { settings };
-      }
-      default:
-        throw fail.badRequest(`op ${env.op} is not a user op`);
-    }
+  /** Records a change of the user's sessions or status; the reply is the presence now. */
+  private sessionsChanged(change: PresenceChange | null): { presence: Presence } {
+    this.presenceChanged(change);
+    return { presence: this.sessions.presence };
   }
 
   /**

@@ -21,7 +21,7 @@
  * the change through the main thread with every other thread's book. Per user, changes
  * come from one thread in order and ports keep order, so each book sees them in order.
  */
-import type { Presence, PresenceStatus } from "../core/types.js";
+import type { Presence, PresenceStatus } from "../../core/types.js";
 
 /** A status a user may choose (`offline` is never chosen: it means no session). */
 export type ChosenStatus = "online" | "away" | "dnd";

@@ -4,13 +4,13 @@
  * linked as the main thread links workers stand for W = 2.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openPgliteStore } from "../adapters/pglite/pglite-store.js";
-import { defaultLimits, type Limits } from "../core/config.js";
-import type { Store } from "../core/ports.js";
-import { decodeFrame } from "../core/protocol.js";
-import type { Principal } from "../core/types.js";
-import { type Envelope, type Grant, noReply, type Outcome, type Outlet } from "./envelope.js";
-import { ActorHost, type Routed } from "./runtime/actor-host.js";
+import { openPgliteStore } from "../../adapters/pglite/pglite-store.js";
+import { defaultLimits, type Limits } from "../../core/config.js";
+import type { Store } from "../../core/ports.js";
+import { decodeFrame } from "../../core/protocol.js";
+import type { Principal } from "../../core/types.js";
+import { type Envelope, type Grant, noReply, type Outcome, type Outlet } from "../envelope.js";
+import { ActorHost, type Routed } from "../runtime/actor-host.js";
 
 const principal = (name: string): Principal => ({
   userId: `U${name}`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { UserSettings } from "../core/types.js";
+import type { UserSettings } from "../../core/types.js";
 import { mergeSettings } from "./user-settings.js";
 
 const base: UserSettings = { theme: "system", language: "en", notify: { C1: "mentions", C2: "none" } };

@@ -1,7 +1,7 @@
 /** How a `user.settings.set` patch changes a user's settings (pure). */
-import { fail } from "../core/errors.js";
-import type { ArgsOf } from "../core/ops.js";
-import type { UserSettings } from "../core/types.js";
+import { fail } from "../../core/errors.js";
+import type { ArgsOf } from "../../core/ops.js";
+import type { UserSettings } from "../../core/types.js";
 
 /**
  * The settings after `patch`: top-level fields replace, `notify` entries merge per
