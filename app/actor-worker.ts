@@ -3,6 +3,7 @@ import { workerData } from "node:worker_threads";
 import { shardOf, workerOfShard } from "../actors/runtime/placement.js";
 import { runActorWorker } from "../actors/runtime/worker-host.js";
 import type { Config } from "../core/config.js";
+import { createLogger } from "./logger.js";
 import { commitsInFlightFor, openConfiguredStore } from "./stores.js";
 
 const { index, count, config } = workerData as { index: number; count: number; config: Config };
@@ -12,4 +13,5 @@ await runActorWorker(
   commitsInFlightFor(config),
   (key) => workerOfShard(shardOf(key, config.shards), count) === index,
   config.shards,
+  createLogger(config.logLevel).child({ module: "actors", worker: index }),
 );

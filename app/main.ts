@@ -15,6 +15,7 @@ import { type Config, ConfigError, parseConfig } from "../core/config.js";
 import { startServer } from "../transport/server.js";
 import { loadUws } from "../transport/uws.js";
 import { buildIdentity } from "./identity.js";
+import { createLogger } from "./logger.js";
 import { commitsInFlightFor, openConfiguredStore } from "./stores.js";
 
 function loadConfig(): Config {
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  const logger = createLogger(config.logLevel);
+  const log = logger.child({ module: "main" });
   // Before anything is opened: with no native uWS build there is no server to run.
   const uws = loadUws();
   const workers = effectiveWorkers(config);
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
         ...(hooks.route ? { route: hooks.route } : {}),
         ...(hooks.sharePresence ? { sharePresence: batched(hooks.sharePresence) } : {}),
         ...(hooks.staleShard ? { staleShard: hooks.staleShard } : {}),
+        logger: logger.child({ module: "actors" }),
       });
       return new LocalActorSystem(
         host,
@@ -87,6 +91,7 @@ async function main(): Promise<void> {
       workerData: config,
       outlet,
       hooks,
+      logger: logger.child({ module: "actors" }),
     });
   };
   const redis =
@@ -97,6 +102,7 @@ async function main(): Promise<void> {
     config,
     verifier,
     devLogin,
+    logger: logger.child({ module: "transport" }),
     ...(redis ? { rateCounters: redis.rates } : {}),
     async startActors(outlet) {
       if (!redis || !shared) return startLocalActors(outlet);
@@ -109,7 +115,7 @@ async function main(): Promise<void> {
           registry: redis.registry,
           fencing: shared,
           outlet,
-          log: (line) => console.log(`colink[${config.nodeId}]: ${line}`),
+          log: logger.child({ module: "cluster", node: config.nodeId }),
         },
         startLocalActors,
       );
@@ -119,7 +125,8 @@ async function main(): Promise<void> {
   const auth = [devLogin ? "dev issuer" : null, config.oidcIssuer ? `OIDC ${config.oidcIssuer}` : null]
     .filter(Boolean)
     .join(" + ");
-  console.log(
+  log.info(
+    { port: server.port, mode, workers, uws: uws.build, node: process.version },
     `colink listening on http://${config.host}:${server.port} mode=${mode} data=${config.dataDir} ` +
       (config.redisUrl ? `cluster=${new URL(config.redisUrl).host} node=${config.nodeId} ` : "") +
       `workers=${workers}${workers !== config.workers ? ` (COLINK_WORKERS=${config.workers}, PGlite allows 1)` : ""} auth=${auth} ` +
@@ -129,14 +136,14 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`colink: ${signal}, draining`);
+    log.info({ signal }, "draining");
     server
       .close()
       .then(() => shared?.close())
       .then(
         () => process.exit(0),
         (err) => {
-          console.error("colink: error while draining:", err);
+          log.error({ err }, "error while draining");
           process.exit(1);
         },
       );

@@ -42,6 +42,7 @@ describe("parseConfig", () => {
     ["COLINK_CORS_ORIGINS", "http://a.example/"],
     ["COLINK_CORS_ORIGINS", "http://a.example,ftp://b.example"],
     ["COLINK_CORS_ORIGINS", "https://a.example/app"],
+    ["COLINK_LOG_LEVEL", "loud"],
   ])("refuses %s=%s with a line naming it", (name, value) => {
     try {
       parseConfig({ [name]: value });
@@ -84,6 +85,12 @@ describe("parseConfig", () => {
     expect(parseConfig({}).dbSchema).toBeNull();
     expect(parseConfig({}, { COLINK_DB_SCHEMA: "tenant_a" }).dbSchema).toBe("tenant_a");
     expect(parseConfig({ COLINK_DB_SCHEMA: "b" }, { COLINK_DB_SCHEMA: "tenant_a" }).dbSchema).toBe("b");
+  });
+
+  it("reads COLINK_LOG_LEVEL, info when unset", () => {
+    expect(parseConfig({}).logLevel).toBe("info");
+    expect(parseConfig({ COLINK_LOG_LEVEL: "DEBUG" }).logLevel).toBe("debug");
+    expect(parseConfig({}, { COLINK_LOG_LEVEL: "warn" }).logLevel).toBe("warn");
   });
 
   it("reads COLINK_CORS_ORIGINS as a comma list of origins; unset means none", () => {

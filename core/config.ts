@@ -4,6 +4,7 @@
  * contents and returns a validated config or throws ConfigError naming the variable.
  */
 import { hostname } from "node:os";
+import { type LogLevel, logLevels } from "./logger.js";
 
 /** Every limit, each configurable. */
 export interface Limits {
@@ -79,6 +80,8 @@ export interface Config {
    * strings); empty means no CORS headers and no `Origin` check.
    */
   corsOrigins: string[];
+  /** Lowest level written to the log (JSON lines on stdout). */
+  logLevel: LogLevel;
   limits: Limits;
 }
 
@@ -150,6 +153,7 @@ export const settingVariables = [
   "COLINK_NODE_ID",
   "COLINK_LEASE_TTL_MS",
   "COLINK_CORS_ORIGINS",
+  "COLINK_LOG_LEVEL",
 ] as const;
 
 /** Where a limit's accepted range starts and ends. */
@@ -231,6 +235,15 @@ function origins(src: Source, name: string): string[] {
     });
 }
 
+/** A log level name, `info` when unset. */
+function logLevel(src: Source, name: string): LogLevel {
+  const raw = src[name]?.trim().toLowerCase();
+  if (!raw) return "info";
+  const level = logLevels.find((l) => l === raw);
+  if (!level) throw new ConfigError(name, `must be one of ${logLevels.join(", ")}, got "${raw}"`);
+  return level;
+}
+
 /** A Postgres schema name: a plain identifier, since it goes into SQL text and the startup packet. */
 function schemaName(src: Source, name: string): string | null {
   const raw = src[name]?.trim();
@@ -306,6 +319,7 @@ export function parseConfig(env: Source, fileValues: Source = {}): Config {
     nodeId,
     leaseTtlMs: integer(src, "COLINK_LEASE_TTL_MS", 5000, [1000, 600_000]),
     corsOrigins: origins(src, "COLINK_CORS_ORIGINS"),
+    logLevel: logLevel(src, "COLINK_LOG_LEVEL"),
     limits,
   };
 }

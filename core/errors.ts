@@ -2,6 +2,7 @@
  * The two code tables of the protocol: error codes (carried in error replies and HTTP
  * bodies) and WebSocket close codes. Both are fixed by DESIGN.md; clients rely on them.
  */
+import type { Logger } from "./logger.js";
 
 /** Every error code a reply can carry. */
 export const ErrorCode = {
@@ -63,6 +64,17 @@ export class ColinkError extends Error {
     if (this.details) body.details = this.details;
     return body;
   }
+}
+
+/**
+ * The error body of `err`, as `errorBodyOf` gives it; an unexpected error (answered as
+ * `internal`) is also logged, with its stack and `fields` (the request's op and ids), since
+ * the client is told nothing more.
+ */
+export function errorBodyLogged(err: unknown, log: Logger, fields: Record<string, unknown>): ErrorBody {
+  const body = errorBodyOf(err);
+  if (body.code === ErrorCode.internal) log.error({ ...fields, err }, "internal error");
+  return body;
 }
 
 /** Turns anything thrown into a wire error body; unknown errors never leak their text. */

@@ -2,7 +2,8 @@
  * The ops a connection answers itself, without an actor of its own (the op table's route
  * "connection"): `auth` for a connection opened without a token, `ping`, and `unsub`.
  */
-import { CloseCode, ColinkError, errorBodyOf, fail } from "../core/errors.js";
+import { CloseCode, ColinkError, errorBodyLogged, fail } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
 import type { ArgsOf } from "../core/ops.js";
 import type { TokenVerifier } from "../core/ports.js";
 import { channelTopic, errorFrame, okFrame } from "../core/protocol.js";
@@ -19,6 +20,8 @@ export class ConnectionOps {
     private readonly verifier: TokenVerifier,
     private readonly writer: SocketWriter,
     private readonly topics: ClusterTopics,
+    /** Where an internal error of a token check is written. */
+    private readonly logger: Logger,
   ) {}
 
   /** `auth`: verifies the token, then answers with the user (`user.me`); a bad token closes. */
@@ -45,7 +48,7 @@ export class ConnectionOps {
         conn.authenticating = false;
         if (conn.closed) return;
         conn.pending.delete(id);
-        const body = errorBodyOf(err);
+        const body = errorBodyLogged(err, this.logger, { conn: conn.id, id, op: "auth" });
         this.writer.flushReplies();
         ws.cork(() => {
           ws.send(errorFrame(id, body), true);

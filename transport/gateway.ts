@@ -17,9 +17,11 @@ import type {
   TemplatedApp,
   us_socket_context_t,
 } from "@trufflesuite/uws-js-unofficial";
+
 import type { TopicInterest } from "../actors/runtime/actor-system.js";
 import type { Limits } from "../core/config.js";
 import { CloseCode, errorBodyOf, fail } from "../core/errors.js";
+import { type Logger, silentLogger } from "../core/logger.js";
 import type { TokenVerifier } from "../core/ports.js";
 import { channelIdOfTopic } from "../core/protocol.js";
 import { ClusterTopics } from "./cluster-topics.js";
@@ -60,13 +62,22 @@ export class Gateway {
     interest?: TopicInterest,
     /** Which browser origins may open `/ws` (see cors.ts); default any. */
     private readonly cors = new CorsPolicy([]),
+    /** Where internal errors of requests are written. */
+    logger: Logger = silentLogger,
   ) {
     this.topics = new ClusterTopics(app, interest);
     this.connections = new Connections(dispatcher, this.topics, limits, interest?.sessionPrefix ?? "");
     this.writer = new SocketWriter(app, limits, this.connections.open);
     this.intake = new RequestIntake(limits, this.writer);
-    const connectionOps = new ConnectionOps(this.connections, dispatcher, verifier, this.writer, this.topics);
-    this.router = new RequestRouter(dispatcher, rateLimit, connectionOps, this.writer, this.topics);
+    const connectionOps = new ConnectionOps(
+      this.connections,
+      dispatcher,
+      verifier,
+      this.writer,
+      this.topics,
+      logger,
+    );
+    this.router = new RequestRouter(dispatcher, rateLimit, connectionOps, this.writer, this.topics, logger);
     // Cluster: events may have been missed (the bus was lost), so every connection is closed
     // with a resume code; clients reconnect and resume from the last seq they saw.
     interest?.onResumeNeeded(() =>

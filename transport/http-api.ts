@@ -9,7 +9,8 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from "@trufflesuite/uws-js-unofficial";
 import type { Outcome } from "../actors/envelope.js";
 import type { Limits } from "../core/config.js";
-import { type ErrorBody, errorBodyOf, fail, httpStatusOf } from "../core/errors.js";
+import { type ErrorBody, errorBodyLogged, fail, httpStatusOf } from "../core/errors.js";
+import { type Logger, silentLogger } from "../core/logger.js";
 import { parseArgs } from "../core/ops.js";
 import type { DevLogin, TokenVerifier } from "../core/ports.js";
 import type { Principal } from "../core/types.js";
@@ -67,6 +68,8 @@ export class HttpApi {
     private readonly isReady: () => Promise<boolean>,
     /** Which browser origins get CORS headers on `/v1` and `/auth` (see cors.ts); default none. */
     private readonly cors = new CorsPolicy([]),
+    /** Where internal errors are written, with the route that failed. */
+    private readonly logger: Logger = silentLogger,
   ) {}
 
   private document: OpenApiDocument | null = null;
@@ -77,7 +80,8 @@ export class HttpApi {
       const paramCount = paramNamesOf(route.path).length;
       this.app[uwsMethod[route.method]](uwsPath(route.path), (res, req) => {
         const copy = this.copy(req, paramCount);
-        this.serve(res, route.body === true, this.corsHeaders(req), async (body) => {
+        const label = `${route.method.toUpperCase()} ${route.path}`;
+        this.serve(res, route.body === true, this.corsHeaders(req), label, async (body) => {
           const principal = await this.authenticate(copy.authorization);
           this.rateLimit.check(principal.userId);
           const call = callOf(route, { ...copy, body }, principal);
@@ -88,15 +92,19 @@ export class HttpApi {
         });
       });
     }
-    this.app.get("/openapi.json", (res) => this.serve(res, false, [], async () => [200, this.openApi()]));
-    this.app.get("/health", (res) => this.serve(res, false, [], async () => [200, { status: "ok" }]));
+    this.app.get("/openapi.json", (res) =>
+      this.serve(res, false, [], "GET /openapi.json", async () => [200, this.openApi()]),
+    );
+    this.app.get("/health", (res) =>
+      this.serve(res, false, [], "GET /health", async () => [200, { status: "ok" }]),
+    );
     this.app.get("/ready", (res) =>
-      this.serve(res, false, [], async () =>
+      this.serve(res, false, [], "GET /ready", async () =>
         (await this.isReady()) ? [200, { status: "ready" }] : [503, { status: "not ready" }],
       ),
     );
     this.app.post("/auth/dev/token", (res, req) =>
-      this.serve(res, true, this.corsHeaders(req), async (body) => {
+      this.serve(res, true, this.corsHeaders(req), "POST /auth/dev/token", async (body) => {
         if (!this.devLogin) throw fail.notFound("dev login (COLINK_DEV_AUTH is off)");
         const { accessToken, principal } = await this.devLogin.login(bodyMap(body).username);
         const outcome = await this.dispatcher.ask({
@@ -110,7 +118,7 @@ export class HttpApi {
       }),
     );
     this.app.get("/auth/dev/jwks", (res, req) =>
-      this.serve(res, false, this.corsHeaders(req), async () => {
+      this.serve(res, false, this.corsHeaders(req), "GET /auth/dev/jwks", async () => {
         if (!this.devLogin) throw fail.notFound("dev issuer");
         return [200, this.devLogin.jwks()];
       }),
@@ -125,7 +133,7 @@ export class HttpApi {
     this.app.any("/*", (res, req) => {
       // An unknown path under /v1 or /auth still tells a page its 404.
       const cors = crossOriginPath(req.getUrl()) ? this.corsHeaders(req) : [];
-      this.serve(res, false, cors, async () => Promise.reject(fail.notFound("route")));
+      this.serve(res, false, cors, "unknown route", async () => Promise.reject(fail.notFound("route")));
     });
   }
 
@@ -207,12 +215,13 @@ export class HttpApi {
 
   /**
    * Reads the body (when `withBody`), runs `work`, and writes its JSON answer or error,
-   * with `headers` (CORS) on either.
+   * with `headers` (CORS) on either. `label` names the route in the log.
    */
   private serve(
     res: HttpResponse,
     withBody: boolean,
     headers: readonly Header[],
+    label: string,
     work: (body: unknown) => Promise<[number, unknown]>,
   ): void {
     let aborted = false;
@@ -231,7 +240,8 @@ export class HttpApi {
       work(body).then(
         ([status, payload]) => reply(status, payload),
         (err: unknown) => {
-          const error: ErrorBody = err instanceof HttpFailure ? err.body : errorBodyOf(err);
+          const error: ErrorBody =
+            err instanceof HttpFailure ? err.body : errorBodyLogged(err, this.logger, { route: label });
           reply(httpStatusOf[error.code], { error });
         },
       );
@@ -240,7 +250,7 @@ export class HttpApi {
       return;
     }
     this.readBody(res).then(run, (err: unknown) => {
-      const error = errorBodyOf(err);
+      const error = errorBodyLogged(err, this.logger, { route: label });
       reply(httpStatusOf[error.code], { error });
     });
   }

@@ -2,6 +2,7 @@
  * Sample values for the OpenAPI document's examples. Typed with the domain types, and
  * checked against the op schemas by the tests (transport/openapi.test.ts).
  */
+import { newMessage } from "../core/message-rules.js";
 import type {
   Channel,
   Member,
@@ -68,25 +69,16 @@ export const member = { userId: bob.id, role: "member", joinedAt: at } satisfies
 
 /** A top-level message. */
 export const message = {
-  id: "M01KDX8Q7HE11O0000000",
-  channelId: channel.id,
-  seq: 42,
-  authorId: alice.id,
-  text: "Hello @bob",
-  clientMsgId: "6f1c2d9e-2b1a-4c55-9a1e-0c8a5d1b7f10",
-  createdAt: at + 60_000,
-  editedAt: null,
-  deletedAt: null,
-  threadRootId: null,
-  replyCount: 0,
-  lastReplyAt: null,
-  threadParticipants: [],
+  ...newMessage({
+    id: "M01KDX8Q7HE11O0000000",
+    channelId: channel.id,
+    seq: 42,
+    authorId: alice.id,
+    text: "Hello @bob",
+    clientMsgId: "6f1c2d9e-2b1a-4c55-9a1e-0c8a5d1b7f10",
+    createdAt: at + 60_000,
+  }),
   mentions: [bob.id],
-  broadcast: null,
-  reactions: [],
-  pinnedAt: null,
-  pinnedBy: null,
-  files: [],
 } satisfies Message;
 
 /** The message after an edit. */

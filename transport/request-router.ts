@@ -6,7 +6,8 @@
  * wish for that channel.
  */
 import type { Routed } from "../actors/runtime/actor-host.js";
-import { CloseCode, errorBodyOf, fail } from "../core/errors.js";
+import { CloseCode, errorBodyLogged, fail } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
 import type { ArgsOf, OpName } from "../core/ops.js";
 import { channelTopic, errorFrame } from "../core/protocol.js";
 import type { ClusterTopics } from "./cluster-topics.js";
@@ -28,6 +29,8 @@ export class RequestRouter {
     private readonly connectionOps: ConnectionOps,
     private readonly writer: SocketWriter,
     private readonly topics: ClusterTopics,
+    /** Where internal errors are written, with the connection and request they failed. */
+    private readonly logger: Logger,
   ) {}
 
   /** Handles one request that passed the intake; a refusal is answered with its error. */
@@ -59,7 +62,7 @@ export class RequestRouter {
       if (!env) throw fail.badRequest(`op "${op}" is not available here`);
       this.callActor(ws, conn, id, op, env);
     } catch (err) {
-      this.writer.send(ws, errorFrame(id, errorBodyOf(err)));
+      this.writer.send(ws, errorFrame(id, errorBodyLogged(err, this.logger, { conn: conn.id, id, op })));
     }
   }
 

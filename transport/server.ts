@@ -6,6 +6,7 @@ import type { us_listen_socket } from "@trufflesuite/uws-js-unofficial";
 import type { Outlet } from "../actors/envelope.js";
 import type { ActorSystem } from "../actors/runtime/actor-system.js";
 import type { Config } from "../core/config.js";
+import { type Logger, silentLogger } from "../core/logger.js";
 import type { DevLogin, RateCounters, TokenVerifier } from "../core/ports.js";
 import { CorsPolicy } from "./cors.js";
 import { Dispatcher } from "./dispatcher.js";
@@ -24,6 +25,8 @@ export interface ServerParts {
   devLogin: DevLogin | null;
   /** Starts the actors, answering through `outlet`. */
   startActors(outlet: Outlet): Promise<ActorSystem>;
+  /** Where the transport writes internal errors (one child per part). */
+  logger?: Logger;
   /** In a cluster: the counters that make a user's rate limit hold across nodes. */
   rateCounters?: RateCounters;
 }
@@ -52,7 +55,17 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
   dispatcher.attach(actors);
   const rateLimit = new UserRateLimiter(config.limits.userRatePerSec, parts.rateCounters);
   const cors = new CorsPolicy(config.corsOrigins);
-  gateway = new Gateway(app, dispatcher, parts.verifier, config.limits, rateLimit, actors.interest, cors);
+  const logger = parts.logger ?? silentLogger;
+  gateway = new Gateway(
+    app,
+    dispatcher,
+    parts.verifier,
+    config.limits,
+    rateLimit,
+    actors.interest,
+    cors,
+    logger.child({ part: "ws" }),
+  );
   gateway.register();
   new HttpApi(
     app,
@@ -63,6 +76,7 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
     rateLimit,
     () => actors.ready(),
     cors,
+    logger.child({ part: "http" }),
   ).register();
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {

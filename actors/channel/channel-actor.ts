@@ -6,7 +6,8 @@
  * (group commit), and every reply and event of a batch leaves only after that batch
  * commits. Typing and presence counts are ephemeral and skip the batch (invariant 8).
  */
-import { ColinkError, errorBodyOf, fail } from "../../core/errors.js";
+import { ColinkError, type ErrorBody, errorBodyLogged, fail } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
 import type { OpName } from "../../core/ops.js";
 import { DuplicateSendError, isStaleOwner, type ShardFence, StoreConflict } from "../../core/ports.js";
 import { channelTopic, packedMessageOf, withPacked } from "../../core/protocol.js";
@@ -60,6 +61,8 @@ export interface ChannelActorDeps extends ChannelDeps {
   fence?: () => ShardFence | null;
   /** In a cluster: a commit failed because another node took the channel's shard. */
   onStaleOwner?: () => void;
+  /** Internal errors, failed loads and failed commits (with the call ids they fail). */
+  logger: Logger;
 }
 
 /**
@@ -143,7 +146,7 @@ export class ChannelActor extends MailboxActor {
     try {
       outcome = { ok: true, result: run().result };
     } catch (err) {
-      outcome = { ok: false, error: errorBodyOf(err) };
+      outcome = { ok: false, error: this.errorBody(err, env) };
     }
     if (env.callId !== noReply) this.deps.outlet.reply(env.callId, outcome);
   }
@@ -188,12 +191,18 @@ export class ChannelActor extends MailboxActor {
       this.st.load(snap, recent);
       this.lifecycle = ChannelActorState.active;
       return true;
-    } catch {
+    } catch (err) {
+      this.deps.logger.warn({ err, channelId: this.id }, "channel could not be loaded");
       this.lifecycle = ChannelActorState.inactive;
-      const err = fail.unavailable("channel could not be loaded, retry later").toBody();
-      for (const env of this.takeQueued()) this.replyTo(env, { ok: false, error: err });
+      const error = fail.unavailable("channel could not be loaded, retry later").toBody();
+      for (const env of this.takeQueued()) this.replyTo(env, { ok: false, error });
       return false;
     }
+  }
+
+  /** The error body of a failed request; an internal one is logged with the request. */
+  private errorBody(err: unknown, env: Envelope): ErrorBody {
+    return errorBodyLogged(err, this.deps.logger, { callId: env.callId, op: env.op, channelId: this.id });
   }
 
   private replyTo(env: Envelope, outcome: Outcome): void {
@@ -221,13 +230,19 @@ export class ChannelActor extends MailboxActor {
         this.st.knowSends(originals);
         this.requeue(affected);
         return;
-      } catch {
+      } catch (findErr) {
         // fall through: answer them as unavailable
+        this.deps.logger.warn({ err: findErr, channelId: this.id }, "repeated sends could not be looked up");
       }
     }
     this.lifecycle = ChannelActorState.inactive;
-    const message =
-      err instanceof StoreConflict ? "channel moved to another writer, retry" : "storage unavailable, retry";
+    const moved = err instanceof StoreConflict;
+    // A conflict is the cluster at work (ownership moved); anything else is the store failing.
+    this.deps.logger[moved ? "info" : "warn"](
+      { err, channelId: this.id, callIds: affected.map((e) => e.callId) },
+      "commit failed; its requests are answered unavailable (retryable)",
+    );
+    const message = moved ? "channel moved to another writer, retry" : "storage unavailable, retry";
     const body = fail.unavailable(message).toBody();
     for (const env of affected) this.replyTo(env, { ok: false, error: body });
   }
@@ -292,7 +307,7 @@ export class ChannelActor extends MailboxActor {
       outcome = { ok: true, result: this.withReplyBytes(handled.result, batch, firstEvent) };
       grant = handled.grant;
     } catch (err) {
-      outcome = { ok: false, error: errorBodyOf(err) };
+      outcome = { ok: false, error: this.errorBody(err, env) };
     }
     batch.envelopes.push(env);
     batch.outputs.push(

@@ -3,6 +3,7 @@
  * envelopes to it, and passivates actors that stayed idle.
  */
 import type { Limits } from "../../core/config.js";
+import { type Logger, silentLogger } from "../../core/logger.js";
 import type {
   ChannelLog,
   Directory,
@@ -56,6 +57,8 @@ export interface ActorHostDeps {
    * the shard now.
    */
   staleShard?: (stale: ShardFence) => void;
+  /** Where the actors write internal errors and store failures; absent, nowhere. */
+  logger?: Logger;
 }
 
 /** The actors of one thread. */
@@ -66,6 +69,7 @@ export class ActorHost {
   private readonly sweeper: NodeJS.Timeout;
   private readonly now: () => number;
   private readonly route: (env: Routed) => void;
+  private readonly logger: Logger;
   /** Everyone's presence as this thread knows it (see actors/user/presence.ts). */
   readonly presence: PresenceBook;
   /**
@@ -83,6 +87,7 @@ export class ActorHost {
     this.channelPorts = { log: store, history: store, directory: store };
     this.userPorts = { directory: store, userState: store };
     this.now = deps.now ?? Date.now;
+    this.logger = deps.logger ?? silentLogger;
     this.route = deps.route ?? ((env) => this.deliver(env));
     this.presence = new PresenceBook(deps.sharePresence);
     this.committer = new GroupCommitter(deps.store, {
@@ -99,6 +104,7 @@ export class ActorHost {
       (key) => ownsKey(key) && (this.owned === null || this.owned.has(this.shardOf(key))),
       this.now,
       deps.schedulePollMs ?? 1000,
+      this.logger.child({ module: "schedules" }),
     );
   }
 
@@ -246,6 +252,7 @@ export class ActorHost {
         now: this.now,
         route: this.route,
         isOnline: (userId) => this.presence.view(userId).status !== "offline",
+        logger: this.logger,
         ...this.tenureOf(id),
       });
       this.channels.set(id, a);
@@ -263,6 +270,7 @@ export class ActorHost {
         now: this.now,
         route: this.route,
         presence: this.presence,
+        logger: this.logger,
       });
       this.users.set(id, a);
     }

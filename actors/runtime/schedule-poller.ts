@@ -3,6 +3,8 @@
  * so polling the store (rather than timers in actors) survives restarts and passivation:
  * after a crash, the first poll finds whatever came due meanwhile.
  */
+
+import type { Logger } from "../../core/logger.js";
 import type { ScheduleQueue } from "../../core/ports.js";
 import { noReply, type Routed, systemPrincipal } from "../envelope.js";
 
@@ -19,6 +21,7 @@ export class SchedulePoller {
     private readonly owns: (channelId: string) => boolean,
     private readonly now: () => number,
     intervalMs: number,
+    private readonly log: Logger,
   ) {
     this.timer = setInterval(() => void this.poll(), intervalMs);
     this.timer.unref();
@@ -41,8 +44,9 @@ export class SchedulePoller {
           actor: "channel",
         });
       }
-    } catch {
+    } catch (err) {
       // The store is down: the next poll tries again; nothing is lost, the rows stay pending.
+      this.log.warn({ err }, "due scheduled messages could not be read; polling again");
     } finally {
       this.running = false;
     }

@@ -5,6 +5,7 @@
  * the messages between them are in thread-messages.ts.
  */
 import { Worker } from "node:worker_threads";
+import { type Logger, silentLogger } from "../../core/logger.js";
 import type { ShardFence } from "../../core/ports.js";
 import type { Outlet, Routed } from "../envelope.js";
 import type { PresenceEntry } from "../user/presence.js";
@@ -74,6 +75,8 @@ export class WorkerActorSystem implements LocalActors {
     workerData: unknown;
     outlet: Outlet;
     hooks?: LocalActorHooks;
+    /** Where a worker's uncaught error is written. */
+    logger?: Logger;
   }): Promise<WorkerActorSystem> {
     const workers = Array.from(
       { length: opts.count },
@@ -102,7 +105,7 @@ export class WorkerActorSystem implements LocalActors {
     for (const w of workers) {
       w.removeAllListeners("exit");
       w.removeAllListeners("error");
-      w.on("error", (err) => console.error("actor worker failed:", err));
+      w.on("error", (err) => (opts.logger ?? silentLogger).error({ err }, "actor worker failed"));
     }
     return new WorkerActorSystem(workers, opts.shards, opts.outlet, opts.hooks ?? {});
   }

@@ -7,6 +7,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import type { Limits } from "../../core/config.js";
+import type { Logger } from "../../core/logger.js";
 import type { Store } from "../../core/ports.js";
 import { okFrameHeadroom, packedIn, packResult } from "../../core/protocol.js";
 import type { Grant, Outcome, Outlet } from "../envelope.js";
@@ -22,6 +23,7 @@ export async function runActorWorker(
   owns: (key: string) => boolean,
   /** Virtual shards keys hash into. */
   shards: number,
+  logger: Logger,
 ) {
   const port = parentPort;
   if (!port) throw new Error("runActorWorker must run in a worker thread");
@@ -30,6 +32,7 @@ export async function runActorWorker(
   try {
     store = await openStore();
   } catch (err) {
+    logger.error({ err }, "actor worker could not open its store");
     post({ t: "failed", message: err instanceof Error ? err.message : String(err) });
     return;
   }
@@ -44,6 +47,7 @@ export async function runActorWorker(
     route: batched((list) => post({ t: "route", list })),
     sharePresence: batched((list) => post({ t: "presence", list })),
     staleShard: (stale) => post({ t: "stale", stale }),
+    logger,
   });
   port.on("message", (msg: ToWorker) => {
     if (msg.t === "envs") {

@@ -4,7 +4,8 @@
  * `u:<userId>`, so that every session of the user hears about changes made in another.
  */
 import type { Limits } from "../../core/config.js";
-import { errorBodyOf, fail } from "../../core/errors.js";
+import { errorBodyLogged, fail } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
 import type { OpName } from "../../core/ops.js";
 import type { Directory, UserState } from "../../core/ports.js";
 import { eventFrame, userTopic } from "../../core/protocol.js";
@@ -39,6 +40,8 @@ export interface UserActorDeps {
   route: (env: Routed) => void;
   /** This thread's presence book: the actor writes its user's entry and reads others'. */
   presence: PresenceBook;
+  /** Internal errors, with the request they failed. */
+  logger: Logger;
 }
 
 /** Ops the server itself sends about sessions; never refused for a full mailbox. */
@@ -175,7 +178,8 @@ export class UserActor extends MailboxActor {
     try {
       this.answer(env, { ok: true, result: await this.dispatch(env) });
     } catch (err) {
-      this.answer(env, { ok: false, error: errorBodyOf(err) });
+      const fields = { callId: env.callId, op: env.op, userId: this.id };
+      this.answer(env, { ok: false, error: errorBodyLogged(err, this.deps.logger, fields) });
     }
   }
 

@@ -16,6 +16,7 @@ import type { LocalActorHooks, LocalActors } from "../../actors/runtime/actor-sy
 import { ClusterNode } from "../../actors/runtime/cluster/cluster-node.js";
 import { openPgliteStore } from "../../adapters/pglite/pglite-store.js";
 import { openRedisCluster } from "../../adapters/redis/redis-cluster.js";
+import type { Logger } from "../../core/logger.js";
 import type { ShardFence, Store } from "../../core/ports.js";
 import { until } from "../harness.js";
 import { startRedis, type TestRedis } from "./cluster-harness.js";
@@ -36,6 +37,13 @@ class FakeLocalActors implements LocalActors {
   epochOf(shard: number): number | undefined {
     return this.owned.find((f) => f.shard === shard)?.epoch;
   }
+}
+
+/** A logger that keeps each line's message, for the assertions below. */
+function recordingLogger(lines: string[]): Logger {
+  const record = (_fields: Record<string, unknown>, message: string) => void lines.push(message);
+  const logger: Logger = { debug: record, info: record, warn: record, error: record, child: () => logger };
+  return logger;
 }
 
 const noOutlet: Outlet = { reply() {}, publish() {}, revoke() {} };
@@ -70,7 +78,7 @@ describe("a node's stale shard reports", () => {
         registry,
         fencing: store,
         outlet: noOutlet,
-        log: (l) => log.push(l),
+        log: recordingLogger(log),
       },
       async (_outlet, hooks) => {
         actors.hooks = hooks;

@@ -9,6 +9,8 @@
  * Replies to forwarded calls, published events and revocations leave through the bus in
  * the order the actors made them; each node delivers events to its own subscribers.
  */
+
+import { type Logger, silentLogger } from "../../../core/logger.js";
 import type { ClusterRegistry, NodeBus, ShardFencing } from "../../../core/ports.js";
 import type { Outlet, Routed } from "../../envelope.js";
 import type { ActorSystem, LocalActorHooks, LocalActors, TopicInterest } from "../actor-system.js";
@@ -35,7 +37,8 @@ export interface ClusterNodeOptions {
   fencing: ShardFencing;
   /** The transport's outlet: local replies, local event delivery, local revocations. */
   outlet: Outlet;
-  log?: (line: string) => void;
+  /** Where the node writes lease changes, bus loss and failures (one child per part). */
+  log?: Logger;
 }
 
 /** Starts this node's own actors, answering through `outlet` and routing actor-to-actor envelopes through `route`. */
@@ -50,10 +53,13 @@ export class ClusterNode implements ActorSystem {
   private readonly topics: BusTopicInterest;
   private busUp = true;
 
+  private readonly log: Logger;
+
   private constructor(private readonly opts: ClusterNodeOptions) {
     const { outlet, bus } = opts;
-    this.topics = new BusTopicInterest(bus, opts.nodeId);
-    this.leases = new ShardLeases(opts, () => this.inner, {
+    this.log = opts.log ?? silentLogger;
+    this.topics = new BusTopicInterest(bus, opts.nodeId, this.log.child({ part: "topics" }));
+    this.leases = new ShardLeases({ ...opts, log: this.log.child({ part: "leases" }) }, () => this.inner, {
       won: (shard) => this.forwarding.releaseHeld(shard),
       beatEnded: () => this.forwarding.expireHeld(),
       ownersMoved: (moved) => this.topics.ownersMoved(moved),
@@ -67,12 +73,17 @@ export class ClusterNode implements ActorSystem {
       outlet,
       deliverHere: (env) => this.inner.deliver(env),
       owners: this.leases,
+      log: this.log.child({ part: "forwarding" }),
     });
     this.wrapped = {
       reply: (callId, outcome, grant) => this.forwarding.reply(callId, outcome, grant),
       publish: (topic, frame) => {
         outlet.publish(topic, frame);
-        bus.publish(eventTopic(topic), frame).catch(() => {});
+        bus
+          .publish(eventTopic(topic), frame)
+          // Debug only: while the bus is down every publish fails, and "cluster bus lost"
+          // has said so once; clients resume when it is back.
+          .catch((err: unknown) => this.log.debug({ err, topic }, "event not published on the bus"));
       },
       revoke: (userId, topic) => {
         outlet.revoke(userId, topic);
@@ -88,7 +99,9 @@ export class ClusterNode implements ActorSystem {
       route: (env) => node.deliver(env),
       sharePresence: (list) => {
         node.notify({ t: "presence", list });
-        opts.registry.savePresence(list).catch(() => {});
+        opts.registry
+          .savePresence(list)
+          .catch((err: unknown) => node.log.warn({ err }, "could not save presence to the registry"));
       },
       staleShard: (stale) => node.leases.fencedOut(stale),
     });
@@ -128,7 +141,9 @@ export class ClusterNode implements ActorSystem {
   }
 
   private notify(notice: Notice): void {
-    this.opts.bus.publish(everyone, encodeBusMessage(notice)).catch(() => {});
+    this.opts.bus
+      .publish(everyone, encodeBusMessage(notice))
+      .catch((err: unknown) => this.log.warn({ err, notice: notice.t }, "notice not published on the bus"));
   }
 
   private onBusMessage(topic: string, payload: Uint8Array): void {
@@ -164,11 +179,11 @@ export class ClusterNode implements ActorSystem {
     const wasUp = this.busUp;
     this.busUp = up;
     if (up && !wasUp) {
-      this.opts.log?.("cluster bus is back; clients resume");
+      this.log.info({}, "cluster bus is back; clients resume");
       this.topics.resumeNeeded();
       void this.leases.tick();
     } else if (!up && wasUp) {
-      this.opts.log?.("cluster bus lost");
+      this.log.warn({}, "cluster bus lost");
     }
   }
 }

@@ -6,6 +6,7 @@
  * node that asked, in the order the actors made it.
  */
 import { fail } from "../../../core/errors.js";
+import type { Logger } from "../../../core/logger.js";
 import type { NodeBus } from "../../../core/ports.js";
 import { type Answer, type Grant, noReply, type Outcome, type Outlet, type Routed } from "../../envelope.js";
 import { shardOf } from "../placement.js";
@@ -30,6 +31,8 @@ export interface RequestForwardingOptions {
   /** Delivers to this node's own actors. */
   deliverHere: (env: Routed) => void;
   owners: ShardOwners;
+  /** Replies that could not be sent back (warn). */
+  log: Logger;
 }
 
 /** Call ids for calls forwarded to this node: above the transport's (1 … 2^31-1). */
@@ -174,7 +177,9 @@ export class RequestForwarding {
     // A lost reply times out on the asking node.
     this.opts.bus
       .publish(inboxOf(from), encodeBusMessage(replyMessage(callId, outcome, grant)))
-      .catch(() => {});
+      .catch((err: unknown) =>
+        this.opts.log.warn({ err, callId, to: from }, "forwarded reply not sent back"),
+      );
   }
 }
 

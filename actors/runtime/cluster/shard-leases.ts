@@ -12,6 +12,8 @@
  * them), lets their actors finish and commit, then releases the leases and says so; the
  * new owner wins the leases, takes new epochs, and serves what it held.
  */
+
+import type { Logger } from "../../../core/logger.js";
 import type { ClusterRegistry, ShardFence, ShardFencing } from "../../../core/ports.js";
 import type { LocalActors } from "../actor-system.js";
 import { shardOf } from "../placement.js";
@@ -27,7 +29,8 @@ export interface ShardLeaseOptions {
   leaseTtlMs: number;
   registry: ClusterRegistry;
   fencing: ShardFencing;
-  log?: (line: string) => void;
+  /** Lease changes (info) and failed registry calls (warn). */
+  log: Logger;
 }
 
 /** What the leases tell the rest of the node. */
@@ -96,7 +99,11 @@ export class ShardLeases implements ShardOwners {
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     await this.ticking;
     const { registry, nodeId } = this.opts;
-    await registry.leave(nodeId).catch(() => {});
+    await registry
+      .leave(nodeId)
+      .catch((err: unknown) =>
+        this.opts.log.warn({ err }, "could not leave the cluster registry; membership lapses with the TTL"),
+      );
     this.events.notify({ t: "left", node: nodeId });
     this.live = this.live.filter((n) => n !== nodeId);
     await this.handOff([...this.owned.keys()]);
@@ -109,7 +116,7 @@ export class ShardLeases implements ShardOwners {
       return this.ticking;
     }
     this.ticking = this.beat()
-      .catch((err: unknown) => this.opts.log?.(`cluster heartbeat failed: ${(err as Error).message}`))
+      .catch((err: unknown) => this.opts.log.warn({ err }, "cluster heartbeat failed"))
       .finally(() => {
         this.ticking = null;
         this.events.beatEnded();
@@ -149,13 +156,22 @@ export class ShardLeases implements ShardOwners {
     try {
       fences = await this.opts.fencing.takeShards(won);
     } catch (err) {
-      await registry.release(nodeId, won).catch(() => {});
+      await registry
+        .release(nodeId, won)
+        .catch((err: unknown) =>
+          this.opts.log.warn({ err, shards: won }, "could not release leases; they lapse with the TTL"),
+        );
       throw err;
     }
-    await registry.stamp(nodeId, fences, leaseTtlMs).catch(() => {});
+    await registry
+      .stamp(nodeId, fences, leaseTtlMs)
+      .catch((err: unknown) => this.opts.log.warn({ err }, "could not stamp the epochs of new leases"));
     for (const f of fences) this.owned.set(f.shard, f.epoch);
     this.publishOwned();
-    this.opts.log?.(`took ${fences.length} shard(s); serving ${this.owned.size}`);
+    this.opts.log.info(
+      { took: fences.length, serving: this.owned.size },
+      `took ${fences.length} shard(s); serving ${this.owned.size}`,
+    );
     for (const f of fences) this.events.won(f.shard);
   }
 
@@ -192,7 +208,7 @@ export class ShardLeases implements ShardOwners {
       this.releasing.delete(s);
     }
     this.publishOwned();
-    this.opts.log?.(`gave up ${shards.length} shard(s): ${why}`);
+    this.opts.log.warn({ shards, why }, `gave up ${shards.length} shard(s): ${why}`);
   }
 
   /** Hands shards off cleanly: no new envelopes, finish and commit, release, tell everyone. */
@@ -203,9 +219,19 @@ export class ShardLeases implements ShardOwners {
     const still = shards.filter((s) => this.releasing.delete(s) && this.owned.delete(s));
     this.publishOwned();
     const { registry, nodeId } = this.opts;
-    await registry.release(nodeId, still).catch(() => {});
+    await registry
+      .release(nodeId, still)
+      .catch((err: unknown) =>
+        this.opts.log.warn(
+          { err, shards: still },
+          "could not release handed-off leases; they lapse with the TTL",
+        ),
+      );
     this.events.notify({ t: "released", node: nodeId, shards: still });
-    this.opts.log?.(`handed off ${still.length} shard(s); serving ${this.owned.size}`);
+    this.opts.log.info(
+      { handedOff: still.length, serving: this.owned.size },
+      `handed off ${still.length} shard(s); serving ${this.owned.size}`,
+    );
   }
 
   private publishOwned(): void {

@@ -3,6 +3,8 @@
  * transport must hear about the cluster: that events may have been missed (clients must
  * resume) and that actors moved between nodes (presence sessions are told again).
  */
+
+import type { Logger } from "../../../core/logger.js";
 import type { NodeBus } from "../../../core/ports.js";
 import type { TopicInterest } from "../actor-system.js";
 import { eventTopic } from "./bus-codec.js";
@@ -20,6 +22,7 @@ export class BusTopicInterest implements TopicInterest {
   constructor(
     private readonly bus: Pick<NodeBus, "subscribe" | "unsubscribe">,
     private readonly nodeId: string,
+    private readonly log: Logger,
   ) {}
 
   /** Called when the bus came back after a loss: events may have been missed, clients must resume. */
@@ -50,7 +53,10 @@ export class BusTopicInterest implements TopicInterest {
   /** This node has no subscriber of `topic` left. */
   drop(topic: string): void {
     if (!this.topics.delete(topic)) return;
-    this.bus.unsubscribe(eventTopic(topic)).catch(() => {});
+    this.bus
+      .unsubscribe(eventTopic(topic))
+      // A topic left subscribed only costs unused deliveries until the next resubscribe.
+      .catch((err: unknown) => this.log.warn({ err, topic }, "could not unsubscribe from a bus topic"));
   }
 
   /** Tells the transport that events may have been missed. */
