@@ -24,8 +24,8 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { shardOf } from "../actors/runtime/placement.js";
 import { newId } from "../core/ids.js";
+import { startRedis } from "../test/support/processes.js";
 import { cpuSeconds } from "./lib/proc.js";
-import { startRedis } from "./lib/processes.js";
 import { machine } from "./lib/report.js";
 import { median } from "./lib/stats.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isValidEmoji, parseMentions, withoutReaction, withReaction } from "./message-rules.js";
+import { isValidEmoji, newMessage, parseMentions, withoutReaction, withReaction } from "./message-rules.js";
 
 describe("parseMentions", () => {
   it("finds usernames and broadcasts, not emails", () => {
@@ -33,5 +33,14 @@ describe("reactions", () => {
     expect(withoutReaction(two, "+1", "u1")).toEqual([{ emoji: "+1", users: ["u2"] }]);
     expect(withoutReaction(one, "+1", "u1")).toEqual([]);
     expect(withoutReaction(one, "tada", "u1")).toBe(one);
+  });
+});
+
+describe("newMessage", () => {
+  it("keeps the given fields and starts every other one empty", () => {
+    const fields = { id: "M1", channelId: "C1", seq: 3, authorId: "U1", text: "hi", clientMsgId: "k" };
+    const message = newMessage({ ...fields, createdAt: 5 });
+    expect(message).toMatchObject({ ...fields, editedAt: null, threadRootId: null, replyCount: 0 });
+    expect(message).toMatchObject({ mentions: [], reactions: [], pinnedAt: null, files: [] });
   });
 });

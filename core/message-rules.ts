@@ -1,6 +1,6 @@
 /**
- * Pure rules about message content: mentions parsed from text, emoji validation, and
- * the per-viewer view of a stored message's reactions.
+ * Pure rules about message content: mentions parsed from text, emoji validation, the
+ * per-viewer view of a stored message's reactions, and what a new message starts as.
  */
 import type { StoredMessage, StoredReaction } from "./ports.js";
 import type { Message } from "./types.js";
@@ -73,5 +73,39 @@ export function viewOf(message: StoredMessage, viewerId: string | null): Message
       count: r.users.length,
       me: viewerId !== null && r.users.includes(viewerId),
     })),
+  };
+}
+
+/** What a new message is made of; every other field starts empty. */
+export type NewMessageFields = Pick<
+  Message,
+  "id" | "channelId" | "seq" | "authorId" | "text" | "clientMsgId" | "createdAt"
+>;
+
+/**
+ * A message as first stored: not edited, deleted, threaded, mentioning, reacted to or
+ * pinned, with no files. Its empty `reactions` fits both the stored and the wire shape.
+ */
+export function newMessage(fields: NewMessageFields): Omit<Message, "reactions"> & { reactions: never[] } {
+  return {
+    id: fields.id,
+    channelId: fields.channelId,
+    seq: fields.seq,
+    authorId: fields.authorId,
+    text: fields.text,
+    clientMsgId: fields.clientMsgId,
+    createdAt: fields.createdAt,
+    editedAt: null,
+    deletedAt: null,
+    threadRootId: null,
+    replyCount: 0,
+    lastReplyAt: null,
+    threadParticipants: [],
+    mentions: [],
+    broadcast: null,
+    reactions: [],
+    pinnedAt: null,
+    pinnedBy: null,
+    files: [],
   };
 }

@@ -24,7 +24,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ops } from "../core/ops.js";
 import { encodeValue, FrameKind } from "../core/protocol.js";
-import { devToken, startServer, type TestServer } from "./harness.js";
+import { devToken, startFailure, startServer, type TestServer } from "./harness.js";
 import { RawSocket } from "./raw-socket.js";
 
 const devIssuer = "colink-dev";
@@ -74,26 +74,6 @@ function tamper(token: string, segment: 1 | 2): string {
   const i = Math.floor(s.length / 2);
   parts[segment] = `${s.slice(0, i)}${s[i] === "A" ? "B" : "A"}${s.slice(i + 1)}`;
   return parts.join(".");
-}
-
-/** What the server's exit looked like, from the harness's rejection. */
-async function startFailure(
-  store: "pglite" | "postgres",
-  env: Record<string, string>,
-): Promise<{ code: number; lines: string[] }> {
-  let error: Error | null = null;
-  let started: TestServer | null = null;
-  try {
-    started = await startServer(store, env);
-  } catch (err) {
-    error = err as Error;
-  }
-  await started?.cleanup();
-  expect(error, "the server must not start").not.toBeNull();
-  const m = /^server exited with (\S+):\n([\s\S]*)$/.exec(error!.message);
-  expect(m, error!.message).not.toBeNull();
-  const lines = m![2]!.split("\n").filter((l) => l.trim() !== "");
-  return { code: Number(m![1]), lines };
 }
 
 /**

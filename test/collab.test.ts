@@ -2,10 +2,11 @@
  * Collaboration features over real sockets with the SDK, on PGlite and Postgres: DMs,
  * threads, reactions, mentions, pins, edit history, scheduled messages and typing.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ColinkClient } from "../client/index.js";
 import type { Message } from "../core/types.js";
-import { connectAs, type StoreKind, startServer, storeKinds, type TestServer, until } from "./harness.js";
+import { connectAs, type StoreKind, startServer, storeKinds, until } from "./harness.js";
+import { serverForBlock } from "./support/server-fixture.js";
 
 interface Seen {
   topic: string;
@@ -23,21 +24,7 @@ function recordAll(client: ColinkClient): Seen[] {
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(storeKinds)("collaboration on %s", (store: StoreKind) => {
-  let server: TestServer;
-  const clients: ColinkClient[] = [];
-  const connect = async (name: string) => {
-    const c = await connectAs(server, name);
-    clients.push(c.client);
-    return c;
-  };
-
-  beforeAll(async () => {
-    server = await startServer(store);
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await server.cleanup();
-  });
+  const { connect } = serverForBlock(store);
 
   it("opens one DM per set of people, even under 10 concurrent opens", async () => {
     const ann = await connect("dm-ann");

@@ -3,14 +3,15 @@
  * as a child process on a free port, with its own data dir or Postgres schema, and
  * gives tests dev tokens and SDK clients.
  */
+import { expect } from "vitest";
+import { ColinkClient } from "../client/index.js";
 import {
   type ColinkProcess,
   freePort,
   localDatabaseUrl,
   type StoreKind,
   startColink,
-} from "../bench/lib/processes.js";
-import { ColinkClient } from "../client/index.js";
+} from "./support/processes.js";
 
 /** The Postgres the tests use. */
 export const testDatabaseUrl = localDatabaseUrl;
@@ -21,7 +22,7 @@ export type { StoreKind };
 /** Both stores, for `describe.each`. */
 export const storeKinds: StoreKind[] = ["pglite", "postgres"];
 
-/** A running server under test: the real server process (see bench/lib/processes.ts). */
+/** A running server under test: the real server process (see test/support/processes.ts). */
 export type TestServer = ColinkProcess;
 
 /** Starts a server on `store`, with extra environment variables. */
@@ -30,6 +31,29 @@ export function startServer(store: StoreKind, env: Record<string, string> = {}):
 }
 
 export { freePort };
+
+/**
+ * Starts a server that must fail to start, and returns how it exited: its exit code and
+ * the non-empty lines it printed.
+ */
+export async function startFailure(
+  store: StoreKind,
+  env: Record<string, string>,
+): Promise<{ code: number; lines: string[] }> {
+  let error: Error | null = null;
+  let started: TestServer | null = null;
+  try {
+    started = await startServer(store, env);
+  } catch (err) {
+    error = err as Error;
+  }
+  await started?.cleanup();
+  expect(error, "the server must not start").not.toBeNull();
+  const m = /^server exited with (\S+):\n([\s\S]*)$/.exec(error!.message);
+  expect(m, error!.message).not.toBeNull();
+  const lines = m![2]!.split("\n").filter((l) => l.trim() !== "");
+  return { code: Number(m![1]), lines };
+}
 
 /** A dev token and user id for `username`. */
 export async function devToken(

@@ -9,20 +9,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { importJWK, type JWK, SignJWT } from "jose";
 import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ColinkClient } from "../client/index.js";
 import { type ErrorCode, httpStatusOf } from "../core/errors.js";
+import { newMessage } from "../core/message-rules.js";
 import type { Channel, Member, Message, User } from "../core/types.js";
-import {
-  connectAs,
-  devToken,
-  type StoreKind,
-  startServer,
-  storeKinds,
-  type TestServer,
-  testDatabaseUrl,
-  until,
-} from "./harness.js";
+import { devToken, type StoreKind, storeKinds, type TestServer, testDatabaseUrl, until } from "./harness.js";
+import { serverForBlock } from "./support/server-fixture.js";
 
 type Json = Record<string, unknown>;
 
@@ -110,26 +103,18 @@ type HistoryReply = { messages: Message[]; hasMore: boolean };
 const jsonHeaders = { "content-type": "application/json" };
 
 describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
-  let server: TestServer;
-  const clients: ColinkClient[] = [];
-
-  beforeAll(async () => {
-    server = await startServer(store);
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await server.cleanup();
-  });
+  const fixture = serverForBlock(store);
 
   const login = async (name: string): Promise<Actor> => {
-    const { token, userId } = await devToken(server, name);
+    const { token, userId } = await devToken(fixture.server, name);
     return {
       id: userId,
       token,
-      get: (path) => call(server, "GET", path, { token }),
-      post: (path, body, headers) => call(server, "POST", path, { token, body, headers: headers ?? {} }),
-      patch: (path, body) => call(server, "PATCH", path, { token, body }),
-      del: (path) => call(server, "DELETE", path, { token }),
+      get: (path) => call(fixture.server, "GET", path, { token }),
+      post: (path, body, headers) =>
+        call(fixture.server, "POST", path, { token, body, headers: headers ?? {} }),
+      patch: (path, body) => call(fixture.server, "PATCH", path, { token, body }),
+      del: (path) => call(fixture.server, "DELETE", path, { token }),
     };
   };
 
@@ -158,25 +143,25 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
   // ---- service routes -------------------------------------------------------------
 
   it("answers /health and /ready with 200 and unknown routes with 404 not_found", async () => {
-    const health = await call(server, "GET", "/health");
+    const health = await call(fixture.server, "GET", "/health");
     expect(health).toMatchObject({ status: 200, contentType: "application/json", body: { status: "ok" } });
-    const ready = await call(server, "GET", "/ready");
+    const ready = await call(fixture.server, "GET", "/ready");
     expect(ready).toMatchObject({ status: 200, body: { status: "ready" } });
 
-    const token = (await devToken(server, "routes")).token;
-    expectError(await call(server, "GET", "/nope"), 404, "not_found");
-    expectError(await call(server, "GET", "/"), 404, "not_found");
-    expectError(await call(server, "GET", "/v1/nope", { token }), 404, "not_found");
-    expectError(await call(server, "POST", "/v1/nope", { token, body: { a: 1 } }), 404, "not_found");
+    const token = (await devToken(fixture.server, "routes")).token;
+    expectError(await call(fixture.server, "GET", "/nope"), 404, "not_found");
+    expectError(await call(fixture.server, "GET", "/"), 404, "not_found");
+    expectError(await call(fixture.server, "GET", "/v1/nope", { token }), 404, "not_found");
+    expectError(await call(fixture.server, "POST", "/v1/nope", { token, body: { a: 1 } }), 404, "not_found");
     // A known path with a method it does not have.
-    expectError(await call(server, "PUT", "/v1/channels", { token, body: {} }), 404, "not_found");
-    expectError(await call(server, "POST", "/v1/users/me", { token, body: {} }), 404, "not_found");
+    expectError(await call(fixture.server, "PUT", "/v1/channels", { token, body: {} }), 404, "not_found");
+    expectError(await call(fixture.server, "POST", "/v1/users/me", { token, body: {} }), 404, "not_found");
     // Still serving afterwards.
-    expect((await call(server, "GET", "/health")).status).toBe(200);
+    expect((await call(fixture.server, "GET", "/health")).status).toBe(200);
   });
 
   it("issues dev tokens: {accessToken, user}, the same user for the same username", async () => {
-    const first = await call<{ accessToken: string; user: User }>(server, "POST", "/auth/dev/token", {
+    const first = await call<{ accessToken: string; user: User }>(fixture.server, "POST", "/auth/dev/token", {
       body: { username: "alice" },
     });
     expect(first.status).toBe(200);
@@ -196,22 +181,24 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
     });
     expect(first.body.accessToken.split(".")).toHaveLength(3);
 
-    const again = await call<{ accessToken: string; user: User }>(server, "POST", "/auth/dev/token", {
+    const again = await call<{ accessToken: string; user: User }>(fixture.server, "POST", "/auth/dev/token", {
       body: { username: "alice" },
     });
     expect(again.status).toBe(200);
     expect(again.body.user).toEqual(first.body.user);
     // Usernames are case-insensitive.
-    const upper = await call<{ user: User }>(server, "POST", "/auth/dev/token", {
+    const upper = await call<{ user: User }>(fixture.server, "POST", "/auth/dev/token", {
       body: { username: "ALICE" },
     });
     expect(upper.body.user.id).toBe(first.body.user.id);
-    const bob = await call<{ user: User }>(server, "POST", "/auth/dev/token", { body: { username: "bob" } });
+    const bob = await call<{ user: User }>(fixture.server, "POST", "/auth/dev/token", {
+      body: { username: "bob" },
+    });
     expect(bob.body.user.id).not.toBe(first.body.user.id);
 
     // Both of alice's tokens are alice.
     for (const token of [first.body.accessToken, again.body.accessToken]) {
-      const me = await call<{ user: User }>(server, "GET", "/v1/users/me", { token });
+      const me = await call<{ user: User }>(fixture.server, "GET", "/v1/users/me", { token });
       expect(me.status).toBe(200);
       expect(me.body.user).toEqual(first.body.user);
     }
@@ -223,12 +210,16 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
       { username: "a b" },
       { username: "x".repeat(33) },
     ]) {
-      expectError(await call(server, "POST", "/auth/dev/token", { body }), 400, "bad_request");
+      expectError(await call(fixture.server, "POST", "/auth/dev/token", { body }), 400, "bad_request");
     }
-    expectError(await call(server, "POST", "/auth/dev/token"), 400, "bad_request");
-    expectError(await call(server, "POST", "/auth/dev/token", { raw: "{username" }), 400, "bad_request");
+    expectError(await call(fixture.server, "POST", "/auth/dev/token"), 400, "bad_request");
+    expectError(
+      await call(fixture.server, "POST", "/auth/dev/token", { raw: "{username" }),
+      400,
+      "bad_request",
+    );
 
-    const jwks = await call<{ keys: Json[] }>(server, "GET", "/auth/dev/jwks");
+    const jwks = await call<{ keys: Json[] }>(fixture.server, "GET", "/auth/dev/jwks");
     expect(jwks.status).toBe(200);
     expect(jwks.body.keys.length).toBeGreaterThan(0);
     expect(jwks.body.keys[0]).not.toHaveProperty("d");
@@ -444,7 +435,7 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
     expect(created.status).toBe(201);
     expect(created.contentType).toBe("application/json");
     expect(created.body).toEqual({
-      message: {
+      message: newMessage({
         id: expect.any(String),
         channelId: channel.id,
         seq: 4,
@@ -452,19 +443,7 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
         text: "hello",
         clientMsgId: expect.any(String),
         createdAt: expect.any(Number),
-        editedAt: null,
-        deletedAt: null,
-        threadRootId: null,
-        replyCount: 0,
-        lastReplyAt: null,
-        threadParticipants: [],
-        mentions: [],
-        broadcast: null,
-        reactions: [],
-        pinnedAt: null,
-        pinnedBy: null,
-        files: [],
-      },
+      }),
     });
     const hello = created.body.message;
     // Without an Idempotency-Key, the same text twice is two messages.
@@ -574,8 +553,8 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
     expect(new Set(racing.map((r) => r.body.message.id)).size).toBe(1);
 
     // And a key is kept across a restart (durable).
-    await server.stop();
-    await server.restart();
+    await fixture.server.stop();
+    await fixture.server.restart();
     const afterRestart = await owner.post<MessageReply>(
       path,
       { text: "once" },
@@ -725,8 +704,7 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
   it("shows HTTP writes on the WebSocket and WebSocket writes over HTTP", async () => {
     const owner = await login("bridge-owner");
     const channel = await createChannel(owner, "bridge");
-    const watcher = await connectAs(server, "bridge-watcher");
-    clients.push(watcher.client);
+    const watcher = await fixture.connect("bridge-watcher");
     await watcher.client.request("ch.join", { channelId: channel.id });
     const seen = await record(watcher.client, channel.id);
     const third = await login("bridge-third");
@@ -768,7 +746,7 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
 
     // The idempotency key is the same across transports.
     const { message: keyed } = await watcher.client.send(channel.id, "keyed", { clientMsgId: "bridge-key" });
-    const viaHttp = await call<MessageReply>(server, "POST", `/v1/channels/${channel.id}/messages`, {
+    const viaHttp = await call<MessageReply>(fixture.server, "POST", `/v1/channels/${channel.id}/messages`, {
       token: watcher.token,
       body: { text: "keyed" },
       headers: { "Idempotency-Key": "bridge-key" },
@@ -804,7 +782,7 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
     const channel = await createChannel(a, "bad-input");
     const msgs = `/v1/channels/${channel.id}/messages`;
     const raw = (method: string, path: string, body: string) =>
-      call(server, method, path, { token: a.token, raw: body });
+      call(fixture.server, method, path, { token: a.token, raw: body });
 
     // Not JSON, or JSON that is not an object.
     for (const body of ["{not json", '{"text":', "[1,2]", "null", '"text"', "42", "true"]) {
@@ -882,7 +860,7 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
     const history = await a.get<HistoryReply>(msgs);
     expect(history.body.messages).toEqual([]);
     expect(await lastSeqOf(a, channel.id)).toBe(2);
-    expect((await call(server, "GET", "/health")).status).toBe(200);
+    expect((await call(fixture.server, "GET", "/health")).status).toBe(200);
   });
 
   it("validates a message id (400) before looking the message up", async () => {
@@ -943,7 +921,7 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
     ];
     for (const authorization of authorizations) {
       for (const [method, path, body] of routes) {
-        const r = await call(server, method, path, {
+        const r = await call(fixture.server, method, path, {
           body,
           headers: authorization === null ? {} : { authorization },
         });
@@ -954,7 +932,7 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
       }
     }
     // The scheme is case-insensitive.
-    const lower = await call(server, "GET", "/v1/users/me", {
+    const lower = await call(fixture.server, "GET", "/v1/users/me", {
       headers: { authorization: `bearer ${a.token}` },
     });
     expect(lower.status).toBe(200);
@@ -1079,7 +1057,7 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
 
   it("creates a user seen only over HTTP, so others can invite them", async () => {
     // A token for a user the server has never seen, as an OIDC issuer would mint it.
-    const jwk = await devIssuerKey(server);
+    const jwk = await devIssuerKey(fixture.server);
     const key = await importJWK(jwk, "EdDSA");
     const token = await new SignJWT({ preferred_username: "http-only", name: "HTTP Only" })
       .setProtectedHeader({ alg: "EdDSA", kid: jwk.kid })
@@ -1089,7 +1067,7 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
       .setIssuedAt()
       .setExpirationTime("5m")
       .sign(key);
-    const first = await call(server, "GET", "/v1/channels", { token });
+    const first = await call(fixture.server, "GET", "/v1/channels", { token });
     expect(first.status).toBe(200);
     const owner = await login("http-inviter");
     const ch = await createChannel(owner, "http-only-invite", "private");
@@ -1114,21 +1092,14 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
 
 describe.each(storeKinds)("HTTP body limit (COLINK_MAX_PAYLOAD_BYTES=4096) on %s", (store: StoreKind) => {
   const limit = 4096;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    server = await startServer(store, {
-      COLINK_MAX_PAYLOAD_BYTES: String(limit),
-      COLINK_MAX_MESSAGE_CHARS: "100000",
-    });
-  });
-  afterAll(async () => {
-    await server.cleanup();
+  const fixture = serverForBlock(store, {
+    COLINK_MAX_PAYLOAD_BYTES: String(limit),
+    COLINK_MAX_MESSAGE_CHARS: "100000",
   });
 
   it("accepts a body of exactly the limit and refuses one byte more with 413 too_large", async () => {
-    const { token } = await devToken(server, "big-body");
-    const created = await call<ChannelReply>(server, "POST", "/v1/channels", {
+    const { token } = await devToken(fixture.server, "big-body");
+    const created = await call<ChannelReply>(fixture.server, "POST", "/v1/channels", {
       token,
       body: { name: "big", kind: "public" },
     });
@@ -1138,27 +1109,27 @@ describe.each(storeKinds)("HTTP body limit (COLINK_MAX_PAYLOAD_BYTES=4096) on %s
     const exact = bodyOf("x".repeat(limit - bodyOf("").length));
     expect(Buffer.byteLength(exact)).toBe(limit);
 
-    const ok = await call<MessageReply>(server, "POST", path, { token, raw: exact });
+    const ok = await call<MessageReply>(fixture.server, "POST", path, { token, raw: exact });
     expect(ok.status, JSON.stringify(ok.body)).toBe(201);
     const over = `${exact.slice(0, -2)}x"}`;
     expect(Buffer.byteLength(over)).toBe(limit + 1);
-    expectError(await call(server, "POST", path, { token, raw: over }), 413, "too_large");
+    expectError(await call(fixture.server, "POST", path, { token, raw: over }), 413, "too_large");
     // Bytes, not characters: 2100 two-byte characters are over 4096 bytes.
     expectError(
-      await call(server, "POST", path, { token, body: { text: "é".repeat(2100) } }),
+      await call(fixture.server, "POST", path, { token, body: { text: "é".repeat(2100) } }),
       413,
       "too_large",
     );
     // Much larger bodies, on other routes too.
     const huge = bodyOf("z".repeat(1024 * 1024));
-    expectError(await call(server, "POST", path, { token, raw: huge }), 413, "too_large");
+    expectError(await call(fixture.server, "POST", path, { token, raw: huge }), 413, "too_large");
     expectError(
-      await call(server, "PATCH", `/v1/messages/${ok.body.message.id}`, { token, raw: huge }),
+      await call(fixture.server, "PATCH", `/v1/messages/${ok.body.message.id}`, { token, raw: huge }),
       413,
       "too_large",
     );
     expectError(
-      await call(server, "POST", "/v1/channels", {
+      await call(fixture.server, "POST", "/v1/channels", {
         token,
         body: { name: "big2", kind: "public", topic: "t".repeat(limit) },
       }),
@@ -1166,17 +1137,19 @@ describe.each(storeKinds)("HTTP body limit (COLINK_MAX_PAYLOAD_BYTES=4096) on %s
       "too_large",
     );
     expectError(
-      await call(server, "POST", "/auth/dev/token", { raw: JSON.stringify({ username: "u".repeat(limit) }) }),
+      await call(fixture.server, "POST", "/auth/dev/token", {
+        raw: JSON.stringify({ username: "u".repeat(limit) }),
+      }),
       413,
       "too_large",
     );
     // No token and too large: still a coded answer, not a hang.
-    const anonymous = await call(server, "POST", path, { raw: huge, headers: jsonHeaders });
+    const anonymous = await call(fixture.server, "POST", path, { raw: huge, headers: jsonHeaders });
     expect([401, 413]).toContain(anonymous.status);
 
     // Still serving, and only the accepted message was stored.
-    expect((await call(server, "GET", "/health")).status).toBe(200);
-    const history = await call<HistoryReply>(server, "GET", path, { token });
+    expect((await call(fixture.server, "GET", "/health")).status).toBe(200);
+    const history = await call<HistoryReply>(fixture.server, "GET", path, { token });
     expect(history.body.messages.map((m) => m.id)).toEqual([ok.body.message.id]);
   });
 });

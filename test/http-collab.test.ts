@@ -6,8 +6,7 @@
  * presence, and typing. Where a route's effect shows only live (thread notifications,
  * typing, presence sessions), an SDK client on the WebSocket observes it.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ColinkClient } from "../client/index.js";
+import { describe, expect, it } from "vitest";
 import { type ErrorCode, httpStatusOf } from "../core/errors.js";
 import type {
   Channel,
@@ -19,15 +18,8 @@ import type {
   User,
   UserSettings,
 } from "../core/types.js";
-import {
-  connectAs,
-  devToken,
-  type StoreKind,
-  startServer,
-  storeKinds,
-  type TestServer,
-  until,
-} from "./harness.js";
+import { devToken, type StoreKind, storeKinds, until } from "./harness.js";
+import { serverForBlock } from "./support/server-fixture.js";
 
 type Json = Record<string, unknown>;
 
@@ -71,20 +63,11 @@ function ok<T>(r: Reply<T>, status = 200): T {
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(storeKinds)("HTTP collaboration routes on %s", (store: StoreKind) => {
-  let server: TestServer;
-  const clients: ColinkClient[] = [];
+  const fixture = serverForBlock(store);
   const run = Math.random().toString(36).slice(2, 7);
 
-  beforeAll(async () => {
-    server = await startServer(store);
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await server.cleanup();
-  });
-
   async function call<T>(token: string, method: string, path: string, body?: unknown, headers = {}) {
-    const res = await fetch(`${server.baseUrl}${path}`, {
+    const res = await fetch(`${fixture.server.baseUrl}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${token}`,
@@ -106,7 +89,7 @@ describe.each(storeKinds)("HTTP collaboration routes on %s", (store: StoreKind) 
   /** A user whose name is unique to this run (one server serves every test). */
   const login = async (name: string): Promise<Actor> => {
     const username = `${name}-${run}`;
-    const { token, userId } = await devToken(server, username);
+    const { token, userId } = await devToken(fixture.server, username);
     return {
       id: userId,
       name: username,
@@ -121,8 +104,7 @@ describe.each(storeKinds)("HTTP collaboration routes on %s", (store: StoreKind) 
 
   /** An SDK client of an actor, recording the events of their personal topic. */
   const live = async (a: Actor) => {
-    const { client } = await connectAs(server, a.name);
-    clients.push(client);
+    const { client } = await fixture.connect(a.name);
     const events: Array<{ type: string; data: Json }> = [];
     client.on("event", (topic: string, type: string, data: Json) => {
       if (topic === `u:${a.id}`) events.push({ type, data });

@@ -3,12 +3,13 @@
  * messages, history, and invariants 2 (gap-free log), 4 (idempotent sends), 5 (resume)
  * and 6 (access at the actor).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ColinkClient } from "../client/index.js";
 import { encodeValue, FrameKind } from "../core/protocol.js";
 import type { Message } from "../core/types.js";
-import { connectAs, type StoreKind, startServer, type TestServer, until } from "./harness.js";
+import { until } from "./harness.js";
 import { RawSocket } from "./raw-socket.js";
+import { serverForBlock, threadSetups } from "./support/server-fixture.js";
 
 interface Seen {
   type: string;
@@ -25,30 +26,9 @@ async function record(client: ColinkClient, channelId: string, sinceSeq?: number
   return seen;
 }
 
-/** Each store, and actors in worker threads as well as on the main thread. */
-const setups: Array<{ store: StoreKind; workers: number }> = [
-  { store: "pglite", workers: 0 },
-  { store: "pglite", workers: 1 },
-  { store: "postgres", workers: 0 },
-  { store: "postgres", workers: 2 },
-];
-
-describe.each(setups)("messaging on $store with $workers worker(s)", ({ store, workers }) => {
-  let server: TestServer;
-  const clients: ColinkClient[] = [];
-  const connect = async (name: string) => {
-    const c = await connectAs(server, name);
-    clients.push(c.client);
-    return c;
-  };
-
-  beforeAll(async () => {
-    server = await startServer(store, { COLINK_REPLAY_LIMIT: "700", COLINK_WORKERS: String(workers) });
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await server.cleanup();
-  });
+describe.each(threadSetups(2))("messaging on $store with $workers worker(s)", ({ store, workers }) => {
+  const fixture = serverForBlock(store, { COLINK_REPLAY_LIMIT: "700", COLINK_WORKERS: String(workers) });
+  const connect = fixture.connect;
 
   it("creates, joins, sends, edits, deletes and pages history", async () => {
     const alice = await connect("alice");
@@ -146,7 +126,7 @@ describe.each(setups)("messaging on $store with $workers worker(s)", ({ store, w
     // publish must still reach a subscriber after the replies made before it.
     const owner = await connect("orderly");
     const { channel } = await owner.client.request("ch.create", { name: "orderly", kind: "public" });
-    const raw = await RawSocket.open(server.wsUrl, { token: owner.token });
+    const raw = await RawSocket.open(fixture.server.wsUrl, { token: owner.token });
     try {
       const sub = await raw.call("sub", { channelId: channel.id });
       expect(sub[0]).toBe(FrameKind.ok);
@@ -216,8 +196,7 @@ describe.each(setups)("messaging on $store with $workers worker(s)", ({ store, w
     await reader.client.close();
     // Sends while the reader is away, including a few beyond the in-memory window's reach.
     await burst(20, 600);
-    const back = await connectAs(server, "resumer");
-    clients.push(back.client);
+    const back = await connect("resumer");
     const resumed = await record(back.client, channel.id, lastSeen);
     await burst(620, 10);
     await until(() => resumed.length === 610, 15_000, "replay and live");

@@ -7,25 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { testOnlyBinaryVariable } from "../transport/uws.js";
-import { startServer, type TestServer } from "./harness.js";
+import { startFailure, startServer } from "./harness.js";
 
 describe("native transport", () => {
   it("a server whose uWS binary cannot load exits 1 with the runtime, the build tried, its error and what is supported", async () => {
     const notABinary = join(tmpdir(), `colink-not-uws-${process.pid}.node`);
     writeFileSync(notABinary, "this is not a shared object\n");
-    let error: Error | null = null;
-    let started: TestServer | null = null;
-    try {
-      started = await startServer("pglite", { [testOnlyBinaryVariable]: notABinary });
-    } catch (err) {
-      error = err as Error;
-    }
-    await started?.cleanup();
-    expect(error, "the server must not start").not.toBeNull();
-    const m = /^server exited with (\S+):\n([\s\S]*)$/.exec(error!.message);
-    expect(m, error!.message).not.toBeNull();
-    expect(m![1]).toBe("1");
-    const lines = m![2]!.split("\n").filter((l) => l.trim() !== "");
+    const { code, lines } = await startFailure("pglite", { [testOnlyBinaryVariable]: notABinary });
+    expect(code).toBe(1);
     expect(lines, lines.join("\n")).toHaveLength(1);
     const paragraph = lines[0]!;
     expect(paragraph).toContain("colink: failed to start: no native uWebSockets.js build loads");

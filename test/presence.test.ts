@@ -5,9 +5,10 @@
  * channels. On both stores, and with actors in worker threads, where the presence book
  * is shared between threads through the main thread.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ColinkClient } from "../client/index.js";
-import { connectAs, type StoreKind, startServer, type TestServer, until } from "./harness.js";
+import { until } from "./harness.js";
+import { serverForBlock, threadSetups } from "./support/server-fixture.js";
 
 interface PresenceSeen {
   topic: string;
@@ -43,38 +44,17 @@ const quietMs = 600;
 /** Large channels: more than this many members get a count, not presence events. */
 const fanoutMax = 3;
 
-const setups: Array<{ store: StoreKind; workers: number }> = [
-  { store: "pglite", workers: 0 },
-  { store: "pglite", workers: 1 },
-  { store: "postgres", workers: 0 },
-  { store: "postgres", workers: 3 },
-];
-
-describe.each(setups)("presence on $store with $workers worker(s)", ({ store, workers }) => {
-  let server: TestServer;
-  const clients: ColinkClient[] = [];
-  const connect = async (name: string) => {
-    const c = await connectAs(server, name);
-    clients.push(c.client);
-    return c;
-  };
+describe.each(threadSetups(3))("presence on $store with $workers worker(s)", ({ store, workers }) => {
+  const { connect } = serverForBlock(store, {
+    COLINK_WORKERS: String(workers),
+    COLINK_PRESENCE_FANOUT_MAX: String(fanoutMax),
+  });
   /** A private channel of `owner` with `others` invited. */
   const share = async (owner: ColinkClient, name: string, others: string[]) => {
     const { channel } = await owner.request("ch.create", { name, kind: "private" });
     for (const userId of others) await owner.request("ch.invite", { channelId: channel.id, userId });
     return channel.id;
   };
-
-  beforeAll(async () => {
-    server = await startServer(store, {
-      COLINK_WORKERS: String(workers),
-      COLINK_PRESENCE_FANOUT_MAX: String(fanoutMax),
-    });
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await server.cleanup();
-  });
 
   it("shows status changes to those who share a channel and to no one else", async () => {
     const a = await connect("pa");

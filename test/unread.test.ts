@@ -3,33 +3,20 @@
  * cases that break other servers: thread replies, deleted messages, edited mentions,
  * leaving and rejoining.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ColinkClient } from "../client/index.js";
 import type { Unread } from "../core/types.js";
-import { connectAs, type StoreKind, startServer, storeKinds, type TestServer } from "./harness.js";
+import { type StoreKind, storeKinds } from "./harness.js";
+import { serverForBlock } from "./support/server-fixture.js";
 
 describe.each(storeKinds)("unread counts on %s", (store: StoreKind) => {
-  let server: TestServer;
-  const clients: ColinkClient[] = [];
-  const connect = async (name: string) => {
-    const c = await connectAs(server, name);
-    clients.push(c.client);
-    return c;
-  };
+  const { connect } = serverForBlock(store);
   const unreadOf = async (client: ColinkClient, channelId: string): Promise<Unread> => {
     const { channels } = await client.request("unread.summary", {});
     const found = channels.find((c) => c.channelId === channelId);
     if (!found) throw new Error(`no unread entry for ${channelId}`);
     return found;
   };
-
-  beforeAll(async () => {
-    server = await startServer(store);
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await server.cleanup();
-  });
 
   it("counts others' top-level messages and followed threads, not own, deleted or unfollowed", async () => {
     const me = await connect("ur-me");

@@ -4,22 +4,13 @@
  * unread counts, profiles, settings and user search. The SQL edge cases of unread counts
  * are the store contract suite's; this covers the wire path.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ColinkClient } from "../client/index.js";
-import {
-  connectAs,
-  type StoreKind,
-  startServer,
-  storeKinds,
-  type TestServer,
-  testDatabaseUrl,
-  until,
-} from "./harness.js";
+import { type StoreKind, storeKinds, testDatabaseUrl, until } from "./harness.js";
+import { serverForBlock } from "./support/server-fixture.js";
 
 /** Records the events of one type a client receives on its personal topic. */
 function eventsOf(client: ColinkClient, type: string): Array<Record<string, unknown>> {
@@ -31,50 +22,30 @@ function eventsOf(client: ColinkClient, type: string): Array<Record<string, unkn
 }
 
 describe.each(storeKinds)("user features on %s", (store: StoreKind) => {
-  let server: TestServer;
-  // Our own data dir and schema (not the harness's), so that the test can change rows
-  // no op changes (deactivating a user).
-  const dataDir = mkdtempSync(join(tmpdir(), "colink-user-test-"));
-  const schema = `u_${Math.random().toString(36).slice(2, 10)}`;
-  const clients: ColinkClient[] = [];
-  const connect = async (name: string) => {
-    const c = await connectAs(server, name);
-    clients.push(c.client);
-    return c;
-  };
+  const fixture = serverForBlock(store, { COLINK_MAX_NOTIFY_OVERRIDES: "3" });
+  const connect = fixture.connect;
 
-  /** Runs SQL on the server's database; PGlite allows one process, so the server stops meanwhile. */
+  /**
+   * Runs SQL on the server's database (its data dir or schema), for rows no op changes
+   * (deactivating a user); PGlite allows one process, so the server stops meanwhile.
+   */
   const withSql = async (text: string, params: unknown[]) => {
+    const server = fixture.server;
     await server.stop();
-    if (store === "pglite") {
-      const db = await PGlite.create({ dataDir: join(dataDir, "pglite") });
+    if (server.schema === null) {
+      const db = await PGlite.create({ dataDir: join(server.dataDir, "pglite") });
       await db.query(text, params);
       await db.close();
     } else {
-      const sql = postgres(testDatabaseUrl, { onnotice: () => {}, connection: { search_path: schema } });
+      const sql = postgres(testDatabaseUrl, {
+        onnotice: () => {},
+        connection: { search_path: server.schema },
+      });
       await sql.unsafe(text, params as string[]);
       await sql.end();
     }
     await server.restart();
   };
-
-  beforeAll(async () => {
-    server = await startServer(store, {
-      COLINK_DATA_DIR: dataDir,
-      COLINK_DB_SCHEMA: schema,
-      COLINK_MAX_NOTIFY_OVERRIDES: "3",
-    });
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await server.cleanup();
-    rmSync(dataDir, { recursive: true, force: true });
-    if (store === "postgres") {
-      const sql = postgres(testDatabaseUrl, { onnotice: () => {} });
-      await sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await sql.end();
-    }
-  });
 
   it("moves read markers forward only and tells the user's other sessions", async () => {
     const alice = await connect("ra");

@@ -1,6 +1,6 @@
 /** The Redis adapter of the cluster ports: the shared contract, then what only Redis can show (a restart). */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRedis, type TestRedis } from "../../bench/lib/processes.js";
+import { startRedis, type TestRedis } from "../../test/support/processes.js";
 import { describeClusterContract } from "../cluster-contract.js";
 import { openRedisCluster } from "./redis-cluster.js";
 

@@ -4,6 +4,7 @@
  *
  * Tests share one database per run, so each test uses its own random ids.
  */
+import { newMessage } from "../../core/message-rules.js";
 import type {
   ChannelRecord,
   ChannelWrite,
@@ -85,25 +86,15 @@ export class TestChannel {
   ): { message: StoredMessage; event: ChannelEvent } {
     const event = this.event("message.created", { text });
     const message: StoredMessage = {
-      id: fresh("M"),
-      channelId: this.id,
-      seq: event.seq,
-      authorId,
-      text,
-      clientMsgId: fresh("k"),
-      createdAt: event.at,
-      editedAt: null,
-      deletedAt: null,
-      threadRootId: null,
-      replyCount: 0,
-      lastReplyAt: null,
-      threadParticipants: [],
-      mentions: [],
-      broadcast: null,
-      reactions: [],
-      pinnedAt: null,
-      pinnedBy: null,
-      files: [],
+      ...newMessage({
+        id: fresh("M"),
+        channelId: this.id,
+        seq: event.seq,
+        authorId,
+        text,
+        clientMsgId: fresh("k"),
+        createdAt: event.at,
+      }),
       ...over,
     };
     event.data.messageId = message.id;
@@ -158,21 +149,29 @@ export class TestChannel {
 
   /** A write with the channel's current record. */
   write(parts: Partial<Omit<ChannelWrite, "channel">>): ChannelWrite {
-    return {
-      channel: { ...this.record },
-      events: [],
-      newMessages: [],
-      changedMessages: [],
-      upsertMembers: [],
-      removedMembers: [],
-      addedReactions: [],
-      removedReactions: [],
-      versions: [],
-      follows: [],
-      schedules: [],
-      ...parts,
-    };
+    return channelWrite({ ...this.record }, parts);
   }
+}
+
+/** A write of `channel` with `parts` and nothing else. */
+export function channelWrite(
+  channel: ChannelRecord,
+  parts: Partial<Omit<ChannelWrite, "channel">>,
+): ChannelWrite {
+  return {
+    channel,
+    events: [],
+    newMessages: [],
+    changedMessages: [],
+    upsertMembers: [],
+    removedMembers: [],
+    addedReactions: [],
+    removedReactions: [],
+    versions: [],
+    follows: [],
+    schedules: [],
+    ...parts,
+  };
 }
 
 /** Creates channels in the store (one commit) and returns them. */

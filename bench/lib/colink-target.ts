@@ -2,7 +2,7 @@
  * The Colink a scenario loads: one this run starts (on the store and worker count the
  * point asks for, with its own data), or the remote deployment named on the command line.
  */
-import { type StoreKind, startColink } from "./processes.js";
+import { type StoreKind, startColink } from "../../test/support/processes.js";
 import type { BenchContext } from "./scenario.js";
 
 /** A Colink ready for load. */

@@ -2,17 +2,39 @@
  * One measured fan-out window (S2 and S7): the publisher generator publishes at a constant
  * rate while every subscriber generator receives over the same window, the CPU of the
  * given process groups is measured over it, and the subscriber processes are merged into
- * latency to the first and to the last subscriber of each message.
+ * latency to the first and to the last subscriber of each message. Also the generator
+ * layout both scenarios share: one publisher process and a few subscriber processes.
  */
 import type { PublishCmd, PublishResult, ReceiveCmd, ReceiveResult } from "../generators/fanout.js";
 import { type SystemName, wallMs } from "./fanout-proto.js";
-import type { GenSession } from "./gen-session.js";
+import { GenSession } from "./gen-session.js";
 import { CpuMeter, type ProcessGroups } from "./proc.js";
 import { type LatencySummary, mergeEncoded, newHistogram, summarise } from "./stats.js";
 
 /** A rate for progress lines: 1234 → "1k". */
 export const fmtRate = (n: number) => (n >= 1000 ? `${Math.round(n / 1000)}k` : String(Math.round(n)));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+/** The load S2 and S7 share: generator processes, the subscribers' users and source addresses, the text. */
+export const fanoutLoad = {
+  /** Subscriber generator processes (each holds a share of every system's subscribers). */
+  subscriberProcesses: 2,
+  /** Dev users whose tokens the subscriber connections share (a user may have many sessions). */
+  subscriberUsers: 16,
+  /** Source addresses for subscriber connections: 127.0.2.1 … */
+  sourceAddresses: 32,
+  /** Bytes of each published message's text. */
+  textBytes: 64,
+} as const;
+
+/** Starts the fan-out generators: the publisher (`pub`) first, then the subscriber processes (`sub0`, …). */
+export function startFanoutGenerators(): Promise<GenSession[]> {
+  return Promise.all(
+    ["pub", ...Array.from({ length: fanoutLoad.subscriberProcesses }, (_, i) => `sub${i}`)].map((n) =>
+      GenSession.start(n, "generators/fanout.ts"),
+    ),
+  );
+}
 
 export interface FanoutWindowOptions {
   system: SystemName;

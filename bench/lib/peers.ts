@@ -1,8 +1,8 @@
 /** Starting the peer servers of bench/peers/ (under tsx), each as its own process. */
 import { existsSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { type Spawned, spawnListening } from "../../test/support/processes.js";
 import type { SystemName } from "./fanout-proto.js";
-import { type Spawned, spawnListening } from "./processes.js";
 
 const scripts: Record<Exclude<SystemName, "colink">, string> = {
   uws: "uws-pubsub.ts",

@@ -2,9 +2,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startColink } from "../../test/support/processes.js";
 import type { SendLoadResult, SendLoadTask } from "../generators/send-load.js";
 import { runGenerators } from "./generators.js";
-import { startColink } from "./processes.js";
 import { type Cost, topCosts } from "./profile.js";
 import { channel, runPrefix, users } from "./provision.js";
 

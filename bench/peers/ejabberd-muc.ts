@@ -15,8 +15,8 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, waitForPort } from "../../test/support/processes.js";
 import { ejabberdInstalled, ejabberdLibs } from "../lib/peers.js";
-import { freePort, waitForPort } from "../lib/processes.js";
 import { mucDomain, xmppDomain, xmppWsPath } from "../lib/xmpp-muc.js";
 
 /** The configuration: one loopback listener with the XMPP WebSocket handler, and MUC. */

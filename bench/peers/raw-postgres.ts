@@ -18,6 +18,7 @@ import { once } from "node:events";
 import { connect } from "node:net";
 import postgres from "postgres";
 import { migrations } from "../../adapters/sql/migrations.js";
+import { newMessage } from "../../core/message-rules.js";
 
 /** One run of the peer. */
 export interface RawPostgresTask {
@@ -195,7 +196,7 @@ export class MessageRows {
         seq,
         type: "message.created",
         data: JSON.stringify({
-          message: {
+          message: newMessage({
             id,
             channelId: m.channel_id,
             seq,
@@ -203,19 +204,7 @@ export class MessageRows {
             text,
             clientMsgId: m.client_msg_id,
             createdAt: now,
-            editedAt: null,
-            deletedAt: null,
-            threadRootId: null,
-            replyCount: 0,
-            lastReplyAt: null,
-            threadParticipants: [],
-            mentions: [],
-            broadcast: null,
-            reactions: [],
-            pinnedAt: null,
-            pinnedBy: null,
-            files: [],
-          },
+          }),
         }),
         created_at: now,
       };

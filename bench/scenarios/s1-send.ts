@@ -13,11 +13,11 @@
  * Colink's latency from what one commit costs on this machine.
  */
 
+import { localDatabaseUrl, type StoreKind } from "../../test/support/processes.js";
 import type { SendLoadResult, SendLoadTask } from "../generators/send-load.js";
 import { defaultBenchWorkers, withColink } from "../lib/colink-target.js";
 import { startGenerators } from "../lib/generators.js";
 import { CpuMeter, cpuOverWindow, postgresPids } from "../lib/proc.js";
-import { localDatabaseUrl, type StoreKind } from "../lib/processes.js";
 import { channel, runPrefix, users } from "../lib/provision.js";
 import {
   type BenchContext,

@@ -25,14 +25,14 @@
  * With 100 channels there are at most 1,000 subscriber connections per system: each
  * subscribes to `channelsPerConn` channels (params say so).
  */
+import type { Spawned } from "../../test/support/processes.js";
 import type { ConnectCmd, PubSpec, SubSpec } from "../generators/fanout.js";
 import { type ColinkTarget, withColink } from "../lib/colink-target.js";
 import { colinkEndpoint, type Endpoint, peerNames, type SystemName } from "../lib/fanout-proto.js";
-import { fmtRate, measureFanoutWindow } from "../lib/fanout-window.js";
-import { GenSession } from "../lib/gen-session.js";
+import { fanoutLoad, fmtRate, measureFanoutWindow, startFanoutGenerators } from "../lib/fanout-window.js";
+import type { GenSession } from "../lib/gen-session.js";
 import { ejabberdInstalled, startPeer } from "../lib/peers.js";
 import { postgresPids } from "../lib/proc.js";
-import type { Spawned } from "../lib/processes.js";
 import { channel, runPrefix, users } from "../lib/provision.js";
 import {
   type BenchContext,
@@ -43,21 +43,14 @@ import {
 } from "../lib/scenario.js";
 import { median, mergeEncoded, summarise } from "../lib/stats.js";
 
-const generatorModule = "generators/fanout.ts";
+const { subscriberUsers, sourceAddresses, textBytes } = fanoutLoad;
 /** Subscriber connections per system at most (more subscriptions: several channels per connection). */
 const maxConnsPerSystem = 1000;
 /** How long a system's connections may take to open and subscribe (ejabberd took 3.5 to
  * 7 minutes to fill 100 rooms of 1,000 occupants on the guests measured). */
 const connectTimeoutMs = 600_000;
-/** Subscriber generator processes (each holds a share of every system's subscribers). */
-const subscriberProcesses = 2;
-/** Dev users whose tokens the subscriber connections share (a user may have many sessions). */
-const subscriberUsers = 16;
-/** Source addresses for subscriber connections: 127.0.2.1 … */
-const sourceAddresses = 32;
 /** The publisher's limit: beyond this many publishes/s one process cannot keep the schedule. */
 const maxPublishRate = 120_000;
-const textBytes = 64;
 
 interface Config {
   channels: number;
@@ -202,13 +195,7 @@ async function runConfig(
     }
 
     // Generators: one publisher process, and subscriber processes.
-    gens.push(
-      ...(await Promise.all(
-        ["pub", ...Array.from({ length: subscriberProcesses }, (_, i) => `sub${i}`)].map((n) =>
-          GenSession.start(n, generatorModule),
-        ),
-      )),
-    );
+    gens.push(...(await startFanoutGenerators()));
     const [pubGen, ...subGens] = gens as [GenSession, ...GenSession[]];
 
     // Subscriptions: connection j takes subscriptions j·k … j·k+k-1 (channel = index mod C).

@@ -11,11 +11,11 @@
  */
 import postgres from "postgres";
 import { defaultWorkers } from "../../core/config.js";
+import { localDatabaseUrl, type StoreKind } from "../../test/support/processes.js";
 import type { DurableLoadResult, DurableLoadTask } from "../generators/durable-load.js";
 import { type ColinkTarget, withColink } from "../lib/colink-target.js";
 import { startGenerators } from "../lib/generators.js";
 import { CpuMeter, cpuOverWindow, postgresPids } from "../lib/proc.js";
-import { localDatabaseUrl, type StoreKind } from "../lib/processes.js";
 import { channel, runPrefix, users } from "../lib/provision.js";
 import {
   type BenchContext,

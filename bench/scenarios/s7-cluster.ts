@@ -33,12 +33,12 @@
  */
 
 import { shardOf } from "../../actors/runtime/placement.js";
+import { type Cluster, clusterSettled, leaseHolders, startCluster } from "../../test/support/cluster.js";
 import type { ConnectCmd, PublishCmd, PublishResult, PubSpec, SubSpec } from "../generators/fanout.js";
-import { type Cluster, clusterSettled, leaseHolders, startCluster } from "../lib/cluster.js";
 import { defaultBenchWorkers } from "../lib/colink-target.js";
 import { colinkEndpoint, wallMs } from "../lib/fanout-proto.js";
-import { fmtRate, measureFanoutWindow } from "../lib/fanout-window.js";
-import { GenSession } from "../lib/gen-session.js";
+import { fanoutLoad, fmtRate, measureFanoutWindow, startFanoutGenerators } from "../lib/fanout-window.js";
+import type { GenSession } from "../lib/gen-session.js";
 import { CpuMeter, postgresPids } from "../lib/proc.js";
 import { type BenchUser, channel, runPrefix, users } from "../lib/provision.js";
 import {
@@ -50,11 +50,7 @@ import {
 } from "../lib/scenario.js";
 import { median, mergeEncoded, summarise } from "../lib/stats.js";
 
-const generatorModule = "generators/fanout.ts";
-const subscriberProcesses = 2;
-const subscriberUsers = 16;
-const sourceAddresses = 32;
-const textBytes = 64;
+const { subscriberUsers, sourceAddresses, textBytes } = fanoutLoad;
 
 interface Settings {
   channels: number;
@@ -157,13 +153,7 @@ export const s7: Scenario = {
         clusters.map((c) => clusterSettled(c.nodes, c.redis.url, { shards: c.shards, timeoutMs: 60_000 })),
       );
       ctx.progress(`S7 clusters settled in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      gens.push(
-        ...(await Promise.all(
-          ["pub", ...Array.from({ length: subscriberProcesses }, (_, i) => `sub${i}`)].map((n) =>
-            GenSession.start(n, generatorModule),
-          ),
-        )),
-      );
+      gens.push(...(await startFanoutGenerators()));
       const setups = await Promise.all(
         clusters.map(async (cluster, i) => {
           const setup = await provision(cluster, i === 0 ? "1-node" : "2-node", settings);

@@ -1,28 +1,27 @@
 /**
  * Cluster harness: a private Redis server and Colink nodes as separate processes sharing
- * one Postgres schema and that Redis, on loopback ports (started by bench/lib/cluster.ts,
+ * one Postgres schema and that Redis, on loopback ports (started by test/support/cluster.ts,
  * with short leases and few shards here). A node may reach Redis through a
  * `PartitionProxy` that the test can cut.
  */
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import postgres from "postgres";
-
+import { ColinkClient } from "../../client/index.js";
+import { devToken } from "../harness.js";
 import {
   type Cluster,
   type ClusterOptions,
   leaseHolders,
   clusterSettled as settled,
   startCluster as startBenchCluster,
-} from "../../bench/lib/cluster.js";
+} from "../support/cluster.js";
 import {
   type ColinkProcess,
   freePort,
   localDatabaseUrl,
   startRedis,
   type TestRedis,
-} from "../../bench/lib/processes.js";
-import { ColinkClient } from "../../client/index.js";
-import { devToken } from "../harness.js";
+} from "../support/processes.js";
 
 export { leaseHolders, startRedis, type TestRedis };
 

@@ -8,9 +8,9 @@
 import postgres from "postgres";
 import { afterEach, describe, expect, it } from "vitest";
 import { shardOf } from "../../actors/runtime/placement.js";
-import { localDatabaseUrl } from "../../bench/lib/processes.js";
 import { ColinkRequestError } from "../../client/index.js";
 import { until } from "../harness.js";
+import { localDatabaseUrl } from "../support/processes.js";
 import {
   ackedCount,
   type BurstClient,

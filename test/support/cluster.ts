@@ -1,7 +1,7 @@
 /**
  * A Colink cluster on this machine: a private Redis and Colink nodes as separate
  * processes sharing one Postgres schema and that Redis, on loopback ports. Used by the
- * cluster benchmark (S7) and by the cluster tests (test/cluster/cluster-harness.ts).
+ * cluster tests (test/cluster/cluster-harness.ts) and by the cluster benchmark (S7).
  */
 import { Redis } from "ioredis";
 import postgres from "postgres";
