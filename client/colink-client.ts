@@ -321,6 +321,16 @@ export class ColinkClient extends TypedEmitter<ColinkClientEvents> {
       if (this.conn !== conn) return;
       conn.httpStatus ??= handshakeStatus(event);
       conn.errorText ??= socketErrorText(event);
+      // Node 22's WebSocket fires no `close` after a refused connection (Node 24 and
+      // browsers do): end a handshake that failed after a turn unless a close came first,
+      // instead of waiting out connectTimeoutMs.
+      if (!conn.opened) {
+        setTimeout(() => {
+          if (this.conn !== conn || conn.opened) return;
+          this.connectionEnded(conn, 1006, conn.errorText ?? "connection failed");
+          void closeSocket(ws);
+        }, 0);
+      }
     });
     ws.addEventListener("close", (event) => {
       if (this.conn === conn) this.connectionEnded(conn, event.code, event.reason);

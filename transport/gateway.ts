@@ -33,6 +33,7 @@ import type { UserRateLimiter } from "./rate-limit.js";
 import { RequestIntake } from "./request-intake.js";
 import { RequestRouter } from "./request-router.js";
 import { SocketWriter } from "./socket-writer.js";
+import { loadUws } from "./uws.js";
 
 /** Copies what the upgrade needs out of the request (uWS invalidates `req` after the first await). */
 function tokenOf(req: HttpRequest): string | null {
@@ -51,6 +52,8 @@ export class Gateway {
   private readonly writer: SocketWriter;
   private readonly intake: RequestIntake;
   private readonly router: RequestRouter;
+  /** See UwsBuild.corkAsyncUpgrade: the loaded uWS build decides. */
+  private readonly corkAsyncUpgrade = loadUws().corkAsyncUpgrade;
 
   constructor(
     private readonly app: TemplatedApp,
@@ -175,7 +178,8 @@ export class Gateway {
       )
       .finally(() => {
         if (aborted) return;
-        res.cork(() => res.upgrade(conn, key, protocol, extensions, context));
+        if (this.corkAsyncUpgrade) res.cork(() => res.upgrade(conn, key, protocol, extensions, context));
+        else res.upgrade(conn, key, protocol, extensions, context);
       });
   }
 

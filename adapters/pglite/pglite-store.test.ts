@@ -1,12 +1,14 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { newMessage } from "../../core/message-rules.js";
 import { sqlContractHooks } from "../sql/contract-hooks.js";
 import { migrations } from "../sql/migrations.js";
 import { SqlStore } from "../sql/sql-store.js";
+import { channelWrite } from "../store-contract/test-data.js";
 import { describeStoreContract } from "../store-contract.js";
-import { openPglite, openPgliteStore, pgliteDriver } from "./pglite-store.js";
+import { initDataDirInChild, openPglite, openPgliteStore, pgliteDriver } from "./pglite-store.js";
 
 describeStoreContract("pglite (in memory)", async () => {
   const driver = pgliteDriver(await openPglite());
@@ -31,19 +33,10 @@ describe("pglite store on disk", () => {
         lastSeq: 1,
       };
       await first.commit([
-        {
-          channel,
+        channelWrite(channel, {
           events: [{ channelId: "C1", seq: 1, type: "channel.created", data: {}, at: 1 }],
-          newMessages: [],
-          changedMessages: [],
           upsertMembers: [{ userId: "U1", role: "owner", joinedAt: 1, lastReadSeq: 0 }],
-          removedMembers: [],
-          addedReactions: [],
-          removedReactions: [],
-          versions: [],
-          follows: [],
-          schedules: [],
-        },
+        }),
       ]);
       await first.close();
 
@@ -53,6 +46,42 @@ describe("pglite store on disk", () => {
       expect(snap?.channel).toEqual(channel);
       expect(snap?.recentEvents.map((e) => e.seq)).toEqual([1]);
       await second.close();
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe("pglite memory settings", () => {
+  it("makes a new folder with them and applies them over an older folder's postgresql.conf", async () => {
+    const base = await mkdtemp(join(tmpdir(), "colink-pglite-"));
+    const dataDir = join(base, "db");
+    try {
+      const first = await openPglite({ dataDir });
+      expect((await first.query("SHOW shared_buffers")).rows).toEqual([{ shared_buffers: "48MB" }]);
+      await first.close();
+      // initdb (in its child process) wrote them into the folder.
+      const conf = join(dataDir, "postgresql.conf");
+      expect(await readFile(conf, "utf8")).toMatch(/^shared_buffers = 48MB/m);
+      // A folder made before them says 128MB; the start parameters win.
+      await appendFile(conf, "\nshared_buffers = 128MB\n");
+      const second = await openPglite({ dataDir });
+      expect((await second.query("SHOW shared_buffers")).rows).toEqual([{ shared_buffers: "48MB" }]);
+      expect((await second.query("SHOW maintenance_work_mem")).rows).toEqual([
+        { maintenance_work_mem: "16MB" },
+      ]);
+      await second.close();
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("reports an initdb that fails in its child process", async () => {
+    const base = await mkdtemp(join(tmpdir(), "colink-pglite-"));
+    const notADir = join(base, "file");
+    try {
+      await writeFile(notADir, "x");
+      await expect(initDataDirInChild(notADir)).rejects.toThrow(/PGlite initdb in .* failed \(exit 1\)/);
     } finally {
       await rm(base, { recursive: true, force: true });
     }
@@ -76,25 +105,16 @@ describe("pglite store upgraded from the first migration", () => {
       const store = new SqlStore(driver);
       await store.migrate();
       expect(await store.getMessage("C1", "M1")).toEqual({
-        id: "M1",
-        channelId: "C1",
-        seq: 3,
-        authorId: "U1",
-        text: "old",
-        clientMsgId: "k1",
-        createdAt: 3,
-        editedAt: null,
-        deletedAt: null,
-        threadRootId: null,
-        replyCount: 0,
-        lastReplyAt: null,
-        threadParticipants: [],
+        ...newMessage({
+          id: "M1",
+          channelId: "C1",
+          seq: 3,
+          authorId: "U1",
+          text: "old",
+          clientMsgId: "k1",
+          createdAt: 3,
+        }),
         mentions: ["U2"],
-        broadcast: null,
-        reactions: [],
-        pinnedAt: null,
-        pinnedBy: null,
-        files: [],
       });
       expect((await store.readMessages("C1", { limit: 10, thread: "M1" })).map((m) => m.id)).toEqual(["M2"]);
       expect(await store.getUser("U1")).toEqual({

@@ -40,6 +40,20 @@ const records: BenchRecord[] = [
   record("S3", "colink", { store: "postgres", workers: 0 }, { msgsPerSec: 20_500, ofInsertCeilingPct: 42.2 }),
   record("S4", "colink", { connections: 10_000 }, { rssPerConnKiB: 3.39 }),
   record("S4", "colink", { connections: 18_000 }, { rssPerConnKiB: 2.59 }),
+  ...(["first", "restart"] as const).map((start, i) =>
+    record(
+      "S4",
+      "colink",
+      { point: "idle server", store: "pglite", workers: 1, start },
+      { idleMiB: 190 + i * 15, peakMiB: 210, withChildrenPeakMiB: 700 - i * 480, startSec: 9 - i * 7 },
+    ),
+  ),
+  record(
+    "S4",
+    "colink",
+    { point: "idle server", store: "postgres", workers: 2, start: "restart" },
+    { idleMiB: 150, peakMiB: 160, withChildrenPeakMiB: 160, startSec: 1.5 },
+  ),
   record("S6", "colink", { point: "instant", clients: 10_000 }, { lost: 0, duplicated: 0, catchUpMs: 3900 }),
 ];
 
@@ -86,7 +100,12 @@ describe("the benchmarks page", () => {
     expect(targetRow(markdown, "S2 publish→deliver")[2]).toBe("**no**");
     expect(targetRow(markdown, "S3")[1]).toBe("25,500 msgs/s, 52.8% of the ceiling");
     expect(targetRow(markdown, "S3")[2]).toBe("yes");
-    expect(targetRow(markdown, "S4")[1]).toBe("3.39 KiB");
+    expect(targetRow(markdown, "S4 ≤ 4 KiB")[1]).toBe("3.39 KiB");
+    expect(targetRow(markdown, "S4 idle embedded")).toEqual([
+      "S4 idle embedded server ≤ 200 MiB RSS, first start and restart",
+      "190 MiB (W=1, first), 205 MiB (W=1, restart)",
+      "**no**",
+    ]);
     expect(targetRow(markdown, "S6 zero lost")[2]).toBe("yes");
     expect(targetRow(markdown, "S6 10,000 clients")[1]).toBe("3.9 s");
   });
@@ -98,7 +117,8 @@ describe("the benchmarks page", () => {
       "",
     ).markdown;
     expect(targetRow(only, "S3")[2]).toBe("not measured");
-    expect(targetRow(only, "S4")[2]).toBe("not measured");
+    expect(targetRow(only, "S4 ≤ 4 KiB")[2]).toBe("not measured");
+    expect(targetRow(only, "S4 idle embedded")[2]).toBe("not measured");
     expect(only).toContain("not profiled in this run");
     expect(only).toContain("Not measured in this run.");
   });
@@ -109,6 +129,18 @@ describe("the benchmarks page", () => {
     for (const s of ["S1", "S2", "S3", "S4", "S6"]) expect(markdown).toContain(`\n## ${s}\n`);
     expect(markdown).toMatch(/\n\| S3 \| colink \| postgres \| 2 \|/);
     expect(markdown).toContain("![p99 against offered load](benchmarks-s2-latency.svg)");
+  });
+
+  it("gives S4's idle server its own table, out of the connections table", () => {
+    const s4 = markdown.slice(markdown.indexOf("\n## S4\n"), markdown.indexOf("\n## S6\n"));
+    expect(s4).toContain(
+      "| store | W | start | idle RSS (MiB) | peak RSS (MiB) | peak with children (MiB) | start (s) |",
+    );
+    expect(s4).toContain("| embedded (PGlite) | 1 | first | 190 | 210 | 700 | 9 |");
+    expect(s4).toContain("| Postgres | 2 | restart | 150 | 160 | 160 | 1.5 |");
+    // The connections table has no idle-server rows (nor their columns).
+    expect(s4).not.toContain("idleMiB");
+    expect(s4.match(/^\| S4 \| colink \|/gm)).toHaveLength(2);
   });
 
   it("charts p99 against offered load, one line per system and shape", () => {

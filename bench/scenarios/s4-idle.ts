@@ -11,11 +11,19 @@
  *   files), with sources spread over 127.0.4.x. "Before" is taken after a warm-up of 50
  *   connections (opened and dropped), so one-time costs (code, actors) are not counted
  *   per connection; "after" once every connection is up and the server had 2 s to settle.
+ *
+ * First, on a local target, the idle server itself (bench/lib/idle-rss.ts): its RSS with
+ * no connections after the first start on empty data and after a restart, embedded
+ * (PGlite) and on Postgres, at W = 0 and the default W (the quick suite: the defaults
+ * only, once each).
  */
+import { defaultWorkers } from "../../core/config.js";
+import type { StoreKind } from "../../test/support/processes.js";
 import type { OpenCmd, OpenResult } from "../generators/idle-conns.js";
 import { withColink } from "../lib/colink-target.js";
 import { colinkEndpoint, type Endpoint, peerNames, type SystemName } from "../lib/fanout-proto.js";
 import { GenSession } from "../lib/gen-session.js";
+import { idleServerPoint, measureIdleRss } from "../lib/idle-rss.js";
 import { startPeer } from "../lib/peers.js";
 import { CpuMeter, postgresPids, rssBytes } from "../lib/proc.js";
 import { channel, runPrefix, users } from "../lib/provision.js";
@@ -36,6 +44,9 @@ const userCount = 16;
 /** The issue's target for Colink, KiB per idle connection. */
 const targetKiB = 4;
 
+/** The issue's goal for the idle embedded server, MiB of RSS. */
+const idleTargetMiB = 200;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Server {
@@ -50,6 +61,8 @@ export const s4: Scenario = {
   id: "S4",
   title: "Idle connections: server RSS per connection, time to connect",
   async run(ctx: BenchContext): Promise<BenchRecord[]> {
+    // Before the generators start: the idle measurement counts every process below this one.
+    const idle = ctx.target.kind === "local" ? await idleServers(ctx) : [];
     const counts = ctx.quick ? [2000] : [10_000, 18_000];
     const names: SystemName[] = ctx.target.kind === "remote" ? ["colink"] : ["colink", ...peerNames];
     // At least two, so that the connect time is not one process's handshake rate.
@@ -132,9 +145,60 @@ export const s4: Scenario = {
     } finally {
       await Promise.all(gens.map((g) => g.stop()));
     }
-    return records;
+    // Last, so that the connection records stay first for readers picking "colink".
+    return [...records, ...idle];
   },
 };
+
+/**
+ * The idle server's RSS, first start and restart, one record each per store and W: the
+ * defaults (PGlite W = 1, Postgres W = 2) and, in the full suite, W = 0 too.
+ */
+async function idleServers(ctx: BenchContext): Promise<BenchRecord[]> {
+  const configs: Array<{ store: StoreKind; workers: number }> = [
+    { store: "pglite", workers: defaultWorkers(false) },
+    { store: "postgres", workers: defaultWorkers(true) },
+    ...(ctx.quick
+      ? []
+      : [
+          { store: "pglite" as const, workers: 0 },
+          { store: "postgres" as const, workers: 0 },
+        ]),
+  ];
+  const repeats = ctx.quick ? 1 : ctx.repeats;
+  const settleMs = ctx.quick ? 3000 : 5000;
+  const records: BenchRecord[] = [];
+  for (const { store, workers } of configs) {
+    const firsts: RunOutcome[] = [];
+    const restarts: RunOutcome[] = [];
+    for (let rep = 0; rep < repeats; rep++) {
+      ctx.progress(
+        `S4 idle server: ${store} W=${workers}, first start and restart (run ${rep + 1}/${repeats})`,
+      );
+      const got = await measureIdleRss(store, workers, settleMs);
+      firsts.push(got.first);
+      restarts.push(got.restart);
+      ctx.progress(
+        `S4 idle server: ${store} W=${workers}: ${got.first.metrics.idleMiB} MiB after the first start ` +
+          `(peak ${got.first.metrics.withChildrenPeakMiB} with children), ${got.restart.metrics.idleMiB} MiB after a restart`,
+      );
+    }
+    for (const [start, outcomes] of [
+      ["first", firsts],
+      ["restart", restarts],
+    ] as const) {
+      const rec = await measure(
+        { scenario: "S4", system: "colink", params: { point: idleServerPoint, store, workers, start } },
+        outcomes.length,
+        async () => outcomes.shift()!,
+      );
+      if (store === "pglite" && rec.metrics.idleMiB! > idleTargetMiB)
+        rec.flags.push(`goal missed: ${rec.metrics.idleMiB} MiB idle > ${idleTargetMiB} MiB`);
+      records.push(rec);
+    }
+  }
+  return records;
+}
 
 /** Opens `count` connections to a fresh server, measures, and drops them. */
 async function once(
