@@ -23,7 +23,7 @@ ensure_postgres() {
   pg_isready -h 127.0.0.1 -p 5432 >/dev/null || { log "PostgreSQL did not come up"; exit 1; }
   # The suite connects as "postgres" to database "test" with trust auth on loopback.
   if ! psql -h 127.0.0.1 -U postgres -d postgres -Atqc "select 1" >/dev/null 2>&1; then
-    log "enabling trust auth for loopback"
+    log "loopback connections refused: adding trust lines for 127.0.0.1 and ::1 to $(su postgres -c "psql -Atqc 'show hba_file'")"
     local hba
     hba=$(su postgres -c "psql -Atqc 'show hba_file'")
     sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
@@ -57,6 +57,17 @@ ensure_chromium() {
   log "Chromium ready ($(/usr/bin/chromium --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -1))"
 }
 
+ensure_debootstrap() {
+  # test/runtimes.alone.test.ts builds a Debian 13 root with it (Node 22 and 24); without it
+  # that test skips and says why, so a failed install is not fatal.
+  if ! command -v debootstrap >/dev/null 2>&1; then
+    log "installing debootstrap (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; } || log "debootstrap could not be installed; the runtimes test will skip"
+  fi
+}
+
 ensure_postgres
 ensure_redis
 ensure_chromium
+ensure_debootstrap
