@@ -58,6 +58,20 @@ async function ownerOf(redisUrl: string, channelId: string, not?: string): Promi
   }
 }
 
+/**
+ * Takes the shard epoch of `channelId` behind its owner's back (as a node that won the
+ * lease after the owner lost it would), and returns the owner, whose commits now fail.
+ */
+async function fenceOutOwner(c: TestCluster, channelId: string) {
+  const owner = await ownerOf(c.redis.url, channelId);
+  const sql = postgres(localDatabaseUrl, { onnotice: () => {} });
+  await sql.unsafe(`UPDATE ${c.schema}.shard_epochs SET epoch = epoch + 1 WHERE shard = $1`, [
+    shardOf(channelId, shards),
+  ]);
+  await sql.end();
+  return c.nodes.find((n) => n.output().includes(`node=${owner} `))!;
+}
+
 describe("scale-out failures", () => {
   it(
     `kill -9 of the owner during a burst loses nothing (${rounds} round(s))`,
@@ -217,15 +231,7 @@ describe("scale-out failures", () => {
     clients = [{ client, seen: [], acked: new Map() }];
     const { channel } = await client.request("ch.create", { name: "fenced", kind: "public" });
     const first = await client.send(channel.id, "one");
-    const owner = await ownerOf(c.redis.url, channel.id);
-    const ownerNode = c.nodes.find((n) => n.output().includes(`node=${owner} `))!;
-    // Another writer takes the shard's epoch behind the owner's back (as a node that won
-    // the lease after this one lost it would).
-    const sql = postgres(localDatabaseUrl, { onnotice: () => {} });
-    await sql.unsafe(`UPDATE ${c.schema}.shard_epochs SET epoch = epoch + 1 WHERE shard = $1`, [
-      shardOf(channel.id, shards),
-    ]);
-    await sql.end();
+    const ownerNode = await fenceOutOwner(c, channel.id);
     const second = await client.send(channel.id, "two", { clientMsgId: "fenced-2", timeoutMs: 30_000 });
     expect(second.message.seq).toBe(first.message.seq + 1);
     expect(ownerNode.output()).toContain("a newer owner fenced it");
@@ -250,13 +256,7 @@ describe("scale-out failures", () => {
     }
     expect(group).toHaveLength(3);
     for (const id of group) await client.send(id, "warm");
-    const owner = await ownerOf(c.redis.url, group[0]!);
-    const ownerNode = c.nodes.find((n) => n.output().includes(`node=${owner} `))!;
-    const sql = postgres(localDatabaseUrl, { onnotice: () => {} });
-    await sql.unsafe(`UPDATE ${c.schema}.shard_epochs SET epoch = epoch + 1 WHERE shard = $1`, [
-      shardOf(group[0]!, shards),
-    ]);
-    await sql.end();
+    const ownerNode = await fenceOutOwner(c, group[0]!);
     // All at once, so the owner's first fenced commit holds the writes of all three channels.
     const perChannel = 20;
     const acked = await Promise.all(
