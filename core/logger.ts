@@ -15,6 +15,8 @@ export interface Logger {
   error: LogMethod;
   /** A logger that adds `bindings` to every line (e.g. `{ module: "cluster" }`). */
   child(bindings: Record<string, unknown>): Logger;
+  /** Whether `level` is written: per-request lines check it once, so they cost nothing when off. */
+  isLevelEnabled(level: LogLevel): boolean;
 }
 
 const ignore: LogMethod = () => {};
@@ -26,6 +28,7 @@ export const silentLogger: Logger = {
   warn: ignore,
   error: ignore,
   child: () => silentLogger,
+  isLevelEnabled: () => false,
 };
 
 /** The levels `COLINK_LOG_LEVEL` accepts, lowest first (`silent` writes nothing). */

@@ -3,7 +3,7 @@
  * at the level COLINK_LOG_LEVEL sets.
  */
 import { describe, expect, it } from "vitest";
-import { startServer } from "./harness.js";
+import { connectAs, startServer, until } from "./harness.js";
 
 /** The JSON lines of a server's output (anything else is left out). */
 function jsonLines(output: string): Array<Record<string, unknown>> {
@@ -29,4 +29,32 @@ describe("logging", () => {
       await server.cleanup();
     }
   });
+
+  it.each([["0"], ["1"]])(
+    "at debug, one call id follows a msg.send from the gateway to its commit (W=%s)",
+    async (workers) => {
+      const server = await startServer("pglite", { COLINK_LOG_LEVEL: "debug", COLINK_WORKERS: workers });
+      const { client } = await connectAs(server, "logged");
+      try {
+        const { channel } = await client.request("ch.create", { name: "logged", kind: "public" });
+        await client.send(channel.id, "follow me");
+        const sendLine = () =>
+          jsonLines(server.output()).find((l) => l.msg === "request" && l.op === "msg.send");
+        await until(() => sendLine() !== undefined, 5000, "the request line");
+        const callId = sendLine()!.callId;
+        expect(callId).toEqual(expect.any(Number));
+        await until(
+          () =>
+            jsonLines(server.output()).some(
+              (l) => l.msg === "committed" && (l.callIds as number[]).includes(callId as number),
+            ),
+          5000,
+          "the commit line with that call id",
+        );
+      } finally {
+        await client.close();
+        await server.cleanup();
+      }
+    },
+  );
 });

@@ -35,8 +35,8 @@ export class Dispatcher implements Outlet {
     this.system = system;
   }
 
-  /** Sends a call to its actor; `waiter` hears the answer. */
-  call(env: Omit<Routed, "callId">, waiter: Waiter): void {
+  /** Sends a call to its actor; `waiter` hears the answer. Returns the call id (the request id in the logs). */
+  call(env: Omit<Routed, "callId">, waiter: Waiter): number {
     const callId = this.nextCallId++;
     if (this.nextCallId > 0x7fff_ffff) this.nextCallId = 1;
     this.waiting.set(callId, waiter);
@@ -44,6 +44,7 @@ export class Dispatcher implements Outlet {
     // and a spread costs several times as much.
     const { actor, key, op, args, principal } = env;
     this.system!.deliver({ callId, actor, key, op, args, principal });
+    return callId;
   }
 
   /** Like `call`, as a promise of the outcome (for HTTP and internal calls). */

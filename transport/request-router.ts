@@ -22,6 +22,8 @@ import type { SocketWriter } from "./socket-writer.js";
 /** Routes each valid request of a connection and sends its answer back. */
 export class RequestRouter {
   private nextIntent = 1;
+  /** Checked once: a line per request only at debug. */
+  private readonly debug: boolean;
 
   constructor(
     private readonly dispatcher: Dispatcher,
@@ -31,7 +33,9 @@ export class RequestRouter {
     private readonly topics: ClusterTopics,
     /** Where internal errors are written, with the connection and request they failed. */
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.debug = logger.isLevelEnabled("debug");
+  }
 
   /** Handles one request that passed the intake; a refusal is answered with its error. */
   route(ws: Socket, conn: Conn, req: ValidRequest): void {
@@ -74,14 +78,17 @@ export class RequestRouter {
       conn.subs.set(env.key, intent);
     }
     conn.pending.add(id);
-    const call = (settled?: () => void) =>
-      this.dispatcher.call(env, {
+    const call = (settled?: () => void) => {
+      const callId = this.dispatcher.call(env, {
         settle: (outcome, grant) => {
           const current = grant !== undefined && conn.subs.get(env.key) === intent;
           this.writer.answer(ws, id, outcome, current ? grant : undefined);
           settled?.();
         },
       });
+      // The call id follows the request into its actor's lines (and its commit's).
+      if (this.debug) this.logger.debug({ conn: conn.id, id, op, key: env.key, callId }, "request");
+    };
     if (op === "sub" && this.topics.clustered) {
       // The channel's events must reach this node before its actor takes the replay's end.
       const topic = channelTopic(env.key);

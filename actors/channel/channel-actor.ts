@@ -115,7 +115,11 @@ export class ChannelActor extends MailboxActor {
   ) {
     super();
     this.st = new ChannelState(id, deps);
+    this.debug = deps.logger.isLevelEnabled("debug");
   }
+
+  /** Checked once: a line per commit only at debug. */
+  private readonly debug: boolean;
 
   /** Queues a request. A full mailbox answers `unavailable` at once; ephemeral ops skip the queue. */
   post(env: Envelope): void {
@@ -269,6 +273,10 @@ export class ChannelActor extends MailboxActor {
     }
     this.deps.committer.submit(write).then(
       () => {
+        if (this.debug) {
+          const callIds = batch.envelopes.map((e) => e.callId);
+          this.deps.logger.debug({ channelId: this.id, callIds, events: write.events.length }, "committed");
+        }
         this.inFlight = null;
         this.release(batch);
         this.st.trimWindows();

@@ -42,7 +42,14 @@ class FakeLocalActors implements LocalActors {
 /** A logger that keeps each line's message, for the assertions below. */
 function recordingLogger(lines: string[]): Logger {
   const record = (_fields: Record<string, unknown>, message: string) => void lines.push(message);
-  const logger: Logger = { debug: record, info: record, warn: record, error: record, child: () => logger };
+  const logger: Logger = {
+    debug: record,
+    info: record,
+    warn: record,
+    error: record,
+    child: () => logger,
+    isLevelEnabled: () => true,
+  };
   return logger;
 }
 
