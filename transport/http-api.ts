@@ -78,9 +78,9 @@ export class HttpApi {
   register(): void {
     for (const route of httpRoutes) {
       const paramCount = paramNamesOf(route.path).length;
+      const label = `${route.method.toUpperCase()} ${route.path}`;
       this.app[uwsMethod[route.method]](uwsPath(route.path), (res, req) => {
         const copy = this.copy(req, paramCount);
-        const label = `${route.method.toUpperCase()} ${route.path}`;
         this.serve(res, route.body === true, this.corsHeaders(req), label, async (body) => {
           const principal = await this.authenticate(copy.authorization);
           this.rateLimit.check(principal.userId);
