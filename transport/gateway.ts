@@ -33,7 +33,6 @@ import type { UserRateLimiter } from "./rate-limit.js";
 import { RequestIntake } from "./request-intake.js";
 import { RequestRouter } from "./request-router.js";
 import { SocketWriter } from "./socket-writer.js";
-import { loadUws } from "./uws.js";
 
 /** Copies what the upgrade needs out of the request (uWS invalidates `req` after the first await). */
 function tokenOf(req: HttpRequest): string | null {
@@ -52,8 +51,6 @@ export class Gateway {
   private readonly writer: SocketWriter;
   private readonly intake: RequestIntake;
   private readonly router: RequestRouter;
-  /** See UwsBuild.corkAsyncUpgrade: the loaded uWS build decides. */
-  private readonly corkAsyncUpgrade = loadUws().corkAsyncUpgrade;
 
   constructor(
     private readonly app: TemplatedApp,
@@ -178,8 +175,12 @@ export class Gateway {
       )
       .finally(() => {
         if (aborted) return;
-        if (this.corkAsyncUpgrade) res.cork(() => res.upgrade(conn, key, protocol, extensions, context));
-        else res.upgrade(conn, key, protocol, extensions, context);
+        // Not inside res.cork: after an await, cork can close the WebSocket the upgrade just
+        // made (it reads the response's state after the upgrade moved it; fixed upstream in
+        // uWebSockets PR #1929, not in the builds we use). Seen as the first connection after
+        // a start dropped with 1006: 1 to 4 in 30 on Node 22 and 24, and once in a CI run on
+        // Node 20. Uncorked, uWS may print a warning; the 101 is written all the same.
+        res.upgrade(conn, key, protocol, extensions, context);
       });
   }
 

@@ -14,12 +14,6 @@ function outcome(runtime: Runtime): string {
   return "build" in choice ? `${choice.build.package} ${choice.build.binary}` : `refused: ${choice.refusal}`;
 }
 
-/** Whether the chosen build corks an upgrade finished after an await. */
-function corks(runtime: Runtime): boolean | null {
-  const choice = chooseUwsBuild(runtime);
-  return "build" in choice ? choice.build.corkAsyncUpgrade : null;
-}
-
 describe("chooseUwsBuild: Node ABI x glibc x platform", () => {
   it.each([
     // Node 20 (ABI 115): the trufflesuite build, whatever the glibc.
@@ -60,12 +54,6 @@ describe("chooseUwsBuild: Node ABI x glibc x platform", () => {
     ],
   ])("%o → %s", (runtime, expected) => {
     expect(outcome(runtime)).toBe(expected);
-  });
-
-  it("corks async upgrades only on the build without the cork bug (Node 20's)", () => {
-    expect(corks(linux(115, "2.36"))).toBe(true);
-    expect(corks(linux(137, "2.41"))).toBe(false);
-    expect(corks(linux(127, "2.38"))).toBe(false);
   });
 
   it("names binaries that the installed packages really ship", async () => {

@@ -22,8 +22,6 @@ export interface UwsBuild {
   package: string;
   /** The binary's path relative to the directory of the package's main file. */
   binary: string;
-  /** Whether an upgrade finished after an await may be corked (see `Offer`). */
-  corkAsyncUpgrade: boolean;
 }
 
 /** The outcome: a build, or the reason no build fits. */
@@ -40,13 +38,6 @@ interface Offer {
   minGlibc: string | null;
   /** Binary directory relative to the package's main file. */
   dir: string;
-  /**
-   * False where `res.cork(() => res.upgrade(...))` after an await can close the new
-   * WebSocket at once (cork misreads the response's state after the upgrade moved it;
-   * fixed upstream in uWebSockets PR #1929, after 20.57): seen here as 1 to 4 in 30 first
-   * connections dropped with 1006 on Node 22 and 24. Uncorked, uWS may print a warning.
-   */
-  corkAsyncUpgrade: boolean;
 }
 
 const offers: readonly Offer[] = [
@@ -58,7 +49,6 @@ const offers: readonly Offer[] = [
     targets: ["linux-x64", "linux-arm64", "darwin-x64", "darwin-arm64", "win32-x64"],
     minGlibc: "2.38",
     dir: ".",
-    corkAsyncUpgrade: false,
   },
   {
     // Node 20: the last release with its binaries (and one that loads on glibc 2.36).
@@ -67,7 +57,6 @@ const offers: readonly Offer[] = [
     targets: ["linux-x64", "linux-arm64", "linux-arm", "darwin-x64", "darwin-arm64", "win32-x64"],
     minGlibc: null,
     dir: "../binaries",
-    corkAsyncUpgrade: true,
   },
 ];
 
@@ -104,11 +93,5 @@ export function chooseUwsBuild(runtime: Runtime): UwsChoice {
     }
   }
   const file = `uws_${runtime.platform}_${runtime.arch}_${runtime.abi}.node`;
-  return {
-    build: {
-      package: offer.package,
-      binary: `${offer.dir}/${file}`,
-      corkAsyncUpgrade: offer.corkAsyncUpgrade,
-    },
-  };
+  return { build: { package: offer.package, binary: `${offer.dir}/${file}` } };
 }

@@ -44,8 +44,6 @@ export interface LoadedUws {
   uws: Uws;
   /** `package@version`, for the start line. */
   build: string;
-  /** Whether an upgrade finished after an await is corked (UwsBuild.corkAsyncUpgrade). */
-  corkAsyncUpgrade: boolean;
 }
 
 let loaded: LoadedUws | null = null;
@@ -68,7 +66,7 @@ export function loadUws(): LoadedUws {
     const file = process.env[testOnlyBinaryVariable] || join(dirname(entry), choice.build.binary);
     const uws = require(file) as Uws;
     if (typeof uws?.App !== "function") throw new Error(`${file} is not a uWebSockets.js binary`);
-    loaded = { uws, build, corkAsyncUpgrade: choice.build.corkAsyncUpgrade };
+    loaded = { uws, build };
     return loaded;
   } catch (err) {
     throw refusal(facts, `Tried ${tried}: ${(err as Error).message.split("\n")[0]}.`);
