@@ -80,11 +80,12 @@ export function viewOf(message: StoredMessage, viewerId: string | null): Message
 export type NewMessageFields = Pick<
   Message,
   "id" | "channelId" | "seq" | "authorId" | "text" | "clientMsgId" | "createdAt"
->;
+> &
+  Partial<Pick<Message, "threadRootId" | "mentions" | "broadcast">>;
 
 /**
- * A message as first stored: not edited, deleted, threaded, mentioning, reacted to or
- * pinned, with no files. Its empty `reactions` fits both the stored and the wire shape.
+ * A message as first stored: not edited, deleted, reacted to or pinned, with no replies
+ * and no files; in a thread and mentioning people only when `fields` say so. Its empty `reactions` fits both the stored and the wire shape.
  */
 export function newMessage(fields: NewMessageFields): Omit<Message, "reactions"> & { reactions: never[] } {
   return {
@@ -97,12 +98,12 @@ export function newMessage(fields: NewMessageFields): Omit<Message, "reactions">
     createdAt: fields.createdAt,
     editedAt: null,
     deletedAt: null,
-    threadRootId: null,
+    threadRootId: fields.threadRootId ?? null,
     replyCount: 0,
     lastReplyAt: null,
     threadParticipants: [],
-    mentions: [],
-    broadcast: null,
+    mentions: fields.mentions ?? [],
+    broadcast: fields.broadcast ?? null,
     reactions: [],
     pinnedAt: null,
     pinnedBy: null,

@@ -46,7 +46,7 @@ describe("logging", () => {
         await until(
           () =>
             jsonLines(server.output()).some(
-              (l) => l.msg === "committed" && (l.callIds as number[]).includes(callId as number),
+              (l) => l.msg === "store commit" && (l.callIds as number[]).includes(callId as number),
             ),
           5000,
           "the commit line with that call id",

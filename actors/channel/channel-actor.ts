@@ -115,11 +115,7 @@ export class ChannelActor extends MailboxActor {
   ) {
     super();
     this.st = new ChannelState(id, deps);
-    this.debug = deps.logger.isLevelEnabled("debug");
   }
-
-  /** Checked once: a line per commit only at debug. */
-  private readonly debug: boolean;
 
   /** Queues a request. A full mailbox answers `unavailable` at once; ephemeral ops skip the queue. */
   post(env: Envelope): void {
@@ -271,12 +267,9 @@ export class ChannelActor extends MailboxActor {
       }
       write.fence = fence;
     }
-    this.deps.committer.submit(write).then(
+    const { committer } = this.deps;
+    committer.submit(write, committer.debug ? batch.envelopes.map((e) => e.callId) : undefined).then(
       () => {
-        if (this.debug) {
-          const callIds = batch.envelopes.map((e) => e.callId);
-          this.deps.logger.debug({ channelId: this.id, callIds, events: write.events.length }, "committed");
-        }
         this.inFlight = null;
         this.release(batch);
         this.st.trimWindows();

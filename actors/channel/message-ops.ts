@@ -2,7 +2,7 @@
 import * as rules from "../../core/channel-rules.js";
 import { fail } from "../../core/errors.js";
 import { IdPrefix, newId } from "../../core/ids.js";
-import { parseMentions } from "../../core/message-rules.js";
+import { newMessage, parseMentions } from "../../core/message-rules.js";
 import type { ArgsOf } from "../../core/ops.js";
 import type { StoredMessage } from "../../core/ports.js";
 import type { Principal } from "../../core/types.js";
@@ -80,7 +80,7 @@ export async function postMessage(
   const { mentions, broadcast } = await mentionsIn(st, text);
   const follows = root ? await st.followsOf(root.id) : null;
   const now = st.deps.now();
-  const message: StoredMessage = {
+  const message: StoredMessage = newMessage({
     id: newId(IdPrefix.message, now),
     channelId: st.id,
     seq: st.lastSeq + 1,
@@ -88,19 +88,10 @@ export async function postMessage(
     text,
     clientMsgId,
     createdAt: now,
-    editedAt: null,
-    deletedAt: null,
     threadRootId: root?.id ?? null,
-    replyCount: 0,
-    lastReplyAt: null,
-    threadParticipants: [],
     mentions,
     broadcast,
-    reactions: [],
-    pinnedAt: null,
-    pinnedBy: null,
-    files: [],
-  };
+  });
   st.append("message.created", { message: st.viewFor(null, message) });
   st.addMessage(message);
   notifyMentions(st, message, null);

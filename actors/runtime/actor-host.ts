@@ -90,10 +90,14 @@ export class ActorHost {
     this.logger = deps.logger ?? silentLogger;
     this.route = deps.route ?? ((env) => this.deliver(env));
     this.presence = new PresenceBook(deps.sharePresence);
-    this.committer = new GroupCommitter(deps.store, {
-      maxInFlight: deps.maxCommitsInFlight ?? 1,
-      maxWrites: 1000,
-    });
+    this.committer = new GroupCommitter(
+      deps.store,
+      {
+        maxInFlight: deps.maxCommitsInFlight ?? 1,
+        maxWrites: 1000,
+      },
+      this.logger.child({ module: "commit" }),
+    );
     const idleMs = deps.limits.actorIdleSec * 1000;
     this.sweeper = setInterval(() => this.passivate(idleMs), Math.min(idleMs, 10_000));
     this.sweeper.unref();

@@ -3,10 +3,13 @@
  * transaction is running are folded into the next transaction, so throughput grows with
  * load while every ack still waits for its commit (invariant 3).
  */
+import { type Logger, silentLogger } from "../../core/logger.js";
 import { type ChannelLog, type ChannelWrite, DuplicateSendError, StoreConflict } from "../../core/ports.js";
 
 interface Submission {
   write: ChannelWrite;
+  /** The call ids of the requests the write acknowledges, for the debug line (else empty). */
+  callIds: readonly number[];
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -26,17 +29,26 @@ export class GroupCommitter {
   private scheduled = false;
   /** Transactions committed, for the benchmark report. */
   commits = 0;
+  /** Checked once: a line per transaction only at debug. */
+  readonly debug: boolean;
 
   constructor(
     /** Only the commit: the committer never reads. */
     private readonly log: Pick<ChannelLog, "commit">,
     private readonly opts: GroupCommitOptions = { maxInFlight: 1, maxWrites: 500 },
-  ) {}
+    private readonly logger: Logger = silentLogger,
+  ) {
+    this.debug = logger.isLevelEnabled("debug");
+  }
 
-  /** Resolves once `write` is durable; rejects with the store's error when it was not written. */
-  submit(write: ChannelWrite): Promise<void> {
+  /**
+   * Resolves once `write` is durable; rejects with the store's error when it was not
+   * written. `callIds` (given at debug only) name the requests it acknowledges in the
+   * transaction's log line, so one grep follows a request to the store.
+   */
+  submit(write: ChannelWrite, callIds: readonly number[] = []): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ write, resolve, reject });
+      this.queue.push({ write, callIds, resolve, reject });
       this.schedule();
     });
   }
@@ -64,9 +76,11 @@ export class GroupCommitter {
 
   private async run(batch: Submission[]): Promise<void> {
     this.inFlight++;
+    const started = this.debug ? performance.now() : 0;
     try {
       await this.log.commit(batch.map((s) => s.write));
       this.commits++;
+      if (this.debug) this.logCommit(batch, started);
       for (const s of batch) s.resolve();
     } catch (err) {
       if (!(err instanceof StoreConflict || err instanceof DuplicateSendError) || batch.length === 1) {
@@ -86,5 +100,17 @@ export class GroupCommitter {
       this.inFlight--;
       this.schedule();
     }
+  }
+
+  private logCommit(batch: readonly Submission[], started: number): void {
+    this.logger.debug(
+      {
+        channels: batch.map((s) => s.write.channel.id),
+        callIds: batch.flatMap((s) => s.callIds),
+        events: batch.reduce((n, s) => n + s.write.events.length, 0),
+        ms: Math.round((performance.now() - started) * 100) / 100,
+      },
+      "store commit",
+    );
   }
 }
