@@ -9,6 +9,7 @@ WORKDIR /app
 # Dependencies first, so a source change does not reinstall them.
 COPY package.json package-lock.json ./
 COPY client/package.json ./client/
+COPY web/package.json ./web/
 RUN npm ci --no-audit --no-fund
 
 COPY tsconfig.json tsconfig.build.json ./
@@ -18,7 +19,8 @@ COPY transport ./transport
 COPY adapters ./adapters
 COPY app ./app
 COPY client ./client
-# Compile, then drop the dev dependencies (TypeScript, test tools) from the image.
+COPY web ./web
+# Compile (server, SDK, web client into web/dist), then drop the dev dependencies (TypeScript, test tools) from the image.
 RUN npm run build && npm prune --omit=dev && npm cache clean --force \
   && mkdir -p /app/data && chown node:node /app/data
 

@@ -7,16 +7,19 @@
 import type { JWK } from "jose";
 import { decodeJwt } from "jose";
 import {
+  DEV_SESSION_TTL_SEC,
+  type DevUser,
   devUserId,
   generateDevIssuerKey,
   openDevIssuer,
   openDevIssuerFromJwk,
+  parseDevRole,
   parseDevUsername,
 } from "../adapters/dev-identity/dev-issuer.js";
 import { openOidcKeys } from "../adapters/oidc/remote-jwks.js";
 import type { Config } from "../core/config.js";
 import { fail } from "../core/errors.js";
-import type { DevLogin, SharedSecrets, TokenVerifier } from "../core/ports.js";
+import type { DevLogin, DevSession, SharedSecrets, TokenVerifier } from "../core/ports.js";
 import { createTokenVerifier } from "../core/tokens.js";
 
 /** The `iss` of dev tokens. */
@@ -32,7 +35,7 @@ export async function buildIdentity(
   const byIssuer = new Map<string, TokenVerifier>();
   let devLogin: DevLogin | null = null;
   if (config.devAuth) {
-    const options = { issuer: devIssuerName, audience };
+    const options = { issuer: devIssuerName, audience, tokenTtlSec: config.devTokenTtlSec };
     const issuer = secrets
       ? await openDevIssuerFromJwk(
           (await secrets.sharedDevIssuerKey(
@@ -50,17 +53,25 @@ export async function buildIdentity(
         roleClaim: config.roleClaim,
       }),
     );
+    const signIn = async (user: DevUser): Promise<DevSession> => {
+      const issuedAt = Date.now();
+      const [accessToken, sessionToken] = await Promise.all([issuer.issue(user), issuer.issueSession(user)]);
+      const role = user.role ?? "member";
+      return {
+        principal: { userId: user.id, username: user.username, displayName: user.username, role },
+        accessToken,
+        expiresAt: issuedAt + issuer.tokenTtlSec * 1000,
+        sessionToken,
+        sessionExpiresAt: issuedAt + DEV_SESSION_TTL_SEC * 1000,
+      };
+    };
     devLogin = {
-      async login(raw) {
-        const username = parseDevUsername(raw);
-        const principal = {
-          userId: devUserId(username),
-          username,
-          displayName: username,
-          role: "member" as const,
-        };
-        const accessToken = await issuer.issue({ id: principal.userId, username });
-        return { accessToken, principal };
+      login(rawName, rawRole) {
+        const username = parseDevUsername(rawName);
+        return signIn({ id: devUserId(username), username, role: parseDevRole(rawRole) });
+      },
+      async refresh(sessionToken) {
+        return signIn(await issuer.verifySession(sessionToken));
       },
       jwks: () => issuer.jwks(),
     };

@@ -67,6 +67,14 @@ export interface Config {
   /** Dotted path of the claim holding the site role. */
   roleClaim: string;
   devAuth: boolean;
+  /** Lifetime of dev access tokens, in seconds (default 24 h). */
+  devTokenTtlSec: number;
+  /** The OIDC client id the web client signs in with (public client, code + PKCE); absent: no OIDC sign-in in the web client. */
+  oidcWebClientId: string | null;
+  /** The scopes the web client asks the issuer for. */
+  oidcWebScope: string;
+  /** The built web client (served at `/`). */
+  webDir: string;
   /** Virtual shards that actor keys hash into. */
   shards: number;
   /** Redis URL; set, this node joins a cluster of nodes sharing Postgres and Redis. */
@@ -314,6 +322,10 @@ export function parseConfig(env: Source, fileValues: Source = {}): Config {
     oidcAudience: src.COLINK_OIDC_AUDIENCE?.trim() || null,
     roleClaim: src.COLINK_ROLE_CLAIM?.trim() || "role",
     devAuth,
+    devTokenTtlSec: integer(src, "COLINK_DEV_TOKEN_TTL_SEC", 24 * 60 * 60, [60, 30 * 24 * 60 * 60]),
+    oidcWebClientId: src.COLINK_OIDC_WEB_CLIENT_ID?.trim() || null,
+    oidcWebScope: src.COLINK_OIDC_WEB_SCOPE?.trim() || "openid profile",
+    webDir: src.COLINK_WEB_DIR?.trim() || "./web/dist",
     shards: integer(src, "COLINK_SHARDS", 1024, [1, 65536]),
     redisUrl,
     nodeId,

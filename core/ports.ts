@@ -350,10 +350,27 @@ export interface TokenVerifier {
 
 /** The built-in development issuer, as the transport sees it. */
 export interface DevLogin {
-  /** Validates a dev username and returns a token for it and who it names. Throws `bad_request`. */
-  login(username: unknown): Promise<{ accessToken: string; principal: Principal }>;
+  /**
+   * Validates a dev username and role (absent: `member`) and signs them in: an access
+   * token, and a session token to refresh it with. Throws `bad_request`.
+   */
+  login(username: unknown, role?: unknown): Promise<DevSession>;
+  /** Signs in again the user of a session token from `login`. Throws `unauthenticated`. */
+  refresh(sessionToken: string): Promise<DevSession>;
   /** The issuer's public keys (JWKS). */
   jwks(): { keys: unknown[] };
+}
+
+/** A dev sign-in: who, an access token and when it expires, and the session token behind it. */
+export interface DevSession {
+  principal: Principal;
+  accessToken: string;
+  /** Epoch ms. */
+  expiresAt: number;
+  /** Lives longer than the access token; the web client keeps it in an HttpOnly cookie. */
+  sessionToken: string;
+  /** Epoch ms. */
+  sessionExpiresAt: number;
 }
 
 /**

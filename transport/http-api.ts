@@ -9,39 +9,18 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from "@trufflesuite/uws-js-unofficial";
 import type { Outcome } from "../actors/envelope.js";
 import type { Limits } from "../core/config.js";
-import { type ErrorBody, errorBodyLogged, fail, httpStatusOf } from "../core/errors.js";
+import { fail } from "../core/errors.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import { parseArgs } from "../core/ops.js";
-import type { DevLogin, TokenVerifier } from "../core/ports.js";
+import type { TokenVerifier } from "../core/ports.js";
 import type { Principal } from "../core/types.js";
 import { CorsPolicy, type Header } from "./cors.js";
 import type { Dispatcher } from "./dispatcher.js";
+import { HttpFailure, type JsonAnswer, serveJson, statusText } from "./http-json.js";
 import { callOf, httpRoutes, type OpCall, paramNamesOf, type RouteRequest } from "./http-routes.js";
 import { type OpenApiDocument, openApiDocument } from "./openapi.js";
 import type { UserRateLimiter } from "./rate-limit.js";
 import { routeOp } from "./routing.js";
-
-const statusText: Record<number, string> = {
-  200: "200 OK",
-  201: "201 Created",
-  204: "204 No Content",
-  400: "400 Bad Request",
-  401: "401 Unauthorized",
-  403: "403 Forbidden",
-  404: "404 Not Found",
-  409: "409 Conflict",
-  413: "413 Payload Too Large",
-  429: "429 Too Many Requests",
-  500: "500 Internal Server Error",
-  503: "503 Service Unavailable",
-};
-
-function bodyMap(body: unknown): Record<string, unknown> {
-  if (body === undefined) return {};
-  if (typeof body !== "object" || body === null || Array.isArray(body))
-    throw fail.badRequest("body must be a JSON object");
-  return body as Record<string, unknown>;
-}
 
 /** uWS's form of a path template: `:name` for `{name}`. */
 function uwsPath(path: string): string {
@@ -62,7 +41,6 @@ export class HttpApi {
     private readonly app: TemplatedApp,
     private readonly dispatcher: Dispatcher,
     private readonly verifier: TokenVerifier,
-    private readonly devLogin: DevLogin | null,
     private readonly limits: Limits,
     private readonly rateLimit: UserRateLimiter,
     private readonly isReady: () => Promise<boolean>,
@@ -103,26 +81,6 @@ export class HttpApi {
         (await this.isReady()) ? [200, { status: "ready" }] : [503, { status: "not ready" }],
       ),
     );
-    this.app.post("/auth/dev/token", (res, req) =>
-      this.serve(res, true, this.corsHeaders(req), "POST /auth/dev/token", async (body) => {
-        if (!this.devLogin) throw fail.notFound("dev login (COLINK_DEV_AUTH is off)");
-        const { accessToken, principal } = await this.devLogin.login(bodyMap(body).username);
-        const outcome = await this.dispatcher.ask({
-          actor: "user",
-          key: principal.userId,
-          op: "user.hello",
-          args: {},
-          principal,
-        });
-        return [200, { accessToken, ...this.unwrap(outcome) }];
-      }),
-    );
-    this.app.get("/auth/dev/jwks", (res, req) =>
-      this.serve(res, false, this.corsHeaders(req), "GET /auth/dev/jwks", async () => {
-        if (!this.devLogin) throw fail.notFound("dev issuer");
-        return [200, this.devLogin.jwks()];
-      }),
-    );
     if (this.cors.enabled) {
       // Preflights, before the catch-all: a browser sends one before any call that has an
       // Authorization header or a JSON body.
@@ -135,6 +93,20 @@ export class HttpApi {
       const cors = crossOriginPath(req.getUrl()) ? this.corsHeaders(req) : [];
       this.serve(res, false, cors, "unknown route", async () => Promise.reject(fail.notFound("route")));
     });
+  }
+
+  private serve(
+    res: HttpResponse,
+    withBody: boolean,
+    headers: readonly Header[],
+    label: string,
+    work: (body: unknown) => Promise<JsonAnswer>,
+  ): void {
+    serveJson(
+      res,
+      { withBody, headers, label, maxBodyBytes: this.limits.maxPayloadBytes, logger: this.logger },
+      work,
+    );
   }
 
   /** The CORS headers for the answer to `req` (read now: uWS invalidates `req` later). */
@@ -211,83 +183,5 @@ export class HttpApi {
   private unwrap(outcome: Outcome): Record<string, unknown> {
     if (outcome.ok) return outcome.result;
     throw new HttpFailure(outcome.error);
-  }
-
-  /**
-   * Reads the body (when `withBody`), runs `work`, and writes its JSON answer or error,
-   * with `headers` (CORS) on either. `label` names the route in the log.
-   */
-  private serve(
-    res: HttpResponse,
-    withBody: boolean,
-    headers: readonly Header[],
-    label: string,
-    work: (body: unknown) => Promise<[number, unknown]>,
-  ): void {
-    let aborted = false;
-    res.onAborted(() => {
-      aborted = true;
-    });
-    const reply = (status: number, payload: unknown) => {
-      if (aborted) return;
-      res.cork(() => {
-        res.writeStatus(statusText[status] ?? `${status}`).writeHeader("content-type", "application/json");
-        for (const [name, value] of headers) res.writeHeader(name, value);
-        res.end(JSON.stringify(payload));
-      });
-    };
-    const run = (body: unknown) =>
-      work(body).then(
-        ([status, payload]) => reply(status, payload),
-        (err: unknown) => {
-          const error: ErrorBody =
-            err instanceof HttpFailure ? err.body : errorBodyLogged(err, this.logger, { route: label });
-          reply(httpStatusOf[error.code], { error });
-        },
-      );
-    if (!withBody) {
-      void run(undefined);
-      return;
-    }
-    this.readBody(res).then(run, (err: unknown) => {
-      const error = errorBodyLogged(err, this.logger, { route: label });
-      reply(httpStatusOf[error.code], { error });
-    });
-  }
-
-  /** Collects the body up to the payload limit and parses it as JSON (empty → undefined). */
-  private readBody(res: HttpResponse): Promise<unknown> {
-    const limit = this.limits.maxPayloadBytes;
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let refused = false;
-      res.onData((chunk, isLast) => {
-        if (refused) return;
-        size += chunk.byteLength;
-        if (size > limit) {
-          refused = true;
-          reject(fail.tooLarge(`body is larger than ${limit} bytes`));
-          return;
-        }
-        // uWS reuses the chunk's memory after this callback: copy it.
-        chunks.push(Buffer.from(new Uint8Array(chunk).slice()));
-        if (!isLast) return;
-        const text = Buffer.concat(chunks).toString("utf8");
-        if (text.trim() === "") return resolve(undefined);
-        try {
-          resolve(JSON.parse(text));
-        } catch {
-          reject(fail.badRequest("body is not valid JSON"));
-        }
-      });
-    });
-  }
-}
-
-/** An actor's error outcome, carried to the HTTP reply unchanged. */
-class HttpFailure extends Error {
-  constructor(readonly body: ErrorBody) {
-    super(body.message);
   }
 }

@@ -8,11 +8,13 @@ import type { ActorSystem } from "../actors/runtime/actor-system.js";
 import type { Config } from "../core/config.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import type { DevLogin, RateCounters, TokenVerifier } from "../core/ports.js";
+import { AuthRoutes, authConfigOf } from "./auth-routes.js";
 import { CorsPolicy } from "./cors.js";
 import { Dispatcher } from "./dispatcher.js";
 import { Gateway } from "./gateway.js";
 import { HttpApi } from "./http-api.js";
 import { UserRateLimiter } from "./rate-limit.js";
+import { contentSecurityPolicy, registerMissingSite, StaticSite } from "./static-site.js";
 import { loadUws } from "./uws.js";
 
 /** uWS's LIBUS_LISTEN_EXCLUSIVE_PORT. */
@@ -67,11 +69,25 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
     logger.child({ part: "ws" }),
   );
   gateway.register();
+  new AuthRoutes(
+    app,
+    dispatcher,
+    parts.devLogin,
+    authConfigOf(config),
+    cors,
+    config.limits.maxPayloadBytes,
+    logger.child({ part: "auth" }),
+  ).register();
+  const site = StaticSite.load(config.webDir, contentSecurityPolicy(config.oidcIssuer));
+  if (site) site.register(app);
+  else {
+    registerMissingSite(app, config.webDir);
+    logger.warn({ webDir: config.webDir }, "no web client build: / answers 404 (run npm run build)");
+  }
   new HttpApi(
     app,
     dispatcher,
     parts.verifier,
-    parts.devLogin,
     config.limits,
     rateLimit,
     () => actors.ready(),

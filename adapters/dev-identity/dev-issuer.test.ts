@@ -11,6 +11,7 @@ import {
   generateDevIssuerKey,
   openDevIssuer,
   openDevIssuerFromJwk,
+  parseDevRole,
   parseDevUsername,
 } from "./dev-issuer.js";
 
@@ -140,6 +141,40 @@ describe("openDevIssuer", () => {
       expect(err).toBeInstanceOf(ColinkError);
       expect(err.code).toBe("bad_request");
     }
+  });
+});
+
+describe("dev sessions", () => {
+  it("round-trips a user through a session token that is never an access token", async () => {
+    const dev = await openDevIssuer({ dataDir: dir, issuer, audience, tokenTtlSec: 120 });
+    const user = { id: devUserId("carol"), username: "carol", role: "guest" as const };
+    const session = await dev.issueSession(user);
+    expect(await dev.verifySession(session)).toEqual(user);
+    expect(dev.tokenTtlSec).toBe(120);
+    const claims = decodeJwt(session);
+    expect(claims.exp! - claims.iat!).toBe(30 * 24 * 3600);
+    const verifier = createTokenVerifier({ keys: dev.keys, issuer, audience });
+    await expect(verifier.verify(session)).rejects.toMatchObject({ code: "unauthenticated" });
+    // And an access token is not a session token.
+    await expect(dev.verifySession(await dev.issue(user))).rejects.toMatchObject({ code: "unauthenticated" });
+  });
+
+  it("refuses a session token of another issuer key or a malformed one", async () => {
+    const dev = await openDevIssuer({ dataDir: dir, issuer, audience });
+    const other = await openDevIssuerFromJwk(await generateDevIssuerKey(), { issuer, audience });
+    const foreign = await other.issueSession({ id: devUserId("dave"), username: "dave" });
+    for (const token of [foreign, "x.y.z", ""]) {
+      await expect(dev.verifySession(token)).rejects.toBeInstanceOf(ColinkError);
+    }
+  });
+});
+
+describe("parseDevRole", () => {
+  it("takes a site role, treats absent as none, and refuses anything else", () => {
+    expect(parseDevRole("admin")).toBe("admin");
+    expect(parseDevRole(undefined)).toBeUndefined();
+    expect(parseDevRole("")).toBeUndefined();
+    for (const bad of ["root", "Admin", 1, {}]) expect(() => parseDevRole(bad)).toThrow(ColinkError);
   });
 });
 

@@ -17,6 +17,7 @@ import {
   importJWK,
   type JWK,
   type JWTVerifyGetKey,
+  jwtVerify,
   SignJWT,
 } from "jose";
 import { ColinkError } from "../../core/errors.js";
@@ -30,6 +31,9 @@ export const DEV_ISSUER_KEY_FILE = "dev-issuer-key.json";
 
 /** Default token lifetime: 24 hours. */
 export const DEFAULT_DEV_TOKEN_TTL_SEC = 24 * 60 * 60;
+
+/** Lifetime of a dev session (the web client's refresh cookie): 30 days. */
+export const DEV_SESSION_TTL_SEC = 30 * 24 * 60 * 60;
 
 /** Who a dev token is issued for. */
 export interface DevUser {
@@ -56,6 +60,15 @@ export interface DevIssuerOptions {
 export interface DevIssuer {
   /** Signs an access token for this user. Throws ColinkError `bad_request` on a bad user. */
   issue(user: DevUser): Promise<string>;
+  /** Seconds an access token lives. */
+  readonly tokenTtlSec: number;
+  /**
+   * Signs a session token for this user: what the web client's refresh cookie holds. Its
+   * audience is not the access tokens', so it is never accepted as one.
+   */
+  issueSession(user: DevUser): Promise<string>;
+  /** The user a session token names; throws ColinkError `unauthenticated` when it is not valid. */
+  verifySession(token: string): Promise<DevUser>;
   /** The public key set, as served at the JWKS endpoint. */
   jwks(): { keys: JWK[] };
   /** A key getter over `jwks()`, for `createTokenVerifier`. */
@@ -97,27 +110,47 @@ export async function openDevIssuerFromJwk(privateJwk: JWK, opts: DevIssuerOptio
   const publicJwk: JWK = { ...publicOnly, kid, alg: DEV_ISSUER_ALG, use: "sig" };
   const keys = createLocalJWKSet({ keys: [publicJwk] });
 
+  const sign = (user: DevUser, audience: string, ttlSec: number): Promise<string> => {
+    checkUser(user);
+    const claims: Record<string, unknown> = {
+      preferred_username: user.username,
+      name: user.displayName?.trim() || user.username,
+    };
+    if (user.role !== undefined) claims.role = user.role;
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: DEV_ISSUER_ALG, kid, typ: "JWT" })
+      .setIssuer(opts.issuer)
+      .setAudience(audience)
+      .setSubject(user.id)
+      .setIssuedAt(now)
+      .setExpirationTime(now + ttlSec)
+      .setJti(randomUUID())
+      .sign(privateKey);
+  };
+  const sessionAudience = `${opts.audience}#dev-session`;
+
   return {
     kid,
     keys,
+    tokenTtlSec: ttl,
     jwks: () => ({ keys: [{ ...publicJwk }] }),
-    async issue(user: DevUser): Promise<string> {
-      checkUser(user);
-      const claims: Record<string, unknown> = {
-        preferred_username: user.username,
-        name: user.displayName?.trim() || user.username,
-      };
-      if (user.role !== undefined) claims.role = user.role;
-      const now = Math.floor(Date.now() / 1000);
-      return new SignJWT(claims)
-        .setProtectedHeader({ alg: DEV_ISSUER_ALG, kid, typ: "JWT" })
-        .setIssuer(opts.issuer)
-        .setAudience(opts.audience)
-        .setSubject(user.id)
-        .setIssuedAt(now)
-        .setExpirationTime(now + ttl)
-        .setJti(randomUUID())
-        .sign(privateKey);
+    issue: (user) => sign(user, opts.audience, ttl),
+    issueSession: (user) => sign(user, sessionAudience, DEV_SESSION_TTL_SEC),
+    async verifySession(token: string): Promise<DevUser> {
+      try {
+        const { payload } = await jwtVerify(token, keys, {
+          issuer: opts.issuer,
+          audience: sessionAudience,
+          algorithms: [DEV_ISSUER_ALG],
+        });
+        const user: DevUser = { id: String(payload.sub), username: String(payload.preferred_username) };
+        if (typeof payload.role === "string") user.role = payload.role as SiteRole;
+        checkUser(user);
+        return user;
+      } catch {
+        throw new ColinkError("unauthenticated", "dev session expired or invalid; sign in again");
+      }
     },
   };
 }
@@ -227,4 +260,16 @@ export function parseDevUsername(raw: unknown): string {
     throw new ColinkError("bad_request", "username may hold only a-z, 0-9, '.', '_' and '-'");
   }
   return name.toLowerCase();
+}
+
+/**
+ * The role asked for at dev sign-in: absent (or empty) means none (`member`); anything
+ * else must be a site role. The dev identity trusts whoever runs it, as its name says.
+ */
+export function parseDevRole(raw: unknown): SiteRole | undefined {
+  if (raw === undefined || raw === null || raw === "") return undefined;
+  if (typeof raw !== "string" || !(SiteRoles as readonly string[]).includes(raw)) {
+    throw new ColinkError("bad_request", `role must be one of ${SiteRoles.join(", ")}`);
+  }
+  return raw as SiteRole;
 }
