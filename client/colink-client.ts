@@ -73,6 +73,8 @@ export interface SendOptions {
   clientMsgId?: string;
   /** Overall timeout across retries; overrides `sendTimeoutMs`. */
   timeoutMs?: number;
+  /** Post as a reply in the thread of this message (a reply to a reply joins its root's thread). */
+  threadRootId?: string;
 }
 
 /** Options of `subscribe()`. */
@@ -547,7 +549,9 @@ export class ColinkClient extends TypedEmitter<ColinkClientEvents> {
       try {
         return await this.request(
           "msg.send",
-          { channelId, text, clientMsgId },
+          options.threadRootId === undefined
+            ? { channelId, text, clientMsgId }
+            : { channelId, text, clientMsgId, threadRootId: options.threadRootId },
           { timeoutMs: Math.min(this.requestTimeoutMs, remaining) },
         );
       } catch (err) {

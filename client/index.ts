@@ -1,6 +1,7 @@
 /** The Colink client SDK. */
 
 export type { ErrorBody, ErrorCode } from "../core/errors.js";
+export { type NewMessageFields, newMessage } from "../core/message-rules.js";
 export type { ArgsOf, OpName, ResultOf } from "../core/ops.js";
 export type { Channel, Member, Message, User } from "../core/types.js";
 export { Backoff, type BackoffOptions, backoffCeiling, backoffDelay, defaultBackoff } from "./backoff.js";

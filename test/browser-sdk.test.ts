@@ -13,20 +13,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ColinkClient } from "../client/index.js";
 import { connectAs, startServer, type TestServer } from "./harness.js";
+import { launchChromium } from "./support/browser.js";
 
-const chromiumPath = "/usr/bin/chromium";
-const chromiumArgs = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-];
 const sdkEntry = fileURLToPath(new URL("../client/index.ts", import.meta.url));
 
 /** Messages the page sends before the crash, and the other user after the restart. */
@@ -129,7 +121,7 @@ describe("the SDK in a browser (chromium)", () => {
     bundle = out.outputFiles[0]!.text;
     ({ server: pageServer, origin } = await servePage(bundle));
     colink = await startServer("pglite", { COLINK_CORS_ORIGINS: origin });
-    browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

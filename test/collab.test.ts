@@ -101,10 +101,8 @@ describe.each(storeKinds)("collaboration on %s", (store: StoreKind) => {
       threadRootId: root.id,
     });
     expect(r1.message.threadRootId).toBe(root.id);
-    // A reply to a reply joins the root's thread.
-    const r2 = await op.client.request("msg.send", {
-      channelId: channel.id,
-      text: "nested?",
+    // A reply to a reply joins the root's thread (sent with the SDK's send, which retries).
+    const r2 = await op.client.send(channel.id, "nested?", {
       clientMsgId: "r2",
       threadRootId: r1.message.id,
     });

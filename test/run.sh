@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: services up, then lint and types, then the builds the end-to-end tests
-# start (the server, and the SDK package), then every test (unit, actor, store contract,
-# end to end, the SDK in chromium) with vitest.
+# start (the server, the SDK package and the web client), then every test (unit, actor,
+# store contract, end to end, the SDK and the web client in chromium) with vitest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash test/services.sh
@@ -9,8 +9,8 @@ echo "[test] lint (biome)"
 npx biome check .
 echo "[test] typecheck"
 npx tsc -p tsconfig.json --noEmit
-echo "[test] build (the server, and the SDK package: browser libraries and no Node types, so a Node global in anything it imports fails here)"
-rm -rf dist client/dist
+echo "[test] build (the server; the SDK package: browser libraries and no Node types, so a Node global in anything it imports fails here; the web client, type-checked and bundled by Vite)"
+rm -rf dist client/dist web/dist
 npm run build --silent
 echo "[test] vitest"
 npx vitest run "$@"

@@ -2,7 +2,7 @@
 # Makes sure every server the test suite talks to is installed and running.
 # Today that is PostgreSQL (127.0.0.1:5432, trust auth, database "test"), the
 # redis-server binary (the cluster tests start private Redis servers on free ports) and
-# Debian's chromium (the SDK's browser test).
+# Debian's chromium (the SDK's and the web client's browser tests).
 set -euo pipefail
 
 log() { echo "[services] $*"; }
@@ -47,11 +47,17 @@ ensure_redis() {
 }
 
 ensure_chromium() {
-  # test/browser-sdk.test.ts drives Debian's chromium (not a downloaded browser) with playwright-core.
+  # test/browser-sdk.test.ts and test/web/ drive Debian's chromium (not a downloaded browser) with playwright-core.
   if [ ! -x /usr/bin/chromium ]; then
     log "installing Chromium (Debian package)"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  fi
+  # The web client's screenshots show emoji (reactions); without a colour emoji font they are boxes.
+  if ! fc-list 2>/dev/null | grep -qi "Noto Color Emoji"; then
+    log "installing the Noto colour emoji font (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq fonts-noto-color-emoji >/dev/null || log "no emoji font: screenshots show boxes for emoji"
   fi
   /usr/bin/chromium --version >/dev/null 2>&1 || { log "chromium does not run"; exit 1; }
   log "Chromium ready ($(/usr/bin/chromium --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -1))"

@@ -1,0 +1,101 @@
+/**
+ * A conversation: its heading and tools (pins, scheduled messages), the message log, who
+ * is typing and the composer; beside it the open thread, or the pins or scheduled panel.
+ */
+import { useEffect, useState } from "react";
+import { useChat, useChatState } from "../chat-context.js";
+import { navigate } from "../routes.js";
+import { conversationName } from "../state/conversation-name.js";
+import { Composer } from "./Composer.js";
+import { MessageList } from "./MessageList.js";
+import { PinnedPanel } from "./PinnedPanel.js";
+import { ScheduledPanel } from "./ScheduledPanel.js";
+import { ThreadPane } from "./ThreadPane.js";
+import { TypingIndicator } from "./TypingIndicator.js";
+
+type Panel = "pins" | "scheduled" | null;
+
+export function ChannelView({ channelId, rootId }: { channelId: string; rootId: string | null }) {
+  const { actions } = useChat();
+  const conversation = useChatState((s) => s.conversations[channelId]);
+  const members = useChatState((s) => s.members[channelId]);
+  const users = useChatState((s) => s.users);
+  const me = useChatState((s) => s.me?.id ?? "");
+  const loaded = useChatState((s) => s.logs[channelId]?.loaded ?? false);
+  const [panel, setPanel] = useState<Panel>(null);
+  const [scheduledVersion, setScheduledVersion] = useState(0);
+
+  // Each visit places "New messages" anew; the history loads once (again after a resync).
+  useEffect(() => {
+    void actions.openConversation(channelId);
+  }, [actions, channelId]);
+  useEffect(() => {
+    if (!loaded) void actions.loadLatest(channelId);
+  }, [actions, channelId, loaded]);
+
+  // A thread takes the side pane: opening one closes the pins or scheduled panel.
+  useEffect(() => {
+    if (rootId !== null) setPanel(null);
+  }, [rootId]);
+
+  const togglePanel = (which: Exclude<Panel, null>) => {
+    if (rootId !== null) navigate({ name: "channel", channelId, rootId: null });
+    setPanel((p) => (p === which ? null : which));
+  };
+
+  const name = conversation ? conversationName(conversation, members, users, me) : "Conversation";
+
+  return (
+    <div className={`conversation-area${rootId !== null || panel !== null ? " with-side" : ""}`}>
+      <main className="channel" aria-labelledby="channel-heading">
+        <div className="channel-header">
+          <button
+            type="button"
+            className="icon-button back-button"
+            aria-label="Back to conversations"
+            onClick={() => navigate({ name: "home" })}
+          >
+            <span aria-hidden="true">←</span>
+          </button>
+          <div className="channel-title">
+            <h1 id="channel-heading">{name}</h1>
+            {conversation?.topic && <p className="channel-topic">{conversation.topic}</p>}
+          </div>
+          <div className="channel-tools">
+            <button
+              type="button"
+              className="button subtle small"
+              aria-pressed={panel === "pins"}
+              onClick={() => togglePanel("pins")}
+            >
+              Pinned messages
+            </button>
+            <button
+              type="button"
+              className="button subtle small"
+              aria-pressed={panel === "scheduled"}
+              onClick={() => togglePanel("scheduled")}
+            >
+              Scheduled messages
+            </button>
+          </div>
+        </div>
+        <MessageList channelId={channelId} />
+        <TypingIndicator channelId={channelId} threadRootId={null} />
+        <Composer
+          channelId={channelId}
+          threadRootId={null}
+          label={`Message ${name}`}
+          onScheduled={() => setScheduledVersion((v) => v + 1)}
+        />
+      </main>
+      {rootId !== null ? (
+        <ThreadPane key={rootId} channelId={channelId} rootId={rootId} />
+      ) : panel === "pins" ? (
+        <PinnedPanel channelId={channelId} onClose={() => setPanel(null)} />
+      ) : panel === "scheduled" ? (
+        <ScheduledPanel channelId={channelId} version={scheduledVersion} onClose={() => setPanel(null)} />
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,72 @@
+/**
+ * One conversation in the sidebar: its name (a DM's is the other people's), a presence dot
+ * for a one-to-one DM, and the unread and mention badges (absent at 0).
+ */
+import type { MouseEvent } from "react";
+import { useChatState } from "../chat-context.js";
+import { navigate, routePath } from "../routes.js";
+import type { Conversation } from "../state/app-state.js";
+import { conversationName, otherMembers } from "../state/conversation-name.js";
+import { PresenceDot } from "./PresenceDot.js";
+
+export function ConversationLink({ conversation, active }: { conversation: Conversation; active: boolean }) {
+  const me = useChatState((s) => s.me?.id ?? "");
+  const members = useChatState((s) => s.members[conversation.id]);
+  const users = useChatState((s) => s.users);
+  const unread = useChatState((s) => s.unread[conversation.id]);
+  const others = otherMembers(members, me);
+  const presenceOf = useChatState((s) => s.presence);
+  const name = conversationName(conversation, members, users, me);
+  const route = { name: "channel" as const, channelId: conversation.id, rootId: null };
+
+  const open = (event: MouseEvent) => {
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    navigate(route);
+  };
+
+  const unreadCount = unread?.unread ?? 0;
+  const mentionCount = unread?.mentions ?? 0;
+  const dmPartner = conversation.kind === "dm" ? (others[0] ?? me) : null;
+  const describedBy = `conversation-counts-${conversation.id}`;
+  const counts = [
+    unreadCount > 0 ? `${unreadCount} unread` : "",
+    mentionCount > 0 ? `${mentionCount} mentions` : "",
+  ]
+    .filter(Boolean)
+    .join(", ");
+  return (
+    <a
+      href={routePath(route)}
+      onClick={open}
+      className={`conversation-link${unreadCount > 0 ? " has-unread" : ""}`}
+      aria-current={active ? "page" : undefined}
+      aria-label={name}
+      aria-describedby={counts ? describedBy : undefined}
+    >
+      {dmPartner !== null ? (
+        <PresenceDot status={presenceOf[dmPartner] ?? "offline"} />
+      ) : (
+        <span className="conversation-icon" aria-hidden="true">
+          {conversation.kind === "private" ? "🔒" : conversation.kind === "group_dm" ? "👥" : "#"}
+        </span>
+      )}
+      <span className="conversation-name">{name}</span>
+      {mentionCount > 0 && (
+        <span className="badge mention" data-testid="mention-count" aria-hidden="true">
+          {mentionCount}
+        </span>
+      )}
+      {unreadCount > 0 && (
+        <span className="badge" data-testid="unread-count" aria-hidden="true">
+          {unreadCount}
+        </span>
+      )}
+      {counts && (
+        <span id={describedBy} className="visually-hidden">
+          {counts}
+        </span>
+      )}
+    </a>
+  );
+}

@@ -1,0 +1,159 @@
+/**
+ * One message: author, time, text (or that it was deleted), "(edited)", reactions, the
+ * thread summary, and the actions the user may take on it. A pending message shows as
+ * sending; one that failed for good offers Retry.
+ */
+import { memo, useState } from "react";
+import { useChat, useChatState } from "../chat-context.js";
+import { navigate } from "../routes.js";
+import type { HeldMessage } from "../state/app-state.js";
+import { userName } from "../state/conversation-name.js";
+import { EditHistoryDialog } from "./EditHistoryDialog.js";
+import { IconButton } from "./IconButton.js";
+import { MessageEditor } from "./MessageEditor.js";
+import { MessageText } from "./MessageText.js";
+import { ReactionPicker } from "./ReactionPicker.js";
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
+const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+/** A stable colour per person for the avatar. */
+function avatarHue(userId: string): number {
+  let hash = 0;
+  for (const ch of userId) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  return hash % 360;
+}
+
+export const MessageItem = memo(function MessageItem({
+  message,
+  compact,
+  inThread,
+}: {
+  message: HeldMessage;
+  /** Follows a message of the same author: no avatar or name. */
+  compact: boolean;
+  inThread: boolean;
+}) {
+  const { actions } = useChat();
+  const me = useChatState((s) => s.me);
+  const author = useChatState((s) => userName(s.users, message.authorId));
+  const [editing, setEditing] = useState(false);
+  const [picking, setPicking] = useState(false);
+  const [showVersions, setShowVersions] = useState(false);
+
+  const mine = message.authorId === me?.id;
+  const staff = me?.role === "admin" || me?.role === "moderator";
+  const deleted = message.deletedAt !== null;
+  const pending = message.pending !== undefined;
+  const canAct = !pending && !deleted;
+
+  const openThread = () =>
+    navigate({ name: "channel", channelId: message.channelId, rootId: message.threadRootId ?? message.id });
+
+  return (
+    <article
+      className={`message${compact ? " compact" : ""}${pending ? " pending" : ""}${message.pinnedAt ? " pinned" : ""}`}
+      data-message-id={message.id}
+      data-seq={pending ? undefined : message.seq}
+      data-pending={pending ? "true" : undefined}
+      aria-label={`${author}, ${fullFormat.format(message.createdAt)}`}
+    >
+      <div className="message-gutter" aria-hidden="true">
+        {compact ? (
+          <span className="gutter-time">{timeFormat.format(message.createdAt)}</span>
+        ) : (
+          <span className="avatar" style={{ backgroundColor: `hsl(${avatarHue(message.authorId)} 55% 38%)` }}>
+            {author.slice(0, 1).toUpperCase()}
+          </span>
+        )}
+      </div>
+      <div className="message-body">
+        <div className={compact ? "visually-hidden" : "message-meta"}>
+          <span className="message-author">{author}</span>{" "}
+          <time
+            dateTime={new Date(message.createdAt).toISOString()}
+            title={fullFormat.format(message.createdAt)}
+          >
+            {timeFormat.format(message.createdAt)}
+          </time>
+          {message.pinnedAt && <span className="pin-flag"> · pinned</span>}
+        </div>
+        {editing ? (
+          <MessageEditor
+            initial={message.text}
+            onSave={(text) => actions.edit(message, text)}
+            onCancel={() => setEditing(false)}
+          />
+        ) : deleted ? (
+          <p className="message-deleted">This message was deleted.</p>
+        ) : (
+          <div className="message-content">
+            <MessageText text={message.text} />
+            {message.editedAt !== null && <span className="edited">(edited)</span>}
+          </div>
+        )}
+        {message.pending === "sending" && <p className="message-status">Sending…</p>}
+        {message.pending === "failed" && (
+          <p className="message-status failed">
+            Not sent.{" "}
+            <button type="button" className="link-button" onClick={() => actions.retry(message)}>
+              Retry
+            </button>
+          </p>
+        )}
+        {message.reactions.length > 0 && (
+          <div className="reactions">
+            {message.reactions.map((r) => (
+              <button
+                key={r.emoji}
+                type="button"
+                className="reaction"
+                aria-pressed={r.me}
+                disabled={!canAct}
+                onClick={() => void actions.toggleReaction(message, r.emoji)}
+              >
+                {r.emoji} {r.count}
+              </button>
+            ))}
+          </div>
+        )}
+        {!inThread && message.replyCount > 0 && (
+          <button type="button" className="thread-summary" onClick={openThread}>
+            {message.replyCount === 1 ? "1 reply" : `${message.replyCount} replies`}
+          </button>
+        )}
+      </div>
+      {canAct && !editing && (
+        <div className="message-actions">
+          <IconButton label="Add reaction" icon="☺" onClick={() => setPicking(true)} />
+          {!inThread && <IconButton label="Reply in thread" icon="↩" onClick={openThread} />}
+          {mine && <IconButton label="Edit message" icon="✎" onClick={() => setEditing(true)} />}
+          <IconButton
+            label={message.pinnedAt ? "Unpin message" : "Pin message"}
+            icon="📌"
+            onClick={() => void actions.togglePin(message)}
+          />
+          {staff && <IconButton label="Edit history" icon="🕘" onClick={() => setShowVersions(true)} />}
+          {(mine || staff) && (
+            <button
+              type="button"
+              className="icon-button danger"
+              aria-label="Delete message"
+              title="Delete message"
+              onClick={() => void actions.remove(message)}
+            >
+              <span aria-hidden="true">🗑</span>
+            </button>
+          )}
+        </div>
+      )}
+      {picking && (
+        <ReactionPicker
+          onPick={(emoji) => void actions.toggleReaction(message, emoji)}
+          onClose={() => setPicking(false)}
+        />
+      )}
+      {showVersions && <EditHistoryDialog message={message} onClose={() => setShowVersions(false)} />}
+    </article>
+  );
+});

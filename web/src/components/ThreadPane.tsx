@@ -1,0 +1,66 @@
+/** A thread beside its conversation: the root, its replies, follow/unfollow and the reply box. */
+import { useEffect, useLayoutEffect, useRef } from "react";
+import { useChat, useChatState } from "../chat-context.js";
+import { navigate } from "../routes.js";
+import { Composer } from "./Composer.js";
+import { MessageItem } from "./MessageItem.js";
+import { SidePanel } from "./SidePanel.js";
+import { TypingIndicator } from "./TypingIndicator.js";
+
+export function ThreadPane({ channelId, rootId }: { channelId: string; rootId: string }) {
+  const { actions } = useChat();
+  const thread = useChatState((s) => s.threads[rootId]);
+  const replies = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    void actions.openThread(channelId, rootId);
+  }, [actions, channelId, rootId]);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: follow new replies to the bottom
+  useLayoutEffect(() => {
+    const el = replies.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [thread?.messages.length]);
+
+  const close = () => navigate({ name: "channel", channelId, rootId: null });
+  const me = useChatState((s) => s.me?.id ?? "");
+  const following = thread?.followChoice ?? thread?.root?.threadParticipants.includes(me) ?? false;
+
+  return (
+    <SidePanel
+      title="Thread"
+      closeLabel="Close thread"
+      onClose={close}
+      actions={
+        thread?.loaded && (
+          <button
+            type="button"
+            className="button subtle small"
+            onClick={() => void actions.setFollowing(channelId, rootId, !following)}
+          >
+            {following ? "Unfollow thread" : "Follow thread"}
+          </button>
+        )
+      }
+    >
+      <div className="thread">
+        {thread?.root && (
+          <div className="thread-root">
+            <MessageItem message={thread.root} compact={false} inThread={true} />
+            <p className="thread-count">
+              {thread.root.replyCount === 1 ? "1 reply" : `${thread.root.replyCount} replies`}
+            </p>
+          </div>
+        )}
+        <div ref={replies} className="message-list thread-replies" role="log" aria-label="Replies">
+          {!thread?.loaded && <p className="list-note">Loading replies…</p>}
+          {thread?.messages.map((m) => (
+            <MessageItem key={`${m.authorId}/${m.clientMsgId}`} message={m} compact={false} inThread={true} />
+          ))}
+        </div>
+        <TypingIndicator channelId={channelId} threadRootId={rootId} />
+        <Composer channelId={channelId} threadRootId={rootId} label="Reply in thread" />
+      </div>
+    </SidePanel>
+  );
+}

@@ -1,0 +1,75 @@
+/**
+ * The signed-in app: starts the chat (store, sync, actions) for the session's client and
+ * lays out header, sidebar, conversation and side pane. On a narrow screen (below 700 px)
+ * only one pane shows: the sidebar on `/`, the conversation, or the thread.
+ */
+import { useEffect, useMemo } from "react";
+import { type Chat, ChatContext } from "../chat-context.js";
+import { useWideScreen } from "../hooks/use-wide-screen.js";
+import { navigate, type Route } from "../routes.js";
+import type { SessionState } from "../session/session.js";
+import { initialAppState } from "../state/app-state.js";
+import { ChatActions } from "../state/chat-actions.js";
+import { ChatSync } from "../state/chat-sync.js";
+import { conversationOrder } from "../state/conversation-order.js";
+import { createStore, useStoreSlice } from "../state/store.js";
+import { AppHeader } from "./AppHeader.js";
+import { ChannelView } from "./ChannelView.js";
+import { NoticeBar } from "./NoticeBar.js";
+import { OfflineBanner } from "./OfflineBanner.js";
+import { Sidebar } from "./Sidebar.js";
+
+type SignedIn = Extract<SessionState, { status: "signedIn" }>;
+
+export function Workspace({ session, route }: { session: SignedIn; route: Route }) {
+  const { chat, sync } = useMemo(() => {
+    const store = createStore(initialAppState);
+    const sync = new ChatSync(session.client, store);
+    const chat: Chat = { store, actions: new ChatActions(session.client, store, sync) };
+    return { chat, sync };
+  }, [session.client]);
+
+  useEffect(() => {
+    sync.start(session.user);
+    return () => sync.stop();
+  }, [sync, session.user]);
+
+  const wide = useWideScreen();
+  const firstConversation = useStoreSlice(chat.store, (s) => conversationOrder(s)[0] ?? null);
+  const conversationsLoaded = useStoreSlice(
+    chat.store,
+    (s) => s.me !== null && Object.keys(s.conversations).length > 0,
+  );
+
+  // `/` opens the first conversation, except on a narrow screen where it is the sidebar.
+  useEffect(() => {
+    if (route.name === "home" && wide && firstConversation && conversationsLoaded) {
+      navigate({ name: "channel", channelId: firstConversation, rootId: null }, { replace: true });
+    }
+  }, [route.name, wide, firstConversation, conversationsLoaded]);
+
+  const channelId = route.name === "channel" ? route.channelId : null;
+  const rootId = route.name === "channel" ? route.rootId : null;
+  const pane = channelId === null ? "sidebar" : rootId === null ? "conversation" : "thread";
+
+  return (
+    <ChatContext.Provider value={chat}>
+      <div className={`workspace pane-${pane}`}>
+        <AppHeader onSignOut={session.signOut} />
+        <OfflineBanner />
+        <NoticeBar />
+        <div className="workspace-body">
+          <Sidebar activeChannelId={channelId} />
+          {channelId !== null ? (
+            <ChannelView key={channelId} channelId={channelId} rootId={rootId} />
+          ) : (
+            <main className="channel-empty">
+              <h1 className="visually-hidden">Colink</h1>
+              <p>Pick a conversation, or start one.</p>
+            </main>
+          )}
+        </div>
+      </div>
+    </ChatContext.Provider>
+  );
+}

@@ -1,0 +1,15 @@
+/** Starts the app: restores the session (refresh cookie or OIDC callback) and renders. */
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { App } from "./components/App.js";
+import { restoreSession } from "./session/session.js";
+import "./app.css";
+
+const root = document.getElementById("root");
+if (!root) throw new Error("no #root element");
+void restoreSession(location.pathname, location.search);
+createRoot(root).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

@@ -1,0 +1,77 @@
+/**
+ * The server's sign-in endpoints (docs/web.md, Sign-in): which sign-in to offer, and the
+ * dev issuer's token, refresh (by HttpOnly cookie) and logout.
+ */
+import type { User } from "@colink/client";
+
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  scope: string;
+}
+
+export interface AuthConfig {
+  devAuth: boolean;
+  oidc: OidcConfig | null;
+}
+
+/** An access token and, when the server says so, when it expires (epoch ms). */
+export interface IssuedToken {
+  accessToken: string;
+  expiresAt: number | null;
+  user: User | null;
+}
+
+/** A sign-in request the server refused, with its message. */
+export class SignInError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = "SignInError";
+  }
+}
+
+/** Which sign-in the server offers; a server without `/auth/config` has only dev sign-in. */
+export async function fetchAuthConfig(): Promise<AuthConfig> {
+  const res = await fetch("/auth/config", { credentials: "same-origin" });
+  if (res.status === 404) return { devAuth: true, oidc: null };
+  if (!res.ok) throw new SignInError(`sign-in settings unavailable (${res.status})`, res.status);
+  const body = (await res.json()) as Partial<AuthConfig>;
+  return { devAuth: body.devAuth === true, oidc: body.oidc ?? null };
+}
+
+async function postForToken(path: string, body: unknown): Promise<IssuedToken> {
+  const res = await fetch(path, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json().catch(() => ({}))) as {
+    accessToken?: string;
+    expiresAt?: number;
+    user?: User;
+    error?: { message?: string };
+  };
+  if (!res.ok || typeof json.accessToken !== "string") {
+    throw new SignInError(json.error?.message ?? `sign-in failed (${res.status})`, res.status);
+  }
+  return { accessToken: json.accessToken, expiresAt: json.expiresAt ?? null, user: json.user ?? null };
+}
+
+/** Dev sign-in: a token for this username (and site role, when given). */
+export function devSignIn(username: string, role: string | null): Promise<IssuedToken> {
+  return postForToken("/auth/dev/token", role ? { username, role } : { username });
+}
+
+/** A new token from the refresh cookie; rejects when there is no valid cookie. */
+export function devRefresh(): Promise<IssuedToken> {
+  return postForToken("/auth/dev/refresh", undefined);
+}
+
+/** Clears the refresh cookie. */
+export async function devSignOut(): Promise<void> {
+  await fetch("/auth/dev/logout", { method: "POST", credentials: "same-origin" });
+}
