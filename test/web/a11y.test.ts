@@ -1,3 +1,10 @@
+/**
+ * Accessibility of the web app, checked by axe-core in Chromium: the sign-in screen, the
+ * dialogs, a channel and the thread pane have no serious or critical violation. The other
+ * browser tests already find everything by role and accessible name; this adds what names
+ * alone do not prove (contrast, landmarks, labels, ARIA use) and the keyboard: Tab reaches
+ * the composer, Enter sends, Shift+Enter makes a new line.
+ */
 import { describe, expect, it } from "vitest";
 import {
   addReaction,

@@ -1,3 +1,10 @@
+/**
+ * One person on two devices: alice is signed in in two browser contexts (two tabs or two
+ * machines) while bob posts in channels neither of her tabs has open. Both of her sidebars
+ * count the unread messages; when she reads them in one tab, the badge clears in the other.
+ * This proves the unread state is the server's (`unread.summary`, `read.mark` and the
+ * `read.updated` event to every session of the user), not a tab's own bookkeeping.
+ */
 import { afterAll, describe, expect, it } from "vitest";
 import type { ColinkClient } from "../../client/index.js";
 import { connectAs } from "../harness.js";

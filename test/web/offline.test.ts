@@ -1,3 +1,11 @@
+/**
+ * The server dies mid-conversation (SIGKILL: a crash, not a drain) and comes back on the
+ * same port and data. Both pages say they are offline; a draft stays in the composer, and a
+ * message sent meanwhile shows as pending. Once the server is back the banner goes, the
+ * pending message is acknowledged, and both pages end with the same messages in the same
+ * order, each once: the ones sent just before the kill included, and again after a reload
+ * (from the server's history).
+ */
 import { describe, expect, it } from "vitest";
 import {
   composer,
