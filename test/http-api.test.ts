@@ -149,8 +149,9 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
     expect(ready).toMatchObject({ status: 200, body: { status: "ready" } });
 
     const token = (await devToken(fixture.server, "routes")).token;
-    expectError(await call(fixture.server, "GET", "/nope"), 404, "not_found");
-    expectError(await call(fixture.server, "GET", "/"), 404, "not_found");
+    // Any other GET is the web client's (test/web-serving.test.ts); other methods are not.
+    expectError(await call(fixture.server, "POST", "/nope", { body: {} }), 404, "not_found");
+    expectError(await call(fixture.server, "DELETE", "/"), 404, "not_found");
     expectError(await call(fixture.server, "GET", "/v1/nope", { token }), 404, "not_found");
     expectError(await call(fixture.server, "POST", "/v1/nope", { token, body: { a: 1 } }), 404, "not_found");
     // A known path with a method it does not have.
@@ -160,13 +161,14 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
     expect((await call(fixture.server, "GET", "/health")).status).toBe(200);
   });
 
-  it("issues dev tokens: {accessToken, user}, the same user for the same username", async () => {
+  it("issues dev tokens: {accessToken, expiresAt, user}, the same user for the same username", async () => {
     const first = await call<{ accessToken: string; user: User }>(fixture.server, "POST", "/auth/dev/token", {
       body: { username: "alice" },
     });
     expect(first.status).toBe(200);
     expect(first.body).toEqual({
       accessToken: expect.any(String),
+      expiresAt: expect.any(Number),
       user: {
         id: expect.any(String),
         username: "alice",

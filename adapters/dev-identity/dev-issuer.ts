@@ -110,7 +110,8 @@ export async function openDevIssuerFromJwk(privateJwk: JWK, opts: DevIssuerOptio
   const publicJwk: JWK = { ...publicOnly, kid, alg: DEV_ISSUER_ALG, use: "sig" };
   const keys = createLocalJWKSet({ keys: [publicJwk] });
 
-  const sign = (user: DevUser, audience: string, ttlSec: number): Promise<string> => {
+  // async: a bad user is a rejected promise, not a throw.
+  const sign = async (user: DevUser, audience: string, ttlSec: number): Promise<string> => {
     checkUser(user);
     const claims: Record<string, unknown> = {
       preferred_username: user.username,
