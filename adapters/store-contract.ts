@@ -7,10 +7,12 @@
  * Tests share one database per run, so each test uses its own random ids.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describeSearchIndexContract } from "./search-contract.js";
 import { describeChannelLogContract } from "./store-contract/channel-log.js";
 import { describeChannelLogConflictsContract } from "./store-contract/channel-log-conflicts.js";
 import { describeClusterContract } from "./store-contract/cluster.js";
 import { describeDirectoryContract } from "./store-contract/directory.js";
+import { describeLogFeedContract } from "./store-contract/log-feed.js";
 import { describeMessageHistoryContract } from "./store-contract/message-history.js";
 import { describeScheduleQueueContract } from "./store-contract/schedule-queue.js";
 import { type OpenedStore, openedLater } from "./store-contract/test-data.js";
@@ -54,5 +56,8 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
     describeDirectoryContract(store, hooks);
     describeUserStateContract(store);
     describeClusterContract(store);
+    describeLogFeedContract(store);
+    // The Store is also the default SearchIndex (Postgres full-text).
+    describeSearchIndexContract(name, store);
   });
 }

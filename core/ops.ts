@@ -13,6 +13,7 @@ import {
   NotifyLevels,
   PresenceSchema,
   ScheduledSchema,
+  SearchHitSchema,
   UnreadSchema,
   UserSchema,
   UserSettingsSchema,
@@ -312,6 +313,28 @@ export const ops = {
       strict,
     ),
     T.Object({ user: UserSchema }),
+  ),
+  search: op(
+    "user",
+    'Search the messages of the channels the caller can read (their channels, and public channels unless a guest): words, "phrases", -excluded, from:@user, in:#channel, before:/after:/on:YYYY-MM-DD, has:link, has:reaction, is:thread.',
+    T.Object(
+      {
+        q: T.String({ minLength: 1, maxLength: 500 }),
+        channelId: T.Optional(Id),
+        sort: T.Optional(T.Union([T.Literal("recent"), T.Literal("relevance")])),
+        limit: T.Optional(T.Integer({ minimum: 1, maximum: 50 })),
+        cursor: T.Optional(
+          T.String({ maxLength: 20, pattern: "^[0-9]+$", description: "nextCursor of the previous page" }),
+        ),
+      },
+      strict,
+    ),
+    T.Object({
+      hits: T.Array(SearchHitSchema),
+      nextCursor: T.Union([T.String(), T.Null()], {
+        description: "the next page's cursor, or null at the end",
+      }),
+    }),
   ),
   "user.search": op(
     "user",

@@ -12,6 +12,7 @@ import type {
   MessageVersion,
   Principal,
   Scheduled,
+  SearchHit,
   SiteRole,
   Unread,
   User,
@@ -324,6 +325,72 @@ export interface SharedSecrets {
  * The store: every port above over one database, plus its lifecycle. The composition root
  * opens it; each actor and service is handed only the ports it uses.
  */
+/**
+ * What full-text search holds of a message: its text and the fields the filters need.
+ * `version` is the seq of the channel event that produced it: a document never replaces
+ * a newer one of the same message, so applying the log again changes nothing.
+ */
+export interface SearchDocument {
+  messageId: string;
+  channelId: string;
+  seq: number;
+  authorId: string;
+  text: string;
+  createdAt: number;
+  threadRootId: string | null;
+  /** A reply, or a root with replies. */
+  inThread: boolean;
+  hasLink: boolean;
+  hasReaction: boolean;
+  version: number;
+}
+
+/** A search, with the caller's access already decided (`channelIds`). */
+export interface SearchRequest {
+  words: string[];
+  phrases: string[];
+  excluded: string[];
+  /** Only these channels: the ones the caller may read (never empty: no channel, no search). */
+  channelIds: string[];
+  /** Only these authors, or any. */
+  authorIds: string[] | null;
+  since: number | null;
+  until: number | null;
+  hasLink: boolean;
+  hasReaction: boolean;
+  isThread: boolean;
+  /** Newest first, or best match first. */
+  sort: "recent" | "relevance";
+  limit: number;
+  /** Hits to skip (the cursor of the previous page). */
+  offset: number;
+}
+
+/** The full-text index of messages (Postgres full-text by default). */
+export interface SearchIndex {
+  /** Adds or replaces documents, each unless the index holds a newer version of it. */
+  index(docs: SearchDocument[]): Promise<void>;
+  /** Removes the documents of these messages. */
+  remove(messageIds: string[]): Promise<void>;
+  /** One page of hits, and whether there are more. */
+  search(req: SearchRequest): Promise<{ hits: SearchHit[]; hasMore: boolean }>;
+}
+
+/**
+ * What follows the channel logs from outside the actors (the search indexer; the Kafka
+ * relay next): how far each follower has handled each channel's log, kept with the log,
+ * so a follower that stops, fails or restarts picks up where it was.
+ */
+export interface LogFeed {
+  /** Channels whose log is ahead of `follower` (at most `limit`): the seq it has handled and the log's last. */
+  feedBacklog(
+    follower: string,
+    limit: number,
+  ): Promise<Array<{ channelId: string; handledSeq: number; lastSeq: number }>>;
+  /** `follower` has handled this channel's log up to `seq` (never moves back). */
+  markFed(follower: string, channelId: string, seq: number): Promise<void>;
+}
+
 export interface Store
   extends ChannelLog,
     MessageHistory,
@@ -331,7 +398,9 @@ export interface Store
     Directory,
     UserState,
     ShardFencing,
-    SharedSecrets {
+    SharedSecrets,
+    LogFeed,
+    SearchIndex {
   /** Runs the SQL migrations that have not run yet. Safe to call on every start. */
   migrate(): Promise<void>;
   /** Resolves when the database answers. */

@@ -199,6 +199,22 @@ export const ScheduledSchema = T.Object({
 /** A scheduled message. */
 export type Scheduled = Static<typeof ScheduledSchema>;
 
+/** Schema of a search hit. */
+export const SearchHitSchema = T.Object({
+  messageId: T.String(),
+  channelId: T.String(),
+  seq: T.Integer(),
+  authorId: T.String(),
+  createdAt: T.Integer(),
+  threadRootId: T.Union([T.String(), T.Null()], { description: "the thread's root when the hit is a reply" }),
+  snippet: T.String({ description: "the text around the matches (all of it when short), as plain text" }),
+  marks: T.Array(T.Tuple([T.Integer(), T.Integer()]), {
+    description: "[start, end) UTF-16 ranges of `snippet` that matched, in order",
+  }),
+});
+/** One hit: the message, and a snippet of its text with the matched words' ranges. */
+export type SearchHit = Static<typeof SearchHitSchema>;
+
 /** Schema of a previous version of an edited message. */
 export const MessageVersionSchema = T.Object({
   messageId: T.String(),

@@ -10,6 +10,7 @@ import type {
   MessageVersion,
   Presence,
   Scheduled,
+  SearchHit,
   Unread,
   User,
   UserSettings,
@@ -82,6 +83,18 @@ export const message = {
 } satisfies Message;
 
 /** The message after an edit. */
+/** A search hit: the message above, found by "hello". */
+export const hit = {
+  messageId: message.id,
+  channelId: message.channelId,
+  seq: message.seq,
+  authorId: message.authorId,
+  createdAt: message.createdAt,
+  threadRootId: null,
+  snippet: message.text,
+  marks: [[0, 5]],
+} satisfies SearchHit;
+
 export const edited = { ...message, text: "Hello @bob!", editedAt: at + 120_000 } satisfies Message;
 
 /** The message with a reaction of the caller. */

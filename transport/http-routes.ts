@@ -389,6 +389,17 @@ export const httpRoutes: readonly RouteSpec[] = [
   },
   {
     method: "get",
+    path: "/v1/search",
+    op: "search",
+    query: { q: "q", channelId: "channelId", sort: "sort", limit: "limit", cursor: "cursor" },
+    status: 200,
+    example: {
+      query: { q: "hello from:@alice", limit: "20" },
+      result: { hits: [ex.hit], nextCursor: null },
+    },
+  },
+  {
+    method: "get",
     path: "/v1/users/me/settings",
     op: "user.settings.get",
     status: 200,

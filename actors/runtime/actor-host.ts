@@ -7,8 +7,10 @@ import { type Logger, silentLogger } from "../../core/logger.js";
 import type {
   ChannelLog,
   Directory,
+  LogFeed,
   MessageHistory,
   ScheduleQueue,
+  SearchIndex,
   ShardFence,
   UserState,
 } from "../../core/ports.js";
@@ -19,6 +21,7 @@ import { UserActor, type UserActorDeps } from "../user/user-actor.js";
 import { GroupCommitter } from "./group-commit.js";
 import { shardOf } from "./placement.js";
 import { SchedulePoller } from "./schedule-poller.js";
+import { SearchIndexer } from "./search-indexer.js";
 
 /** How long a new owner waits for sessions to be announced before settling its users' presence. */
 const presenceReconcileDelayMs = 2000;
@@ -27,7 +30,13 @@ const presenceReconcileDelayMs = 2000;
 export type { ActorKind, Routed } from "../envelope.js";
 
 /** The ports the actors of a host use, over one store; the host hands each actor its part. */
-export type ActorStore = ChannelLog & MessageHistory & ScheduleQueue & Directory & UserState;
+export type ActorStore = ChannelLog &
+  MessageHistory &
+  ScheduleQueue &
+  Directory &
+  UserState &
+  LogFeed &
+  SearchIndex;
 
 /** What a host needs. */
 export interface ActorHostDeps {
@@ -47,6 +56,8 @@ export interface ActorHostDeps {
   owns?: (key: string) => boolean;
   /** How often due scheduled messages are looked for. */
   schedulePollMs?: number;
+  /** How often the search index looks for channel events it does not hold yet. */
+  searchPollMs?: number;
   /** Hands a presence change made here to the other threads' books (W > 0). */
   sharePresence?: (entry: PresenceEntry) => void;
   /** Virtual shards keys hash into (for cluster ownership). */
@@ -80,12 +91,12 @@ export class ActorHost {
   /** The ports of the store a channel actor is handed. */
   private readonly channelPorts: Pick<ChannelActorDeps, "log" | "history" | "directory">;
   /** The ports of the store a user actor is handed. */
-  private readonly userPorts: Pick<UserActorDeps, "directory" | "userState">;
+  private readonly userPorts: Pick<UserActorDeps, "directory" | "userState" | "search">;
 
   constructor(private readonly deps: ActorHostDeps) {
     const { store } = deps;
     this.channelPorts = { log: store, history: store, directory: store };
-    this.userPorts = { directory: store, userState: store };
+    this.userPorts = { directory: store, userState: store, search: store };
     this.now = deps.now ?? Date.now;
     this.logger = deps.logger ?? silentLogger;
     this.route = deps.route ?? ((env) => this.deliver(env));
@@ -102,15 +113,31 @@ export class ActorHost {
     this.sweeper = setInterval(() => this.passivate(idleMs), Math.min(idleMs, 10_000));
     this.sweeper.unref();
     const ownsKey = deps.owns ?? (() => true);
+    const hosted = (key: string) =>
+      ownsKey(key) && (this.owned === null || this.owned.has(this.shardOf(key)));
     this.schedules = new SchedulePoller(
       deps.store,
       (env) => this.deliver(env),
-      (key) => ownsKey(key) && (this.owned === null || this.owned.has(this.shardOf(key))),
+      hosted,
       this.now,
       deps.schedulePollMs ?? 1000,
       this.logger.child({ module: "schedules" }),
     );
+    this.indexer = new SearchIndexer(
+      {
+        feed: store,
+        log: store,
+        history: store,
+        index: store,
+        owns: hosted,
+        logger: this.logger.child({ module: "search" }),
+      },
+      deps.searchPollMs ?? 500,
+    );
   }
+
+  /** Keeps the search index following the channels hosted here. */
+  readonly indexer: SearchIndexer;
 
   /** Wakes channels whose scheduled messages fell due. */
   readonly schedules: SchedulePoller;
@@ -238,6 +265,7 @@ export class ActorHost {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.schedules.stop();
+    this.indexer.stop();
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline && ![...this.channels.values()].every((a) => a.isIdle)) {
       await new Promise((r) => setTimeout(r, 10));

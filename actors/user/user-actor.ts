@@ -7,7 +7,7 @@ import type { Limits } from "../../core/config.js";
 import { errorBodyLogged, fail } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { OpName } from "../../core/ops.js";
-import type { Directory, UserState } from "../../core/ports.js";
+import type { Directory, SearchIndex, UserState } from "../../core/ports.js";
 import { eventFrame, userTopic } from "../../core/protocol.js";
 import type { Presence, Principal, User } from "../../core/types.js";
 import {
@@ -23,6 +23,7 @@ import {
   systemPrincipal,
 } from "../envelope.js";
 import { MailboxActor } from "../mailbox.js";
+import { searchMessages } from "./message-search.js";
 import { type PresenceBook, type PresenceChange, SessionPresence } from "./presence.js";
 import { mergeSettings } from "./user-settings.js";
 
@@ -30,6 +31,8 @@ import { mergeSettings } from "./user-settings.js";
 export interface UserActorDeps {
   directory: Directory;
   userState: UserState;
+  /** Message search (the caller's access is decided before it is asked). */
+  search: SearchIndex;
   outlet: Outlet;
   limits: Pick<Limits, "presenceFanoutMaxMembers" | "maxNotifyOverrides" | "mailboxCapacity">;
   now: () => number;
@@ -135,6 +138,7 @@ export class UserActor extends MailboxActor {
       return { user };
     },
     "user.search": async (u, _p, a) => ({ users: await u.deps.directory.searchUsers(a.q, a.limit ?? 20) }),
+    search: (u, p, a) => searchMessages(u.deps, p, a),
     "user.settings.get": async (u) => ({ settings: await u.deps.userState.getSettings(u.id) }),
     "user.settings.set": async (u, _p, a) => {
       const { userState } = u.deps;

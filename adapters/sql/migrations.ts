@@ -230,4 +230,38 @@ CREATE TABLE dev_issuer_keys (
 );
 `,
   },
+  {
+    id: "0004_search",
+    sql: `
+-- Full-text search (the SearchIndex port's Postgres adapter). One row per message that
+-- is not deleted, written by the search indexer as it follows the channel log, never by
+-- the send path, so indexing costs a send nothing. The vector holds English stems (so
+-- "running" finds "run") and the exact words (so code-like tokens match as typed).
+CREATE TABLE search_messages (
+  message_id text PRIMARY KEY,
+  channel_id text NOT NULL,
+  seq bigint NOT NULL,
+  author_id text NOT NULL,
+  text text NOT NULL,
+  created_at bigint NOT NULL,
+  thread_root_id text,
+  in_thread boolean NOT NULL,
+  has_link boolean NOT NULL,
+  has_reaction boolean NOT NULL,
+  version bigint NOT NULL,
+  vector tsvector GENERATED ALWAYS AS (to_tsvector('english', text) || to_tsvector('simple', text)) STORED
+);
+CREATE INDEX search_messages_vector_idx ON search_messages USING gin (vector);
+CREATE INDEX search_messages_channel_idx ON search_messages (channel_id, created_at DESC);
+
+-- How far each follower of the channel logs (the search indexer, the Kafka relay) has
+-- handled each channel.
+CREATE TABLE log_feed_positions (
+  follower text NOT NULL,
+  channel_id text NOT NULL,
+  seq bigint NOT NULL,
+  CONSTRAINT log_feed_positions_pkey PRIMARY KEY (follower, channel_id)
+);
+`,
+  },
 ];

@@ -15,6 +15,8 @@ import type {
   MessageHistory,
   MessagePage,
   ScheduleQueue,
+  SearchDocument,
+  SearchRequest,
   SendKey,
   ShardFence,
   ShardFencing,
@@ -28,6 +30,7 @@ import type {
   ChannelEvent,
   MessageVersion,
   Scheduled,
+  SearchHit,
   SiteRole,
   Unread,
   User,
@@ -36,9 +39,11 @@ import type {
 import { SqlChannelLog } from "./channel-log-queries.js";
 import { SqlShardFencing, SqlSharedSecrets } from "./cluster-queries.js";
 import { SqlDirectory } from "./directory-queries.js";
+import { SqlLogFeed } from "./log-feed-queries.js";
 import { SqlMessageHistory } from "./message-history-queries.js";
 import { migrations as allMigrations, type Migration } from "./migrations.js";
 import { SqlScheduleQueue } from "./schedule-queue-queries.js";
+import { SqlSearch } from "./search-queries.js";
 import { guarded, type SqlDriver } from "./sql-driver.js";
 import { SqlUserState } from "./user-state-queries.js";
 
@@ -66,6 +71,8 @@ export class SqlStore implements Store {
   private readonly userState: UserState;
   private readonly fencing: ShardFencing;
   private readonly secrets: SharedSecrets;
+  private readonly searching: SqlSearch;
+  private readonly feed: SqlLogFeed;
 
   constructor(db: SqlDriver, opts: SqlStoreOptions = {}) {
     this.db = guarded(db);
@@ -77,6 +84,8 @@ export class SqlStore implements Store {
     this.userState = new SqlUserState(this.db);
     this.fencing = new SqlShardFencing(this.db);
     this.secrets = new SqlSharedSecrets(this.db);
+    this.searching = new SqlSearch(this.db);
+    this.feed = new SqlLogFeed(this.db);
   }
 
   async migrate(): Promise<void> {
@@ -236,6 +245,33 @@ export class SqlStore implements Store {
 
   sharedDevIssuerKey(candidate: Record<string, unknown>): Promise<Record<string, unknown>> {
     return this.secrets.sharedDevIssuerKey(candidate);
+  }
+
+  // ---- SearchIndex ----
+
+  index(docs: SearchDocument[]): Promise<void> {
+    return this.searching.index(docs);
+  }
+
+  remove(messageIds: string[]): Promise<void> {
+    return this.searching.remove(messageIds);
+  }
+
+  search(req: SearchRequest): Promise<{ hits: SearchHit[]; hasMore: boolean }> {
+    return this.searching.search(req);
+  }
+
+  // ---- LogFeed ----
+
+  feedBacklog(
+    follower: string,
+    limit: number,
+  ): Promise<Array<{ channelId: string; handledSeq: number; lastSeq: number }>> {
+    return this.feed.feedBacklog(follower, limit);
+  }
+
+  markFed(follower: string, channelId: string, seq: number): Promise<void> {
+    return this.feed.markFed(follower, channelId, seq);
   }
 }
 

@@ -3,7 +3,7 @@
  * and the redirects between them (a signed-out user goes to /signin and comes back to /).
  */
 import { useEffect } from "react";
-import { navigate, parseRoute, usePathname } from "../routes.js";
+import { navigate, parseRoute, useLocationPath } from "../routes.js";
 import { sessionStore } from "../session/session.js";
 import { useStoreSlice } from "../state/store.js";
 import { SignIn } from "./SignIn.js";
@@ -11,7 +11,7 @@ import { Workspace } from "./Workspace.js";
 
 export function App() {
   const session = useStoreSlice(sessionStore, (s) => s);
-  const route = parseRoute(usePathname());
+  const route = parseRoute(useLocationPath());
 
   useEffect(() => {
     if (session.status === "signedOut" && route.name !== "signin")

@@ -1,8 +1,19 @@
-/** The banner across the top: the app's name, who is signed in, and Sign out. */
+/** The banner across the top: the app's name, the message search, who is signed in, and Sign out. */
 import { useChatState } from "../chat-context.js";
+import type { SearchSort } from "../routes.js";
 import { PresenceDot } from "./PresenceDot.js";
+import { SearchBox } from "./SearchBox.js";
 
-export function AppHeader({ onSignOut }: { onSignOut: () => Promise<void> }) {
+export function AppHeader({
+  onSignOut,
+  searchQuery,
+  searchSort,
+}: {
+  onSignOut: () => Promise<void>;
+  /** The query of the search results shown, or null elsewhere. */
+  searchQuery: string | null;
+  searchSort: SearchSort;
+}) {
   const me = useChatState((s) => s.me);
   const myStatus = useChatState((s) => (me ? s.presence[me.id] : undefined));
   return (
@@ -10,6 +21,7 @@ export function AppHeader({ onSignOut }: { onSignOut: () => Promise<void> }) {
       <span className="brand" aria-hidden="true">
         Colink
       </span>
+      <SearchBox query={searchQuery} sort={searchSort} />
       <div className="header-user">
         {me && (
           <span className="header-name">

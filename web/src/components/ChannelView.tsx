@@ -1,6 +1,7 @@
 /**
  * A conversation: its heading and tools (pins, scheduled messages), the message log, who
  * is typing and the composer; beside it the open thread, or the pins or scheduled panel.
+ * A message opened by link (`focusSeq`: the thread's reply when a thread is open) is shown.
  */
 import { useEffect, useState } from "react";
 import { useChat, useChatState } from "../chat-context.js";
@@ -15,7 +16,15 @@ import { TypingIndicator } from "./TypingIndicator.js";
 
 type Panel = "pins" | "scheduled" | null;
 
-export function ChannelView({ channelId, rootId }: { channelId: string; rootId: string | null }) {
+export function ChannelView({
+  channelId,
+  rootId,
+  focusSeq,
+}: {
+  channelId: string;
+  rootId: string | null;
+  focusSeq?: number;
+}) {
   const { actions } = useChat();
   const conversation = useChatState((s) => s.conversations[channelId]);
   const members = useChatState((s) => s.members[channelId]);
@@ -25,13 +34,16 @@ export function ChannelView({ channelId, rootId }: { channelId: string; rootId: 
   const [panel, setPanel] = useState<Panel>(null);
   const [scheduledVersion, setScheduledVersion] = useState(0);
 
-  // Each visit places "New messages" anew; the history loads once (again after a resync).
+  // Each visit places "New messages" anew; the history loads once (again after a resync):
+  // the newest messages, or those around a message opened by link.
+  const messageSeq = rootId === null ? focusSeq : undefined;
   useEffect(() => {
     void actions.openConversation(channelId);
   }, [actions, channelId]);
   useEffect(() => {
-    if (!loaded) void actions.loadLatest(channelId);
-  }, [actions, channelId, loaded]);
+    if (messageSeq !== undefined) void actions.showMessage(channelId, messageSeq);
+    else if (!loaded) void actions.loadLatest(channelId);
+  }, [actions, channelId, loaded, messageSeq]);
 
   // A thread takes the side pane: opening one closes the pins or scheduled panel.
   useEffect(() => {
@@ -80,7 +92,7 @@ export function ChannelView({ channelId, rootId }: { channelId: string; rootId: 
             </button>
           </div>
         </div>
-        <MessageList channelId={channelId} />
+        <MessageList channelId={channelId} focusSeq={messageSeq} />
         <TypingIndicator channelId={channelId} threadRootId={null} />
         <Composer
           channelId={channelId}
@@ -90,7 +102,7 @@ export function ChannelView({ channelId, rootId }: { channelId: string; rootId: 
         />
       </main>
       {rootId !== null ? (
-        <ThreadPane key={rootId} channelId={channelId} rootId={rootId} />
+        <ThreadPane key={rootId} channelId={channelId} rootId={rootId} focusSeq={focusSeq} />
       ) : panel === "pins" ? (
         <PinnedPanel channelId={channelId} onClose={() => setPanel(null)} />
       ) : panel === "scheduled" ? (

@@ -7,6 +7,7 @@ import type { User } from "@colink/client";
 import { type ChangeEvent, type KeyboardEvent, useId, useMemo, useRef, useState } from "react";
 import { useChat, useChatState } from "../chat-context.js";
 import { insertMention, type MentionQuery, matchMembers, mentionQueryAt } from "../format/mention-query.js";
+import { useSuggestionKeys } from "../hooks/use-suggestion-keys.js";
 import { draftKey } from "../state/chat-actions.js";
 import { IconButton } from "./IconButton.js";
 import { MentionSuggestions } from "./MentionSuggestions.js";
@@ -35,7 +36,6 @@ export function Composer({
   const input = useRef<HTMLTextAreaElement>(null);
   const listId = useId();
   const [mention, setMention] = useState<MentionQuery | null>(null);
-  const [active, setActive] = useState(0);
   const [scheduling, setScheduling] = useState(false);
 
   const members = useMemo(
@@ -44,14 +44,6 @@ export function Composer({
   );
   const suggestions = mention ? matchMembers(members, mention.query) : [];
   const suggesting = suggestions.length > 0;
-
-  const onChange = (event: ChangeEvent<HTMLTextAreaElement>) => {
-    const value = event.target.value;
-    actions.setDraft(key, value);
-    setMention(mentionQueryAt(value, event.target.selectionStart));
-    setActive(0);
-    if (value.trim() !== "") actions.typing(channelId, threadRootId);
-  };
 
   const pick = (user: User) => {
     const el = input.current;
@@ -65,6 +57,16 @@ export function Composer({
     });
   };
 
+  const suggestionKeys = useSuggestionKeys(suggestions, pick, () => setMention(null));
+
+  const onChange = (event: ChangeEvent<HTMLTextAreaElement>) => {
+    const value = event.target.value;
+    actions.setDraft(key, value);
+    setMention(mentionQueryAt(value, event.target.selectionStart));
+    suggestionKeys.reset();
+    if (value.trim() !== "") actions.typing(channelId, threadRootId);
+  };
+
   const send = () => {
     const trimmed = text.trim();
     if (trimmed === "") return;
@@ -74,26 +76,7 @@ export function Composer({
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
-    if (event.nativeEvent.isComposing) return;
-    if (suggesting) {
-      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-        event.preventDefault();
-        const step = event.key === "ArrowDown" ? 1 : -1;
-        setActive((a) => (a + step + suggestions.length) % suggestions.length);
-        return;
-      }
-      if (event.key === "Enter" || event.key === "Tab") {
-        event.preventDefault();
-        pick(suggestions[Math.min(active, suggestions.length - 1)]!);
-        return;
-      }
-      if (event.key === "Escape") {
-        event.preventDefault();
-        event.stopPropagation();
-        setMention(null);
-        return;
-      }
-    }
+    if (event.nativeEvent.isComposing || suggestionKeys.onKeyDown(event)) return;
     if (event.key === "Enter" && !event.shiftKey) {
       event.preventDefault();
       send();
@@ -118,7 +101,9 @@ export function Composer({
           send();
         }}
       >
-        {suggesting && <MentionSuggestions id={listId} users={suggestions} active={active} onPick={pick} />}
+        {suggesting && (
+          <MentionSuggestions id={listId} users={suggestions} active={suggestionKeys.active} onPick={pick} />
+        )}
         <textarea
           ref={input}
           aria-label={label}
@@ -131,7 +116,7 @@ export function Composer({
           onSelect={(e) => setMention(mentionQueryAt(e.currentTarget.value, e.currentTarget.selectionStart))}
           aria-autocomplete="list"
           aria-controls={suggesting ? listId : undefined}
-          aria-activedescendant={suggesting ? `${listId}-${active}` : undefined}
+          aria-activedescendant={suggesting ? `${listId}-${suggestionKeys.active}` : undefined}
         />
         <div className="composer-actions">
           {onScheduled && (

@@ -2,9 +2,8 @@
  * One conversation in the sidebar: its name (a DM's is the other people's), a presence dot
  * for a one-to-one DM, and the unread and mention badges (absent at 0).
  */
-import type { MouseEvent } from "react";
 import { useChatState } from "../chat-context.js";
-import { navigate, routePath } from "../routes.js";
+import { followLink, routePath } from "../routes.js";
 import type { Conversation } from "../state/app-state.js";
 import { conversationName, otherMembers } from "../state/conversation-name.js";
 import { PresenceDot } from "./PresenceDot.js";
@@ -19,12 +18,6 @@ export function ConversationLink({ conversation, active }: { conversation: Conve
   const name = conversationName(conversation, members, users, me);
   const route = { name: "channel" as const, channelId: conversation.id, rootId: null };
 
-  const open = (event: MouseEvent) => {
-    if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
-    event.preventDefault();
-    navigate(route);
-  };
-
   const unreadCount = unread?.unread ?? 0;
   const mentionCount = unread?.mentions ?? 0;
   const dmPartner = conversation.kind === "dm" ? (others[0] ?? me) : null;
@@ -38,7 +31,7 @@ export function ConversationLink({ conversation, active }: { conversation: Conve
   return (
     <a
       href={routePath(route)}
-      onClick={open}
+      onClick={followLink(route)}
       className={`conversation-link${unreadCount > 0 ? " has-unread" : ""}`}
       aria-current={active ? "page" : undefined}
       aria-label={name}

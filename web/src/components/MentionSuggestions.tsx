@@ -1,5 +1,6 @@
 /** The listbox of members matching the @mention being typed; the composer drives it. */
 import type { User } from "@colink/client";
+import { SuggestionList } from "./SuggestionList.js";
 
 export function MentionSuggestions({
   id,
@@ -12,26 +13,18 @@ export function MentionSuggestions({
   active: number;
   onPick: (user: User) => void;
 }) {
+  const options = users.map((u) => ({
+    key: u.id,
+    label: u.displayName || u.username,
+    hint: `@${u.username}`,
+  }));
   return (
-    <div id={id} role="listbox" aria-label="Mention suggestions" className="mention-list">
-      {users.map((u, i) => (
-        <div
-          key={u.id}
-          id={`${id}-${i}`}
-          role="option"
-          tabIndex={-1}
-          aria-selected={i === active}
-          className={i === active ? "active" : undefined}
-          // mousedown, not click: the textarea keeps its focus and caret.
-          onMouseDown={(event) => {
-            event.preventDefault();
-            onPick(u);
-          }}
-        >
-          <span className="mention-name">{u.displayName || u.username}</span>
-          <span className="hint">@{u.username}</span>
-        </div>
-      ))}
-    </div>
+    <SuggestionList
+      id={id}
+      label="Mention suggestions"
+      options={options}
+      active={active}
+      onPick={(i) => onPick(users[i]!)}
+    />
   );
 }

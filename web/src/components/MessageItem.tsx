@@ -5,6 +5,7 @@
  */
 import { memo, useState } from "react";
 import { useChat, useChatState } from "../chat-context.js";
+import { dateTimeFormat, timeOfDayFormat } from "../format/time.js";
 import { navigate } from "../routes.js";
 import type { HeldMessage } from "../state/app-state.js";
 import { userName } from "../state/conversation-name.js";
@@ -13,9 +14,6 @@ import { IconButton } from "./IconButton.js";
 import { MessageEditor } from "./MessageEditor.js";
 import { MessageText } from "./MessageText.js";
 import { ReactionPicker } from "./ReactionPicker.js";
-
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
-const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 /** A stable colour per person for the avatar. */
 function avatarHue(userId: string): number {
@@ -28,11 +26,14 @@ export const MessageItem = memo(function MessageItem({
   message,
   compact,
   inThread,
+  highlighted = false,
 }: {
   message: HeldMessage;
   /** Follows a message of the same author: no avatar or name. */
   compact: boolean;
   inThread: boolean;
+  /** Just opened by link (a search hit): marked for a few seconds. */
+  highlighted?: boolean;
 }) {
   const { actions } = useChat();
   const me = useChatState((s) => s.me);
@@ -56,11 +57,12 @@ export const MessageItem = memo(function MessageItem({
       data-message-id={message.id}
       data-seq={pending ? undefined : message.seq}
       data-pending={pending ? "true" : undefined}
-      aria-label={`${author}, ${fullFormat.format(message.createdAt)}`}
+      data-highlighted={highlighted ? "true" : undefined}
+      aria-label={`${author}, ${dateTimeFormat.format(message.createdAt)}`}
     >
       <div className="message-gutter" aria-hidden="true">
         {compact ? (
-          <span className="gutter-time">{timeFormat.format(message.createdAt)}</span>
+          <span className="gutter-time">{timeOfDayFormat.format(message.createdAt)}</span>
         ) : (
           <span className="avatar" style={{ backgroundColor: `hsl(${avatarHue(message.authorId)} 55% 38%)` }}>
             {author.slice(0, 1).toUpperCase()}
@@ -72,9 +74,9 @@ export const MessageItem = memo(function MessageItem({
           <span className="message-author">{author}</span>{" "}
           <time
             dateTime={new Date(message.createdAt).toISOString()}
-            title={fullFormat.format(message.createdAt)}
+            title={dateTimeFormat.format(message.createdAt)}
           >
-            {timeFormat.format(message.createdAt)}
+            {timeOfDayFormat.format(message.createdAt)}
           </time>
           {message.pinnedAt && <span className="pin-flag"> · pinned</span>}
         </div>

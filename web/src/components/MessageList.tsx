@@ -2,10 +2,13 @@
  * The scrolling log of a conversation's messages: loads older pages when scrolled to the
  * top (keeping the view still), sticks to the bottom as messages arrive, shows the
  * "New messages" separator and a button to jump to it, and marks the conversation read
- * when its newest message is in view while the page is visible and focused.
+ * when its newest message is in view while the page is visible and focused. A message
+ * opened by link (`focusSeq`) is scrolled to and highlighted; when the log is a window
+ * around it, newer pages load as one scrolls to the bottom.
  */
 import { Fragment, useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { useChat, useChatState } from "../chat-context.js";
+import { useFocusedMessage } from "../hooks/use-focused-message.js";
 import { emptyLog, type HeldMessage } from "../state/app-state.js";
 import { MessageItem } from "./MessageItem.js";
 
@@ -24,7 +27,7 @@ function continues(prev: HeldMessage | undefined, m: HeldMessage): boolean {
   );
 }
 
-export function MessageList({ channelId }: { channelId: string }) {
+export function MessageList({ channelId, focusSeq }: { channelId: string; focusSeq?: number }) {
   const { actions } = useChat();
   const log = useChatState((s) => s.logs[channelId] ?? emptyLog);
   const anchor = useChatState((s) => s.unreadAnchor[channelId]);
@@ -34,6 +37,8 @@ export function MessageList({ channelId }: { channelId: string }) {
   const atBottom = useRef(true);
   const heightBeforeOlder = useRef<number | null>(null);
   const loadingOlder = useRef(false);
+  const loadingNewer = useRef(false);
+  const wasWindow = useRef(log.hasNewer);
   const positioned = useRef(false);
   const [separatorAbove, setSeparatorAbove] = useState(false);
 
@@ -73,18 +78,31 @@ export function MessageList({ channelId }: { channelId: string }) {
         loadingOlder.current = false;
       });
     }
+    if (atBottom.current && log.hasNewer && !loadingNewer.current) {
+      loadingNewer.current = true;
+      void actions.loadNewer(channelId).finally(() => {
+        loadingNewer.current = false;
+      });
+    }
     if (atBottom.current) maybeMarkRead();
   };
 
   // After a render: keep the view still when older messages came in above, follow new ones
-  // at the bottom, and on the first load go to the first unread message or to the end.
+  // at the bottom, and on the first load go to the first unread message or to the end (or,
+  // for a message opened by link, leave it to useFocusedMessage below). A window's newer
+  // pages come in below the view; leaving a window for the newest messages goes to the end.
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the messages change
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el || !log.loaded) return;
+    const inWindow = wasWindow.current;
+    wasWindow.current = log.hasNewer;
+    const leftWindow = inWindow && !log.hasNewer && !loadingNewer.current;
     if (!positioned.current) {
       positioned.current = true;
-      if (separator.current && separator.current.offsetTop > el.clientHeight / 2) {
+      if (focusSeq !== undefined) {
+        atBottom.current = false;
+      } else if (separator.current && separator.current.offsetTop > el.clientHeight / 2) {
         el.scrollTop = separator.current.offsetTop - 40;
         atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < nearEdgePx;
       } else {
@@ -94,12 +112,17 @@ export function MessageList({ channelId }: { channelId: string }) {
     } else if (heightBeforeOlder.current !== null) {
       el.scrollTop += el.scrollHeight - heightBeforeOlder.current;
       heightBeforeOlder.current = null;
-    } else if (atBottom.current) {
+    } else if (leftWindow || (atBottom.current && !inWindow)) {
       el.scrollTop = el.scrollHeight;
+      atBottom.current = true;
+    } else {
+      atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < nearEdgePx;
     }
     if (separator.current) setSeparatorAbove(separator.current.offsetTop < el.scrollTop);
     maybeMarkRead();
   }, [log.messages, log.loaded]);
+
+  const highlighted = useFocusedMessage(scroller, focusSeq, log.messages);
 
   const jumpToUnread = () => {
     separator.current?.scrollIntoView({ block: "start" });
@@ -133,10 +156,12 @@ export function MessageList({ channelId }: { channelId: string }) {
                 message={m}
                 compact={!isFirstUnread && continues(log.messages[i - 1], m)}
                 inThread={false}
+                highlighted={m.pending === undefined && m.seq === highlighted}
               />
             </Fragment>
           );
         })}
+        {log.hasNewer && <p className="list-note">Loading newer messages…</p>}
       </div>
     </div>
   );

@@ -1,11 +1,10 @@
 /** The user's pending scheduled messages in this conversation, each with Cancel. */
 import { useEffect, useState } from "react";
 import { useChat } from "../chat-context.js";
+import { dateTimeFormat } from "../format/time.js";
 import type { ScheduledMessage } from "../state/app-state.js";
 import { MessageText } from "./MessageText.js";
 import { SidePanel } from "./SidePanel.js";
-
-const whenFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 export function ScheduledPanel({
   channelId,
@@ -44,7 +43,7 @@ export function ScheduledPanel({
           {scheduled.map((s) => (
             <li key={s.id}>
               <p className="panel-item-meta">
-                <time dateTime={new Date(s.sendAt).toISOString()}>{whenFormat.format(s.sendAt)}</time>
+                <time dateTime={new Date(s.sendAt).toISOString()}>{dateTimeFormat.format(s.sendAt)}</time>
               </p>
               <MessageText text={s.text} />
               <button type="button" className="link-button" onClick={() => void cancel(s.id)}>

@@ -1,13 +1,25 @@
-/** A thread beside its conversation: the root, its replies, follow/unfollow and the reply box. */
+/**
+ * A thread beside its conversation: the root, its replies, follow/unfollow and the reply
+ * box. A reply opened by link (`focusSeq`, a search hit) is scrolled to and highlighted.
+ */
 import { useEffect, useLayoutEffect, useRef } from "react";
 import { useChat, useChatState } from "../chat-context.js";
+import { useFocusedMessage } from "../hooks/use-focused-message.js";
 import { navigate } from "../routes.js";
 import { Composer } from "./Composer.js";
 import { MessageItem } from "./MessageItem.js";
 import { SidePanel } from "./SidePanel.js";
 import { TypingIndicator } from "./TypingIndicator.js";
 
-export function ThreadPane({ channelId, rootId }: { channelId: string; rootId: string }) {
+export function ThreadPane({
+  channelId,
+  rootId,
+  focusSeq,
+}: {
+  channelId: string;
+  rootId: string;
+  focusSeq?: number;
+}) {
   const { actions } = useChat();
   const thread = useChatState((s) => s.threads[rootId]);
   const replies = useRef<HTMLDivElement>(null);
@@ -21,6 +33,7 @@ export function ThreadPane({ channelId, rootId }: { channelId: string; rootId: s
     const el = replies.current;
     if (el) el.scrollTop = el.scrollHeight;
   }, [thread?.messages.length]);
+  const highlighted = useFocusedMessage(replies, focusSeq, thread?.messages);
 
   const close = () => navigate({ name: "channel", channelId, rootId: null });
   const me = useChatState((s) => s.me?.id ?? "");
@@ -55,7 +68,13 @@ export function ThreadPane({ channelId, rootId }: { channelId: string; rootId: s
         <div ref={replies} className="message-list thread-replies" role="log" aria-label="Replies">
           {!thread?.loaded && <p className="list-note">Loading replies…</p>}
           {thread?.messages.map((m) => (
-            <MessageItem key={`${m.authorId}/${m.clientMsgId}`} message={m} compact={false} inThread={true} />
+            <MessageItem
+              key={`${m.authorId}/${m.clientMsgId}`}
+              message={m}
+              compact={false}
+              inThread={true}
+              highlighted={m.pending === undefined && m.seq === highlighted}
+            />
           ))}
         </div>
         <TypingIndicator channelId={channelId} threadRootId={rootId} />

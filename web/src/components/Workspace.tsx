@@ -1,7 +1,8 @@
 /**
  * The signed-in app: starts the chat (store, sync, actions) for the session's client and
- * lays out header, sidebar, conversation and side pane. On a narrow screen (below 700 px)
- * only one pane shows: the sidebar on `/`, the conversation, or the thread.
+ * lays out header, sidebar, conversation (or search results) and side pane. On a narrow
+ * screen (below 700 px) only one pane shows: the sidebar on `/`, the conversation, the
+ * thread, or the search results.
  */
 import { useEffect, useMemo } from "react";
 import { type Chat, ChatContext } from "../chat-context.js";
@@ -17,6 +18,7 @@ import { AppHeader } from "./AppHeader.js";
 import { ChannelView } from "./ChannelView.js";
 import { NoticeBar } from "./NoticeBar.js";
 import { OfflineBanner } from "./OfflineBanner.js";
+import { SearchResults } from "./SearchResults.js";
 import { Sidebar } from "./Sidebar.js";
 
 type SignedIn = Extract<SessionState, { status: "signedIn" }>;
@@ -50,18 +52,27 @@ export function Workspace({ session, route }: { session: SignedIn; route: Route 
 
   const channelId = route.name === "channel" ? route.channelId : null;
   const rootId = route.name === "channel" ? route.rootId : null;
-  const pane = channelId === null ? "sidebar" : rootId === null ? "conversation" : "thread";
+  const focusSeq = route.name === "channel" ? route.focusSeq : undefined;
+  const search = route.name === "search" ? route : null;
+  const pane =
+    search !== null ? "search" : channelId === null ? "sidebar" : rootId === null ? "conversation" : "thread";
 
   return (
     <ChatContext.Provider value={chat}>
       <div className={`workspace pane-${pane}`}>
-        <AppHeader onSignOut={session.signOut} />
+        <AppHeader
+          onSignOut={session.signOut}
+          searchQuery={search?.query ?? null}
+          searchSort={search?.sort ?? "recent"}
+        />
         <OfflineBanner />
         <NoticeBar />
         <div className="workspace-body">
           <Sidebar activeChannelId={channelId} />
-          {channelId !== null ? (
-            <ChannelView key={channelId} channelId={channelId} rootId={rootId} />
+          {search !== null ? (
+            <SearchResults key={`${search.sort}:${search.query}`} query={search.query} sort={search.sort} />
+          ) : channelId !== null ? (
+            <ChannelView key={channelId} channelId={channelId} rootId={rootId} focusSeq={focusSeq} />
           ) : (
             <main className="channel-empty">
               <h1 className="visually-hidden">Colink</h1>

@@ -3,6 +3,7 @@
  * text once a suggestion is picked. The name rules are the server's (docs/protocol.md,
  * Mentions): an @ at the start or after a character that cannot be part of a name.
  */
+import { replaceBeforeCaret } from "./caret-token.js";
 
 export interface MentionQuery {
   /** Index of the `@`. */
@@ -27,12 +28,7 @@ export function insertMention(
   caret: number,
   username: string,
 ): { text: string; caret: number } {
-  const inserted = `@${username} `;
-  const after = text.slice(caret).replace(/^[A-Za-z0-9._-]*/, "");
-  return {
-    text: text.slice(0, mention.start) + inserted + after,
-    caret: mention.start + inserted.length,
-  };
+  return replaceBeforeCaret(text, mention.start, caret, `@${username} `, /^[A-Za-z0-9._-]*/);
 }
 
 /** The members whose username or display name starts with the query, best first, at most `limit`. */

@@ -34,6 +34,11 @@ export interface MessageLog {
   messages: HeldMessage[];
   /** Older messages exist on the server (top-level history only). */
   hasOlder: boolean;
+  /**
+   * Newer messages exist on the server than those held: the log is a window opened around
+   * an older message (a search hit). New messages are not added until it reaches the end.
+   */
+  hasNewer: boolean;
   loaded: boolean;
 }
 
@@ -95,4 +100,4 @@ export const initialAppState: AppState = {
 };
 
 /** An empty log: nothing loaded yet. */
-export const emptyLog: MessageLog = { messages: [], hasOlder: false, loaded: false };
+export const emptyLog: MessageLog = { messages: [], hasOlder: false, hasNewer: false, loaded: false };

@@ -1,7 +1,7 @@
 /**
  * What the screens ask of the server: loading history and threads, sending (optimistic,
  * reconciled by clientMsgId), editing, reacting, pinning, scheduling, marking read, and
- * creating, joining and opening conversations. Each updates the store with the answer;
+ * creating, joining and opening conversations; searching. Each updates the store with the answer;
  * failures become a notice the user sees.
  */
 import {
@@ -10,6 +10,7 @@ import {
   type ColinkClient,
   type Message,
   newClientMsgId,
+  type ResultOf,
   type User,
 } from "@colink/client";
 import { errorMessage, reportError } from "../logger.js";
@@ -17,11 +18,21 @@ import {
   type AppState,
   emptyLog,
   type HeldMessage,
+  type MessageLog,
   type ScheduledMessage,
   type ThreadLog,
 } from "./app-state.js";
 import type { ChatSync } from "./chat-sync.js";
-import { addConfirmed, addHistory, addPending, pendingMessage, setPendingState } from "./message-log.js";
+import {
+  addConfirmed,
+  addHistory,
+  addNewerHistory,
+  addPending,
+  coversSeq,
+  historyAround,
+  pendingMessage,
+  setPendingState,
+} from "./message-log.js";
 import type { Store } from "./store.js";
 import { shouldSendTyping, typingIntervalMs } from "./typing.js";
 
@@ -96,17 +107,49 @@ export class ChatActions {
     });
   }
 
+  /** The page after the newest message held, when the log is a window short of the end (infinite scroll downward). */
+  async loadNewer(channelId: string): Promise<void> {
+    const log = this.store.get().logs[channelId];
+    const newest = log?.messages.filter((m) => m.pending === undefined).at(-1);
+    if (!log?.hasNewer || !newest) return;
+    const args = { channelId, afterSeq: newest.seq, limit: pageSize };
+    const page = await this.attempt("load newer messages", () => this.client.request("msg.history", args));
+    if (!page) return;
+    await this.sync.ensureUsers(page.messages.map((m) => m.authorId));
+    this.changeLog(channelId, (log) => addNewerHistory(log, page.messages, page.hasMore));
+  }
+
+  /**
+   * Makes the conversation's message `seq` (opened by link, a search hit) part of its log:
+   * unless its stretch of history is held already, the log becomes the pages around it.
+   */
+  async showMessage(channelId: string, seq: number): Promise<void> {
+    const held = this.store.get().logs[channelId];
+    if (held && coversSeq(held, seq)) return;
+    const pages = await this.attempt("load the message", () =>
+      Promise.all([
+        this.client.request("msg.history", { channelId, beforeSeq: seq + 1, limit: pageSize }),
+        this.client.request("msg.history", { channelId, afterSeq: seq, limit: pageSize }),
+      ]),
+    );
+    if (!pages) return;
+    const [older, newer] = pages;
+    await this.sync.ensureUsers([...older.messages, ...newer.messages].map((m) => m.authorId));
+    this.changeLog(channelId, (log) => historyAround(log, older, newer));
+  }
+
   /** One page of `msg.history`, merged into the conversation's log with its authors known. */
   private async loadHistory(channelId: string, what: string, args: ArgsOf<"msg.history">): Promise<void> {
     const page = await this.attempt(what, () => this.client.request("msg.history", args));
     if (!page) return;
     await this.sync.ensureUsers(page.messages.map((m) => m.authorId));
+    this.changeLog(channelId, (log) => addHistory(log, page.messages, page.hasMore));
+  }
+
+  private changeLog(channelId: string, change: (log: MessageLog) => MessageLog): void {
     this.store.update((s) => ({
       ...s,
-      logs: {
-        ...s.logs,
-        [channelId]: addHistory(s.logs[channelId] ?? emptyLog, page.messages, page.hasMore),
-      },
+      logs: { ...s.logs, [channelId]: change(s.logs[channelId] ?? emptyLog) },
     }));
   }
 
@@ -146,6 +189,8 @@ export class ChatActions {
    */
   markRead(channelId: string): void {
     const s = this.store.get();
+    // A window short of the end (a search hit's) has not been read to the end.
+    if (s.logs[channelId]?.hasNewer) return;
     const unread = s.unread[channelId];
     const newest = s.logs[channelId]?.messages.filter((m) => m.pending === undefined).at(-1)?.seq ?? 0;
     const seq = Math.max(newest, this.client.lastSeqOf(channelId) ?? 0);
@@ -192,10 +237,17 @@ export class ChatActions {
 
   /** Sends at once on screen (pending), then for real; the ack or the event replaces it. */
   send(channelId: string, text: string, threadRootId: string | null): void {
+    if (threadRootId === null && this.store.get().logs[channelId]?.hasNewer) this.jumpToLatest(channelId);
     const clientMsgId = newClientMsgId();
     const message = pendingMessage(this.myId, channelId, text, clientMsgId, threadRootId, Date.now());
     this.changeLogOf(message, (log) => addPending(log, message));
     void this.deliver(message);
+  }
+
+  /** Leaves a window of older history for the newest messages (sending there shows one's message). */
+  private jumpToLatest(channelId: string): void {
+    this.changeLog(channelId, () => ({ ...emptyLog, loaded: true, hasOlder: true }));
+    void this.loadLatest(channelId);
   }
 
   /** Sends a failed message again with the same clientMsgId (the server stores it once). */
@@ -346,6 +398,29 @@ export class ChatActions {
       this.client.request("user.search", { q, limit: 20 }),
     );
     return result?.users ?? [];
+  }
+
+  /** One page of search hits, their authors known. Throws on failure: the results view shows why. */
+  async search(args: ArgsOf<"search">): Promise<ResultOf<"search">> {
+    const result = await this.client.request("search", args);
+    await this.sync.ensureUsers(result.hits.map((h) => h.authorId));
+    return result;
+  }
+
+  /** Channels the user is not a member of (public ones a search found), for their names. */
+  async lookUpChannels(channelIds: readonly string[]): Promise<Channel[]> {
+    const found = await Promise.all(
+      channelIds.map((channelId) =>
+        this.client.request("ch.get", { channelId }).then(
+          (r) => r.channel,
+          (error) => {
+            reportError(`looking up channel ${channelId}`, error);
+            return null;
+          },
+        ),
+      ),
+    );
+    return found.filter((c): c is Channel => c !== null);
   }
 
   async openDirect(userIds: string[]): Promise<Channel | null> {

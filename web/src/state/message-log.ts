@@ -38,6 +38,35 @@ export function addHistory<L extends MessageLog>(log: L, page: Message[], hasOld
   return arrange(base, [...log.messages, ...fresh]);
 }
 
+/** A page of the messages after the newest held (scrolling down a window): says whether more follow. */
+export function addNewerHistory<L extends MessageLog>(log: L, page: Message[], hasNewer: boolean): L {
+  return { ...addHistory(log, page, log.hasOlder), hasNewer };
+}
+
+/**
+ * A window around an older message, in place of what the log held: the page up to it and
+ * the page after it, each saying whether more lie beyond. Our pending messages stay.
+ */
+export function historyAround<L extends MessageLog>(
+  log: L,
+  older: { messages: Message[]; hasMore: boolean },
+  newer: { messages: Message[]; hasMore: boolean },
+): L {
+  const byId = new Map([...older.messages, ...newer.messages].map((m) => [m.id, m]));
+  const base = { ...log, loaded: true, hasOlder: older.hasMore, hasNewer: newer.hasMore };
+  return arrange(base, [...byId.values(), ...log.messages.filter(isPending)]);
+}
+
+/** Whether the log holds the stretch of history where the message `seq` is (if it is top-level). */
+export function coversSeq(log: MessageLog, seq: number): boolean {
+  const confirmed = log.messages.filter((m) => !isPending(m));
+  const oldest = confirmed[0]?.seq;
+  const newest = confirmed.at(-1)?.seq;
+  if (!log.loaded) return false;
+  if (log.hasOlder && (oldest === undefined || seq < oldest)) return false;
+  return !(log.hasNewer && (newest === undefined || seq > newest));
+}
+
 /** Shows a message of ours at once, before the server has it. */
 export function addPending<L extends MessageLog>(log: L, message: HeldMessage): L {
   return { ...log, messages: [...log.messages, { ...message, pending: "sending" }] };
@@ -52,10 +81,17 @@ export function addConfirmed<L extends MessageLog>(log: L, message: Message): L 
   const withoutPending = log.messages.filter(
     (m) => !(isPending(m) && m.clientMsgId === message.clientMsgId && m.authorId === message.authorId),
   );
-  if (withoutPending.some((m) => m.id === message.id)) {
+  if (withoutPending.some((m) => m.id === message.id) || beyondWindow(log, message)) {
     return withoutPending.length === log.messages.length ? log : { ...log, messages: withoutPending };
   }
   return arrange(log, [...withoutPending, message]);
+}
+
+/** A message past the end of a window: it comes with the newer pages, so no gap opens before it. */
+function beyondWindow(log: MessageLog, message: Message): boolean {
+  if (!log.hasNewer) return false;
+  const newest = log.messages.filter((m) => !isPending(m)).at(-1);
+  return newest === undefined || message.seq > newest.seq;
 }
 
 /** Marks our pending message as failed for good (it gets a Retry button) or as sending again. */
