@@ -19,9 +19,10 @@ import { noReply, type Outlet, type Routed, systemPrincipal } from "../envelope.
 import { PresenceBook, type PresenceEntry } from "../user/presence.js";
 import { UserActor, type UserActorDeps } from "../user/user-actor.js";
 import { GroupCommitter } from "./group-commit.js";
+import { LogFollower } from "./log-follower.js";
 import { shardOf } from "./placement.js";
 import { SchedulePoller } from "./schedule-poller.js";
-import { SearchIndexer } from "./search-indexer.js";
+import { searchFollower, searchIndexing } from "./search-indexer.js";
 
 /** How long a new owner waits for sessions to be announced before settling its users' presence. */
 const presenceReconcileDelayMs = 2000;
@@ -123,13 +124,13 @@ export class ActorHost {
       deps.schedulePollMs ?? 1000,
       this.logger.child({ module: "schedules" }),
     );
-    this.indexer = new SearchIndexer(
+    this.indexer = new LogFollower(
       {
+        name: searchFollower,
         feed: store,
         log: store,
-        history: store,
-        index: store,
         owns: hosted,
+        handle: searchIndexing(store, store),
         logger: this.logger.child({ module: "search" }),
       },
       deps.searchPollMs ?? 500,
@@ -137,7 +138,7 @@ export class ActorHost {
   }
 
   /** Keeps the search index following the channels hosted here. */
-  readonly indexer: SearchIndexer;
+  readonly indexer: LogFollower;
 
   /** Wakes channels whose scheduled messages fell due. */
   readonly schedules: SchedulePoller;

@@ -1,9 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { silentLogger } from "../../core/logger.js";
 import { newMessage } from "../../core/message-rules.js";
-import type { SearchDocument, SearchIndex } from "../../core/ports.js";
 import type { ChannelEvent, Message } from "../../core/types.js";
-import { indexChangesOf, SearchIndexer } from "./search-indexer.js";
+import { indexChangesOf } from "./search-indexer.js";
 
 const message = (id: string, seq: number, text: string): Message =>
   newMessage({ id, channelId: "C1", seq, authorId: "U1", text, clientMsgId: id, createdAt: seq });
@@ -35,58 +33,5 @@ describe("indexChangesOf", () => {
   it("rereads a thread's root when its thread changes", () => {
     const changes = indexChangesOf([event(9, "thread.updated", { rootId: "M1", replyCount: 1 })]);
     expect([...changes.reread]).toEqual([["M1", 9]]);
-  });
-});
-
-/** A fake index (named so): fails its first `failures` writes, then keeps what it is given. */
-class FlakyIndexFake implements SearchIndex {
-  readonly docs = new Map<string, SearchDocument>();
-  constructor(private failures: number) {}
-  async index(docs: SearchDocument[]): Promise<void> {
-    if (this.failures-- > 0) throw new Error("index unreachable");
-    for (const d of docs) this.docs.set(d.messageId, d);
-  }
-  async remove(ids: string[]): Promise<void> {
-    for (const id of ids) this.docs.delete(id);
-  }
-  async search(): Promise<{ hits: []; hasMore: false }> {
-    return { hits: [], hasMore: false };
-  }
-}
-
-describe("SearchIndexer", () => {
-  it("does not move its position while the index fails, and catches up once it answers", async () => {
-    const log = [1, 2, 3].map((seq) =>
-      event(seq, "message.created", { message: message(`M${seq}`, seq, "hi") }),
-    );
-    let position = 0;
-    const index = new FlakyIndexFake(1);
-    const indexer = new SearchIndexer(
-      {
-        feed: {
-          feedBacklog: async () =>
-            position < 3 ? [{ channelId: "C1", handledSeq: position, lastSeq: 3 }] : [],
-          markFed: async (_f, _c, seq) => {
-            position = Math.max(position, seq);
-          },
-        },
-        log: { readEvents: async (_c, after, limit) => log.filter((e) => e.seq > after).slice(0, limit) },
-        history: { getMessage: async () => null },
-        index,
-        owns: () => true,
-        logger: silentLogger,
-      },
-      60_000,
-    );
-    try {
-      expect(await indexer.poll()).toBe(0);
-      expect(position).toBe(0);
-      expect(await indexer.poll()).toBe(3);
-      expect(position).toBe(3);
-      expect([...index.docs.keys()]).toEqual(["M1", "M2", "M3"]);
-      expect(await indexer.poll()).toBe(0);
-    } finally {
-      indexer.stop();
-    }
   });
 });
