@@ -2,6 +2,7 @@
  * The ports: what the actors need from the outside world. Each port has an embedded
  * implementation and a production one, and one shared contract suite that both run.
  */
+import type { StreamRecord } from "./stream-records.js";
 import type {
   Channel,
   ChannelEvent,
@@ -389,6 +390,13 @@ export interface LogFeed {
   ): Promise<Array<{ channelId: string; handledSeq: number; lastSeq: number }>>;
   /** `follower` has handled this channel's log up to `seq` (never moves back). */
   markFed(follower: string, channelId: string, seq: number): Promise<void>;
+}
+
+/** Where the event stream goes (Kafka): records in order, durable once the promise resolves. */
+export interface EventStream {
+  /** Writes the records, in order per key; rejects when they may not all be written. */
+  publish(records: readonly StreamRecord[]): Promise<void>;
+  close(): Promise<void>;
 }
 
 export interface Store

@@ -7,6 +7,7 @@ import { type Logger, silentLogger } from "../../core/logger.js";
 import type {
   ChannelLog,
   Directory,
+  EventStream,
   LogFeed,
   MessageHistory,
   ScheduleQueue,
@@ -14,6 +15,7 @@ import type {
   ShardFence,
   UserState,
 } from "../../core/ports.js";
+import { streamRecordOf } from "../../core/stream-records.js";
 import { ChannelActor, type ChannelActorDeps } from "../channel/channel-actor.js";
 import { noReply, type Outlet, type Routed, systemPrincipal } from "../envelope.js";
 import { PresenceBook, type PresenceEntry } from "../user/presence.js";
@@ -23,6 +25,9 @@ import { LogFollower } from "./log-follower.js";
 import { shardOf } from "./placement.js";
 import { SchedulePoller } from "./schedule-poller.js";
 import { searchFollower, searchIndexing } from "./search-indexer.js";
+
+/** The event stream relay's name among the followers of the channel logs. */
+export const streamFollower = "stream";
 
 /** How long a new owner waits for sessions to be announced before settling its users' presence. */
 const presenceReconcileDelayMs = 2000;
@@ -57,8 +62,10 @@ export interface ActorHostDeps {
   owns?: (key: string) => boolean;
   /** How often due scheduled messages are looked for. */
   schedulePollMs?: number;
-  /** How often the search index looks for channel events it does not hold yet. */
-  searchPollMs?: number;
+  /** How often the search index and the event stream look for channel events they lack. */
+  followPollMs?: number;
+  /** The event stream (Kafka) that the channel logs are relayed to; absent, none. */
+  stream?: EventStream;
   /** Hands a presence change made here to the other threads' books (W > 0). */
   sharePresence?: (entry: PresenceEntry) => void;
   /** Virtual shards keys hash into (for cluster ownership). */
@@ -133,9 +140,26 @@ export class ActorHost {
         handle: searchIndexing(store, store),
         logger: this.logger.child({ module: "search" }),
       },
-      deps.searchPollMs ?? 500,
+      deps.followPollMs ?? 500,
     );
+    const { stream } = deps;
+    this.relay = stream
+      ? new LogFollower(
+          {
+            name: streamFollower,
+            feed: store,
+            log: store,
+            owns: hosted,
+            handle: (_, events) => stream.publish(events.map(streamRecordOf)),
+            logger: this.logger.child({ module: "stream" }),
+          },
+          deps.followPollMs ?? 500,
+        )
+      : null;
   }
+
+  /** Relays the channels hosted here to the event stream, when there is one. */
+  readonly relay: LogFollower | null;
 
   /** Keeps the search index following the channels hosted here. */
   readonly indexer: LogFollower;
@@ -267,6 +291,7 @@ export class ActorHost {
     clearInterval(this.sweeper);
     this.schedules.stop();
     this.indexer.stop();
+    this.relay?.stop();
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline && ![...this.channels.values()].every((a) => a.isIdle)) {
       await new Promise((r) => setTimeout(r, 10));
