@@ -2,7 +2,6 @@
  * The composition root: reads the configuration, chooses the adapters, starts the
  * actors (on this thread or in workers) and the uWS server, and drains on SIGTERM.
  */
-import { readFileSync } from "node:fs";
 import type { Outlet } from "../actors/envelope.js";
 import { ActorHost } from "../actors/runtime/actor-host.js";
 import type { LocalActorHooks, LocalActors } from "../actors/runtime/actor-system.js";
@@ -11,26 +10,13 @@ import { LocalActorSystem } from "../actors/runtime/local-actor-system.js";
 import { WorkerActorSystem } from "../actors/runtime/worker-actor-system.js";
 import { batched } from "../actors/runtime/worker-host.js";
 import { openRedisCluster } from "../adapters/redis/redis-cluster.js";
-import { type Config, ConfigError, parseConfig } from "../core/config.js";
+import { type Config, ConfigError } from "../core/config.js";
 import { startServer } from "../transport/server.js";
 import { loadUws } from "../transport/uws.js";
 import { buildIdentity } from "./identity.js";
+import { loadConfig } from "./load-config.js";
 import { createLogger } from "./logger.js";
 import { commitsInFlightFor, openConfiguredStore } from "./stores.js";
-
-function loadConfig(): Config {
-  const file = process.env.COLINK_CONFIG;
-  let values: Record<string, string> = {};
-  if (file) {
-    try {
-      values = JSON.parse(readFileSync(file, "utf8"));
-    } catch (err) {
-      throw new ConfigError("COLINK_CONFIG", `cannot read ${file}: ${(err as Error).message}`);
-    }
-    values = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, String(v)]));
-  }
-  return parseConfig(process.env, values);
-}
 
 /**
  * With PGlite the database lives in one thread, so the actors that use it must too:

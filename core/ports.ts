@@ -390,6 +390,8 @@ export interface LogFeed {
   ): Promise<Array<{ channelId: string; handledSeq: number; lastSeq: number }>>;
   /** `follower` has handled this channel's log up to `seq` (never moves back). */
   markFed(follower: string, channelId: string, seq: number): Promise<void>;
+  /** Forgets every position of `follower`: it starts every log again from the beginning. */
+  forgetFollower(follower: string): Promise<void>;
 }
 
 /** Where the event stream goes (Kafka): records in order, durable once the promise resolves. */

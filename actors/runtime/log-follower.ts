@@ -18,7 +18,7 @@ export type HandleEvents = (channelId: string, events: readonly ChannelEvent[]) 
 export interface LogFollowerDeps {
   /** The follower's name: its positions are its own. */
   name: string;
-  feed: LogFeed;
+  feed: Pick<LogFeed, "feedBacklog" | "markFed">;
   log: Pick<ChannelLog, "readEvents">;
   /** True for the channel ids whose actors this thread hosts. */
   owns: (channelId: string) => boolean;

@@ -31,4 +31,8 @@ export class SqlLogFeed implements LogFeed {
       [follower, channelId, seq],
     );
   }
+
+  async forgetFollower(follower: string): Promise<void> {
+    await this.db.query("DELETE FROM log_feed_positions WHERE follower = $1", [follower]);
+  }
 }

@@ -273,6 +273,10 @@ export class SqlStore implements Store {
   markFed(follower: string, channelId: string, seq: number): Promise<void> {
     return this.feed.markFed(follower, channelId, seq);
   }
+
+  forgetFollower(follower: string): Promise<void> {
+    return this.feed.forgetFollower(follower);
+  }
 }
 
 /** Opens the shared `Store` over a driver. */

@@ -25,6 +25,11 @@ export function describeLogFeedContract(store: Store): void {
       expect(await behind(other)).toEqual({ channelId: c!.id, handledSeq: 0, lastSeq: 2 });
       await store.commit([c!.messages("Ualice", 3).write]);
       expect(await behind(follower)).toEqual({ channelId: c!.id, handledSeq: 2, lastSeq: 5 });
+      // Forgotten, it starts again from the beginning; the other follower keeps its place.
+      await store.markFed(other, c!.id, 4);
+      await store.forgetFollower(follower);
+      expect(await behind(follower)).toEqual({ channelId: c!.id, handledSeq: 0, lastSeq: 5 });
+      expect(await behind(other)).toEqual({ channelId: c!.id, handledSeq: 4, lastSeq: 5 });
     });
   });
 }

@@ -1,0 +1,203 @@
+/**
+ * The event stream port over Kafka (kafkajs): the channel logs' relay (the "stream" log
+ * follower) publishes each run of a channel's events here (docs/events.md).
+ *
+ * One idempotent producer with one request in flight and acks from all in-sync replicas,
+ * so a resolved publish is durable and a channel's records (one key, one partition) are
+ * written in order without gaps or duplicates from kafkajs' own retries. Those retries are
+ * bounded, so that while Kafka is unreachable a publish rejects within seconds and the
+ * follower, whose position has not moved, sends the run again on its next poll. After a
+ * failed publish the producer's sequence numbers may no longer match the broker's, so the
+ * next publish starts a new producer session (a new producer id): what the failed one
+ * wrote may then be written again, which the stable event ids let consumers drop.
+ */
+import {
+  type Admin,
+  type ITopicConfig,
+  Kafka,
+  type LogEntry,
+  logLevel,
+  type Message,
+  Partitioners,
+  type Producer,
+} from "kafkajs";
+import type { Logger } from "../../core/logger.js";
+import type { EventStream } from "../../core/ports.js";
+import { type StreamRecord, streamTopicOf } from "../../core/stream-records.js";
+
+/** The header that carries a record's event id (`<channelId>:<seq>`). */
+export const eventIdHeader = "event-id";
+
+/** The topics the channel logs are relayed to. */
+export const streamTopics: readonly string[] = [...new Set(Object.values(streamTopicOf))];
+
+export interface KafkaStreamOptions {
+  /** `host:port` of one or more brokers to bootstrap from. */
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  /** Partitions of a topic that open creates (default 3). Topics that exist are left as they are. */
+  partitions?: number;
+  /** Replicas of a topic that open creates (default: 3, or fewer when the cluster has fewer brokers). */
+  replicationFactor?: number;
+  /** How long one request to a broker may take (default 5 s). */
+  requestTimeoutMs?: number;
+  /** How often kafkajs retries a failed request before the publish rejects (default 3). */
+  retries?: number;
+}
+
+/** kafkajs messages that say nothing the caller does not hear anyway, written at debug. */
+const harmless: readonly { namespace: string; message: RegExp }[] = [
+  // A failed request rejects the publish (and the follower logs that); kafkajs logs each
+  // refused connection and each retry of it on the way.
+  { namespace: "Connection", message: /./ },
+  { namespace: "BrokerPool", message: /./ },
+  { namespace: "Producer", message: /^Failed to send messages/ },
+  // Bounded on purpose: the follower retries, and consumers deduplicate by event id.
+  { namespace: "Producer", message: /^Limiting retries for the idempotent producer/ },
+];
+
+/** The project logger's method for a kafkajs entry. */
+function levelOf(entry: LogEntry): "debug" | "info" | "warn" | "error" {
+  if (harmless.some((h) => h.namespace === entry.namespace && h.message.test(entry.log.message))) {
+    return "debug";
+  }
+  switch (entry.level) {
+    case logLevel.ERROR:
+      return "error";
+    case logLevel.WARN:
+      return "warn";
+    case logLevel.INFO:
+      return "info";
+    default:
+      return "debug";
+  }
+}
+
+/** A kafkajs log creator that writes to `logger`, at kafkajs' level, with its fields. */
+function kafkajsLogCreator(logger: Logger) {
+  return () => (entry: LogEntry) => {
+    const { message, timestamp: _timestamp, logger: _name, ...fields } = entry.log;
+    const level = levelOf(entry);
+    if (!logger.isLevelEnabled(level)) return;
+    logger[level]({ ...fields, kafkaNamespace: entry.namespace }, `kafka: ${message}`);
+  };
+}
+
+/** kafkajs' level for `logger`: it builds no entries that `logger` would drop. */
+function kafkajsLevelFor(logger: Logger): logLevel {
+  if (logger.isLevelEnabled("debug")) return logLevel.DEBUG;
+  if (logger.isLevelEnabled("info")) return logLevel.INFO;
+  if (logger.isLevelEnabled("warn")) return logLevel.WARN;
+  return logger.isLevelEnabled("error") ? logLevel.ERROR : logLevel.NOTHING;
+}
+
+/** The Kafka message of a record: the event as JSON, keyed by channel, its id in a header. */
+function messageOf(record: StreamRecord): Message {
+  return {
+    key: record.key,
+    value: JSON.stringify(record.event),
+    headers: { [eventIdHeader]: record.event.id },
+  };
+}
+
+/** Creates the stream's topics that are missing. */
+async function createMissingTopics(admin: Admin, options: KafkaStreamOptions, logger: Logger): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = streamTopics.filter((topic) => !existing.has(topic));
+  if (missing.length === 0) return;
+  const replicationFactor =
+    options.replicationFactor ?? Math.min(3, (await admin.describeCluster()).brokers.length);
+  const topics: ITopicConfig[] = missing.map((topic) => ({
+    topic,
+    numPartitions: options.partitions ?? 3,
+    replicationFactor,
+  }));
+  // False when another node created them first: they exist, which is all that is asked.
+  await admin.createTopics({ topics, waitForLeaders: true });
+  logger.info({ topics: missing, partitions: options.partitions ?? 3, replicationFactor }, "created topics");
+}
+
+/**
+ * Connects to Kafka, creates the stream's topics that are missing and resolves with the
+ * stream; rejects when Kafka cannot be reached (within the bounded retries).
+ */
+export async function openKafkaStream(options: KafkaStreamOptions): Promise<EventStream> {
+  const logger = options.logger;
+  // Bounded, so that a publish to an unreachable Kafka rejects in seconds, not minutes
+  // (an idempotent producer's default is to retry forever).
+  const retry = { retries: options.retries ?? 3, initialRetryTime: 300, maxRetryTime: 3000 };
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    connectionTimeout: 3000,
+    requestTimeout: options.requestTimeoutMs ?? 5000,
+    retry,
+    logLevel: kafkajsLevelFor(logger),
+    logCreator: kafkajsLogCreator(logger),
+  });
+
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await createMissingTopics(admin, options, logger);
+  } finally {
+    await admin.disconnect();
+  }
+
+  const newProducer = () =>
+    kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      retry,
+      // Topics are made above, on purpose; a record for another topic is an error.
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+  let producer: Producer = newProducer();
+  await producer.connect();
+  /** Set when a publish failed: the next one starts a new producer session. */
+  let broken = false;
+  let closed = false;
+
+  const renewProducer = async () => {
+    const old = producer;
+    producer = newProducer();
+    await old.disconnect().catch((err: unknown) => {
+      // The old session is dropped either way; this only says its sockets may linger.
+      logger.debug({ err }, "disconnecting the failed producer session failed");
+    });
+    await producer.connect();
+    broken = false;
+    logger.info({}, "new producer session after a failed publish");
+  };
+
+  logger.info({ brokers: options.brokers, topics: streamTopics }, "event stream open");
+  return {
+    async publish(records) {
+      if (closed) throw new Error("the event stream is closed");
+      if (records.length === 0) return;
+      try {
+        if (broken) await renewProducer();
+        const byTopic = new Map<string, Message[]>();
+        for (const record of records) {
+          const messages = byTopic.get(record.topic) ?? [];
+          messages.push(messageOf(record));
+          byTopic.set(record.topic, messages);
+        }
+        await producer.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        });
+      } catch (err) {
+        broken = true;
+        throw err;
+      }
+    },
+    async close() {
+      closed = true;
+      await producer.disconnect();
+      logger.info({}, "event stream closed");
+    },
+  };
+}
