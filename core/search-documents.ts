@@ -9,8 +9,8 @@ import type { Message } from "./types.js";
 /** An http(s) link anywhere in the text. */
 const link = /\bhttps?:\/\/\S/i;
 
-/** The two characters snippets are marked with; a stored text never holds them. */
-const markCharacters = /[\u0001\u0002]/g;
+/** The two characters snippets are marked with (U+0001, U+0002); a stored text never holds them. */
+const markCharacters = ["\u0001", "\u0002"];
 
 /** The document of `message` as of the channel event at seq `version`. */
 export function searchDocumentOf(
@@ -25,7 +25,7 @@ export function searchDocumentOf(
     channelId: message.channelId,
     seq: message.seq,
     authorId: message.authorId,
-    text: message.text.replace(markCharacters, " "),
+    text: markCharacters.reduce((text, mark) => text.replaceAll(mark, " "), message.text),
     createdAt: message.createdAt,
     threadRootId: message.threadRootId,
     inThread: message.threadRootId !== null || message.replyCount > 0,
