@@ -1,20 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../core/logger.js";
-import { newMessage } from "../../core/message-rules.js";
 import type { SearchDocument, SearchIndex } from "../../core/ports.js";
-import type { ChannelEvent, Message } from "../../core/types.js";
 import { LogFollower } from "./log-follower.js";
 import { searchIndexing } from "./search-indexer.js";
-
-const message = (id: string, seq: number, text: string): Message =>
-  newMessage({ id, channelId: "C1", seq, authorId: "U1", text, clientMsgId: id, createdAt: seq });
-const event = (seq: number, type: ChannelEvent["type"], data: Record<string, unknown>): ChannelEvent => ({
-  channelId: "C1",
-  seq,
-  type,
-  data,
-  at: seq,
-});
+import { loggedEvent, loggedMessage } from "./test-log.js";
 
 /** A fake index (named so): fails its first `failures` writes, then keeps what it is given. */
 class FlakyIndexFake implements SearchIndex {
@@ -35,7 +24,7 @@ class FlakyIndexFake implements SearchIndex {
 describe("following the logs into the search index", () => {
   it("does not move its position while the index fails, and catches up once it answers", async () => {
     const log = [1, 2, 3].map((seq) =>
-      event(seq, "message.created", { message: message(`M${seq}`, seq, "hi") }),
+      loggedEvent(seq, "message.created", { message: loggedMessage(`M${seq}`, seq, "hi") }),
     );
     let position = 0;
     const index = new FlakyIndexFake(1);

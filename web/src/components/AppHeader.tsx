@@ -1,18 +1,17 @@
 /** The banner across the top: the app's name, the message search, who is signed in, and Sign out. */
 import { useChatState } from "../chat-context.js";
-import type { SearchSort } from "../routes.js";
 import { PresenceDot } from "./PresenceDot.js";
 import { SearchBox } from "./SearchBox.js";
 
 export function AppHeader({
   onSignOut,
   searchQuery,
-  searchSort,
+  onSearch,
 }: {
   onSignOut: () => Promise<void>;
   /** The query of the search results shown, or null elsewhere. */
   searchQuery: string | null;
-  searchSort: SearchSort;
+  onSearch: (query: string) => void;
 }) {
   const me = useChatState((s) => s.me);
   const myStatus = useChatState((s) => (me ? s.presence[me.id] : undefined));
@@ -21,7 +20,7 @@ export function AppHeader({
       <span className="brand" aria-hidden="true">
         Colink
       </span>
-      <SearchBox query={searchQuery} sort={searchSort} />
+      <SearchBox query={searchQuery} onSearch={onSearch} />
       <div className="header-user">
         {me && (
           <span className="header-name">

@@ -5,7 +5,7 @@
 import { useChatState } from "../chat-context.js";
 import { followLink, routePath } from "../routes.js";
 import type { Conversation } from "../state/app-state.js";
-import { conversationName, otherMembers } from "../state/conversation-name.js";
+import { conversationName, conversationSymbol, otherMembers } from "../state/conversation-name.js";
 import { PresenceDot } from "./PresenceDot.js";
 
 export function ConversationLink({ conversation, active }: { conversation: Conversation; active: boolean }) {
@@ -21,45 +21,48 @@ export function ConversationLink({ conversation, active }: { conversation: Conve
   const unreadCount = unread?.unread ?? 0;
   const mentionCount = unread?.mentions ?? 0;
   const dmPartner = conversation.kind === "dm" ? (others[0] ?? me) : null;
-  const describedBy = `conversation-counts-${conversation.id}`;
-  const counts = [
+  const describedBy = `conversation-about-${conversation.id}`;
+  // Read out after the name (aria-describedby), so the link's name is exactly what it shows.
+  const about = [
+    dmPartner !== null ? (presenceOf[dmPartner] ?? "offline") : "",
     unreadCount > 0 ? `${unreadCount} unread` : "",
     mentionCount > 0 ? `${mentionCount} mentions` : "",
   ]
     .filter(Boolean)
     .join(", ");
   return (
-    <a
-      href={routePath(route)}
-      onClick={followLink(route)}
-      className={`conversation-link${unreadCount > 0 ? " has-unread" : ""}`}
-      aria-current={active ? "page" : undefined}
-      aria-label={name}
-      aria-describedby={counts ? describedBy : undefined}
-    >
-      {dmPartner !== null ? (
-        <PresenceDot status={presenceOf[dmPartner] ?? "offline"} />
-      ) : (
-        <span className="conversation-icon" aria-hidden="true">
-          {conversation.kind === "private" ? "🔒" : conversation.kind === "group_dm" ? "👥" : "#"}
-        </span>
-      )}
-      <span className="conversation-name">{name}</span>
-      {mentionCount > 0 && (
-        <span className="badge mention" data-testid="mention-count" aria-hidden="true">
-          {mentionCount}
-        </span>
-      )}
-      {unreadCount > 0 && (
-        <span className="badge" data-testid="unread-count" aria-hidden="true">
-          {unreadCount}
-        </span>
-      )}
-      {counts && (
+    <>
+      <a
+        href={routePath(route)}
+        onClick={followLink(route)}
+        className={`conversation-link${unreadCount > 0 ? " has-unread" : ""}`}
+        aria-current={active ? "page" : undefined}
+        aria-describedby={about ? describedBy : undefined}
+      >
+        {dmPartner !== null ? (
+          <PresenceDot status={presenceOf[dmPartner] ?? "offline"} spoken={false} />
+        ) : (
+          <span className="conversation-icon" aria-hidden="true">
+            {conversationSymbol(conversation.kind)}
+          </span>
+        )}
+        <span className="conversation-name">{name}</span>
+        {mentionCount > 0 && (
+          <span className="badge mention" data-testid="mention-count" aria-hidden="true">
+            {mentionCount}
+          </span>
+        )}
+        {unreadCount > 0 && (
+          <span className="badge" data-testid="unread-count" aria-hidden="true">
+            {unreadCount}
+          </span>
+        )}
+      </a>
+      {about && (
         <span id={describedBy} className="visually-hidden">
-          {counts}
+          {about}
         </span>
       )}
-    </a>
+    </>
   );
 }

@@ -1,5 +1,5 @@
 /**
- * The header's message search: Enter goes to the results (`/search?q=…`). While a `from:`
+ * The header's message search: Enter runs it, showing the results (`/search?q=…`). While a `from:`
  * or `in:` modifier is typed it suggests people (the server's user.search; before a letter
  * is typed, the people already known) or the user's channels; arrows move, Enter or Tab
  * picks, Esc closes, as the composer's @mentions do.
@@ -15,7 +15,6 @@ import {
   modifierQueryAt,
 } from "../format/search-modifier.js";
 import { useSuggestionKeys } from "../hooks/use-suggestion-keys.js";
-import { navigate, type SearchSort } from "../routes.js";
 import { type Suggestion, SuggestionList } from "./SuggestionList.js";
 
 /** Waits this long after a keystroke before asking the server for people. */
@@ -32,7 +31,15 @@ function personSuggestion(user: User): Pickable {
   return { option, value: user.username };
 }
 
-export function SearchBox({ query, sort }: { query: string | null; sort: SearchSort }) {
+export function SearchBox({
+  query,
+  onSearch,
+}: {
+  /** The query of the results shown, or null elsewhere. */
+  query: string | null;
+  /** Runs the search (again, when it is the one shown). */
+  onSearch: (query: string) => void;
+}) {
   const { actions } = useChat();
   const conversations = useChatState((s) => s.conversations);
   const users = useChatState((s) => s.users);
@@ -110,7 +117,7 @@ export function SearchBox({ query, sort }: { query: string | null; sort: SearchS
     const q = text.trim();
     if (q === "") return;
     setModifier(null);
-    navigate({ name: "search", query: q, sort });
+    onSearch(q);
   };
 
   return (

@@ -9,7 +9,7 @@ import { useEffect, useState } from "react";
 import { useChat, useChatState } from "../chat-context.js";
 import { errorMessage } from "../logger.js";
 import { navigate, type SearchSort } from "../routes.js";
-import { conversationName } from "../state/conversation-name.js";
+import { conversationName, conversationSymbol } from "../state/conversation-name.js";
 import { appendHits, groupHitsByChannel, type SearchHit } from "../state/search-results.js";
 import { SearchHitItem } from "./SearchHitItem.js";
 
@@ -73,6 +73,8 @@ export function SearchResults({ query, sort }: { query: string; sort: SearchSort
     if (conversation) return conversationName(conversation, members[channelId], users, me);
     return others[channelId]?.name ?? "Channel";
   };
+  const channelKind = (channelId: string) =>
+    (conversations[channelId] ?? others[channelId])?.kind ?? "public";
 
   const hits = results?.hits ?? [];
   const status = loading
@@ -124,7 +126,12 @@ export function SearchResults({ query, sort }: { query: string; sort: SearchSort
         )}
         {groupHitsByChannel(hits).map((group) => (
           <section key={group.channelId} className="search-group" aria-labelledby={`hits-${group.channelId}`}>
-            <h2 id={`hits-${group.channelId}`}>{channelName(group.channelId)}</h2>
+            <h2>
+              <span className="hint" aria-hidden="true">
+                {conversationSymbol(channelKind(group.channelId))}
+              </span>{" "}
+              <span id={`hits-${group.channelId}`}>{channelName(group.channelId)}</span>
+            </h2>
             <ul>
               {group.hits.map((hit) => (
                 <SearchHitItem key={hit.messageId} hit={hit} />

@@ -4,7 +4,7 @@
  * screen (below 700 px) only one pane shows: the sidebar on `/`, the conversation, the
  * thread, or the search results.
  */
-import { useEffect, useMemo } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { type Chat, ChatContext } from "../chat-context.js";
 import { useWideScreen } from "../hooks/use-wide-screen.js";
 import { navigate, type Route } from "../routes.js";
@@ -54,23 +54,29 @@ export function Workspace({ session, route }: { session: SignedIn; route: Route 
   const rootId = route.name === "channel" ? route.rootId : null;
   const focusSeq = route.name === "channel" ? route.focusSeq : undefined;
   const search = route.name === "search" ? route : null;
+  // Each search from the box is a new run, even of the query shown (new messages may match).
+  const [searchRun, setSearchRun] = useState(0);
+  const runSearch = (query: string) => {
+    setSearchRun((run) => run + 1);
+    navigate({ name: "search", query, sort: search?.sort ?? "recent" });
+  };
   const pane =
     search !== null ? "search" : channelId === null ? "sidebar" : rootId === null ? "conversation" : "thread";
 
   return (
     <ChatContext.Provider value={chat}>
       <div className={`workspace pane-${pane}`}>
-        <AppHeader
-          onSignOut={session.signOut}
-          searchQuery={search?.query ?? null}
-          searchSort={search?.sort ?? "recent"}
-        />
+        <AppHeader onSignOut={session.signOut} searchQuery={search?.query ?? null} onSearch={runSearch} />
         <OfflineBanner />
         <NoticeBar />
         <div className="workspace-body">
           <Sidebar activeChannelId={channelId} />
           {search !== null ? (
-            <SearchResults key={`${search.sort}:${search.query}`} query={search.query} sort={search.sort} />
+            <SearchResults
+              key={`${searchRun}:${search.sort}:${search.query}`}
+              query={search.query}
+              sort={search.sort}
+            />
           ) : channelId !== null ? (
             <ChannelView key={channelId} channelId={channelId} rootId={rootId} focusSeq={focusSeq} />
           ) : (

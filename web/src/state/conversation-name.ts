@@ -34,3 +34,8 @@ export function conversationName(
 export function otherMembers(members: readonly string[] | undefined, myId: string): string[] {
   return (members ?? []).filter((id) => id !== myId);
 }
+
+/** The symbol shown before a conversation's name: # for a public channel, a lock for a private one. */
+export function conversationSymbol(kind: Conversation["kind"]): string {
+  return kind === "private" ? "🔒" : kind === "group_dm" ? "👥" : kind === "dm" ? "@" : "#";
+}

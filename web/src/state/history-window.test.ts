@@ -32,10 +32,13 @@ describe("a window of history around a message", () => {
     expect(coversSeq(window, 8)).toBe(false);
     expect(coversSeq(window, 40)).toBe(false);
     expect(coversSeq(latest, 91)).toBe(true);
-    expect(coversSeq(latest, 95)).toBe(true);
     expect(coversSeq(latest, 10)).toBe(false);
+    // Past the newest held: a channel one does not follow is not kept up to date.
+    expect(coversSeq(latest, 95)).toBe(false);
     expect(coversSeq(emptyLog, 1)).toBe(false);
-    expect(coversSeq({ ...emptyLog, loaded: true }, 3)).toBe(true);
+    expect(coversSeq({ ...emptyLog, loaded: true }, 3)).toBe(false);
+    const whole = addHistory({ ...emptyLog, loaded: true }, page([4, 5, 6], false).messages, false);
+    expect(coversSeq(whole, 2)).toBe(true);
   });
 
   it("does not add a new message past the window's end (it comes with the newer pages)", () => {

@@ -57,14 +57,17 @@ export function historyAround<L extends MessageLog>(
   return arrange(base, [...byId.values(), ...log.messages.filter(isPending)]);
 }
 
-/** Whether the log holds the stretch of history where the message `seq` is (if it is top-level). */
+/**
+ * Whether the log holds the stretch of history where the message `seq` is (if it is
+ * top-level). Past the newest held it does not: the log of a channel one does not follow
+ * (a public channel opened from a search) is not kept up to date.
+ */
 export function coversSeq(log: MessageLog, seq: number): boolean {
   const confirmed = log.messages.filter((m) => !isPending(m));
   const oldest = confirmed[0]?.seq;
   const newest = confirmed.at(-1)?.seq;
-  if (!log.loaded) return false;
-  if (log.hasOlder && (oldest === undefined || seq < oldest)) return false;
-  return !(log.hasNewer && (newest === undefined || seq > newest));
+  if (!log.loaded || oldest === undefined || newest === undefined) return false;
+  return (seq >= oldest || !log.hasOlder) && seq <= newest;
 }
 
 /** Shows a message of ours at once, before the server has it. */
