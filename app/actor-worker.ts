@@ -4,14 +4,16 @@ import { shardOf, workerOfShard } from "../actors/runtime/placement.js";
 import { runActorWorker } from "../actors/runtime/worker-host.js";
 import type { Config } from "../core/config.js";
 import { createLogger } from "./logger.js";
-import { commitsInFlightFor, openConfiguredStore } from "./stores.js";
+import { commitsInFlightFor } from "./stores.js";
+import { openThreadPorts } from "./thread-ports.js";
 
 const { index, count, config } = workerData as { index: number; count: number; config: Config };
+const logger = createLogger(config.logLevel).child({ module: "actors", worker: index });
 await runActorWorker(
-  () => openConfiguredStore(config),
+  () => openThreadPorts(config, logger, { thread: `w${index}` }),
   config.limits,
   commitsInFlightFor(config),
   (key) => workerOfShard(shardOf(key, config.shards), count) === index,
   config.shards,
-  createLogger(config.logLevel).child({ module: "actors", worker: index }),
+  logger,
 );

@@ -17,6 +17,7 @@ import { buildIdentity } from "./identity.js";
 import { loadConfig } from "./load-config.js";
 import { createLogger } from "./logger.js";
 import { commitsInFlightFor, openConfiguredStore } from "./stores.js";
+import { openThreadPorts } from "./thread-ports.js";
 
 /**
  * With PGlite the database lives in one thread, so the actors that use it must too:
@@ -51,9 +52,15 @@ async function main(): Promise<void> {
   const { verifier, devLogin } = await buildIdentity(config, shared ?? undefined);
   const startLocalActors = async (outlet: Outlet, hooks: LocalActorHooks = {}): Promise<LocalActors> => {
     if (workers === 0) {
-      const store = shared ?? (await openConfiguredStore(config));
+      const ports = await openThreadPorts(config, logger, {
+        thread: "main",
+        ...(shared ? { store: shared } : {}),
+      });
+      const { store } = ports;
       const host = new ActorHost({
         store,
+        ...(ports.searchIndex ? { searchIndex: ports.searchIndex } : {}),
+        ...(ports.stream ? { stream: ports.stream } : {}),
         outlet,
         limits: config.limits,
         maxCommitsInFlight: commitsInFlightFor(config),
@@ -67,7 +74,10 @@ async function main(): Promise<void> {
         host,
         () => store.ping(),
         // The shared pool is closed last, by the shutdown below.
-        () => (store === shared ? Promise.resolve() : store.close()),
+        async () => {
+          await ports.closeExtras();
+          if (store !== shared) await store.close();
+        },
       );
     }
     return WorkerActorSystem.start({
@@ -116,6 +126,8 @@ async function main(): Promise<void> {
     `colink listening on http://${config.host}:${server.port} mode=${mode} data=${config.dataDir} ` +
       (config.redisUrl ? `cluster=${new URL(config.redisUrl).host} node=${config.nodeId} ` : "") +
       `workers=${workers}${workers !== config.workers ? ` (COLINK_WORKERS=${config.workers}, PGlite allows 1)` : ""} auth=${auth} ` +
+      `search=${config.opensearchUrl ? `opensearch (${new URL(config.opensearchUrl).host}), postgres while it fails` : "postgres"} ` +
+      (config.kafkaBrokers ? `stream=kafka (${config.kafkaBrokers.join(",")}) ` : "") +
       `uws=${uws.build} node=${process.version}`,
   );
   let stopping = false;

@@ -79,6 +79,12 @@ export interface Config {
   shards: number;
   /** Redis URL; set, this node joins a cluster of nodes sharing Postgres and Redis. */
   redisUrl: string | null;
+  /** OpenSearch URL; set, search reads OpenSearch and falls back to Postgres full-text when it fails. */
+  opensearchUrl: string | null;
+  /** What the OpenSearch index and alias names start with. */
+  searchIndexPrefix: string;
+  /** Kafka bootstrap brokers (`host:port`); set, the channel logs are relayed to Kafka. */
+  kafkaBrokers: string[] | null;
   /** This node's name in the cluster: unique per node, stable across its restarts. */
   nodeId: string;
   /** How long a node's shard leases and membership last without renewal. */
@@ -218,6 +224,26 @@ function url(src: Source, name: string, protocols: string[]): string | null {
   return raw;
 }
 
+/** A lowercase name of letters, digits, '-' and '_' (an index name's prefix). */
+function name(src: Source, variable: string, fallback: string): string {
+  const raw = src[variable]?.trim() || fallback;
+  if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(raw)) {
+    throw new ConfigError(variable, `must be 1-64 lowercase letters, digits, '-' or '_', got "${raw}"`);
+  }
+  return raw;
+}
+
+/** A comma list of `host:port` brokers, or null when unset. */
+function brokers(src: Source, variable: string): string[] | null {
+  const raw = src[variable]?.trim();
+  if (!raw) return null;
+  const list = raw.split(",").map((b) => b.trim());
+  for (const broker of list) {
+    if (!/^[\w.-]+:\d{1,5}$/.test(broker)) throw new ConfigError(variable, `"${broker}" is not host:port`);
+  }
+  return list;
+}
+
 /** A comma list of origins, each as a browser sends it: `scheme://host[:port]`, no path. */
 function origins(src: Source, name: string): string[] {
   const raw = src[name]?.trim();
@@ -328,6 +354,9 @@ export function parseConfig(env: Source, fileValues: Source = {}): Config {
     webDir: src.COLINK_WEB_DIR?.trim() || "./web/dist",
     shards: integer(src, "COLINK_SHARDS", 1024, [1, 65536]),
     redisUrl,
+    opensearchUrl: url(src, "OPENSEARCH_URL", ["http:", "https:"]),
+    searchIndexPrefix: name(src, "COLINK_SEARCH_INDEX_PREFIX", "colink"),
+    kafkaBrokers: brokers(src, "KAFKA_BROKERS"),
     nodeId,
     leaseTtlMs: integer(src, "COLINK_LEASE_TTL_MS", 5000, [1000, 600_000]),
     corsOrigins: origins(src, "COLINK_CORS_ORIGINS"),

@@ -334,6 +334,12 @@ export const ops = {
       nextCursor: T.Union([T.String(), T.Null()], {
         description: "the next page's cursor, or null at the end",
       }),
+      degraded: T.Optional(
+        T.Literal(true, {
+          description:
+            "OpenSearch failed: Postgres full-text answered (what is not indexed there yet is missing)",
+        }),
+      ),
     }),
   ),
   "user.search": op(

@@ -367,6 +367,14 @@ export interface SearchRequest {
   offset: number;
 }
 
+/** A page of search hits. */
+export interface SearchResult {
+  hits: SearchHit[];
+  hasMore: boolean;
+  /** Answered by the fallback index because the configured one failed. */
+  degraded?: boolean;
+}
+
 /** The full-text index of messages (Postgres full-text by default). */
 export interface SearchIndex {
   /** Adds or replaces documents, each unless the index holds a newer version of it. */
@@ -374,7 +382,7 @@ export interface SearchIndex {
   /** Removes the documents of these messages. */
   remove(messageIds: string[]): Promise<void>;
   /** One page of hits, and whether there are more. */
-  search(req: SearchRequest): Promise<{ hits: SearchHit[]; hasMore: boolean }>;
+  search(req: SearchRequest): Promise<SearchResult>;
 }
 
 /**

@@ -2,7 +2,8 @@
 # Makes sure every server the test suite talks to is installed and running.
 # Today that is PostgreSQL (127.0.0.1:5432, trust auth, database "test"), the
 # redis-server binary (the cluster tests start private Redis servers on free ports) and
-# Debian's chromium (the SDK's and the web client's browser tests).
+# Debian's chromium (the SDK's and the web client's browser tests), and Java with unzip
+# and Maven (OpenSearch and Kafka, which the tests download once and start themselves).
 set -euo pipefail
 
 log() { echo "[services] $*"; }
@@ -63,6 +64,22 @@ ensure_chromium() {
   log "Chromium ready ($(/usr/bin/chromium --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -1))"
 }
 
+ensure_java_tools() {
+  # test/support/opensearch.ts runs OpenSearch (Java 17, unpacked with unzip) and
+  # test/support/kafka.ts runs Kafka (Java 17, its jars fetched with Maven); both download
+  # once into ~/.cache/colink.
+  local missing=()
+  command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
+  command -v unzip >/dev/null 2>&1 || missing+=(unzip)
+  command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]} (Debian packages)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  log "Java ready ($(java -version 2>&1 | head -1))"
+}
+
 ensure_debootstrap() {
   # test/runtimes.alone.test.ts builds a Debian 13 root with it (Node 22 and 24); without it
   # that test skips and says why, so a failed install is not fatal.
@@ -76,4 +93,5 @@ ensure_debootstrap() {
 ensure_postgres
 ensure_redis
 ensure_chromium
+ensure_java_tools
 ensure_debootstrap

@@ -13,6 +13,7 @@ import type {
   ScheduleQueue,
   SearchIndex,
   ShardFence,
+  Store,
   UserState,
 } from "../../core/ports.js";
 import { streamRecordOf } from "../../core/stream-records.js";
@@ -20,6 +21,7 @@ import { ChannelActor, type ChannelActorDeps } from "../channel/channel-actor.js
 import { noReply, type Outlet, type Routed, systemPrincipal } from "../envelope.js";
 import { PresenceBook, type PresenceEntry } from "../user/presence.js";
 import { UserActor, type UserActorDeps } from "../user/user-actor.js";
+import { FailoverSearch } from "./failover-search.js";
 import { GroupCommitter } from "./group-commit.js";
 import { LogFollower } from "./log-follower.js";
 import { shardOf } from "./placement.js";
@@ -28,6 +30,8 @@ import { searchFollower, searchIndexing } from "./search-indexer.js";
 
 /** The event stream relay's name among the followers of the channel logs. */
 export const streamFollower = "stream";
+/** The external search index's (OpenSearch) name among the followers of the channel logs. */
+export const externalSearchFollower = "opensearch";
 
 /** How long a new owner waits for sessions to be announced before settling its users' presence. */
 const presenceReconcileDelayMs = 2000;
@@ -43,6 +47,15 @@ export type ActorStore = ChannelLog &
   UserState &
   LogFeed &
   SearchIndex;
+
+/** What a thread opens for its host: the store, and the optional external index and stream. */
+export interface HostPorts {
+  store: Store;
+  searchIndex?: SearchIndex;
+  stream?: EventStream;
+  /** Closes the index and the stream (the store is closed by its owner). */
+  closeExtras(): Promise<void>;
+}
 
 /** What a host needs. */
 export interface ActorHostDeps {
@@ -66,6 +79,11 @@ export interface ActorHostDeps {
   followPollMs?: number;
   /** The event stream (Kafka) that the channel logs are relayed to; absent, none. */
   stream?: EventStream;
+  /**
+   * A search index besides the store's Postgres full-text (OpenSearch): it answers
+   * searches, and the store's answers while it fails. Absent, the store's alone.
+   */
+  searchIndex?: SearchIndex;
   /** Hands a presence change made here to the other threads' books (W > 0). */
   sharePresence?: (entry: PresenceEntry) => void;
   /** Virtual shards keys hash into (for cluster ownership). */
@@ -103,10 +121,16 @@ export class ActorHost {
 
   constructor(private readonly deps: ActorHostDeps) {
     const { store } = deps;
-    this.channelPorts = { log: store, history: store, directory: store };
-    this.userPorts = { directory: store, userState: store, search: store };
-    this.now = deps.now ?? Date.now;
     this.logger = deps.logger ?? silentLogger;
+    this.channelPorts = { log: store, history: store, directory: store };
+    this.userPorts = {
+      directory: store,
+      userState: store,
+      search: deps.searchIndex
+        ? new FailoverSearch(deps.searchIndex, store, this.logger.child({ module: "search" }))
+        : store,
+    };
+    this.now = deps.now ?? Date.now;
     this.route = deps.route ?? ((env) => this.deliver(env));
     this.presence = new PresenceBook(deps.sharePresence);
     this.committer = new GroupCommitter(
@@ -142,7 +166,20 @@ export class ActorHost {
       },
       deps.followPollMs ?? 500,
     );
-    const { stream } = deps;
+    const { stream, searchIndex } = deps;
+    this.externalIndexer = searchIndex
+      ? new LogFollower(
+          {
+            name: externalSearchFollower,
+            feed: store,
+            log: store,
+            owns: hosted,
+            handle: searchIndexing(searchIndex, store),
+            logger: this.logger.child({ module: "search", index: "external" }),
+          },
+          deps.followPollMs ?? 500,
+        )
+      : null;
     this.relay = stream
       ? new LogFollower(
           {
@@ -157,6 +194,9 @@ export class ActorHost {
         )
       : null;
   }
+
+  /** Keeps the external search index (OpenSearch), when there is one, following the channels hosted here. */
+  readonly externalIndexer: LogFollower | null;
 
   /** Relays the channels hosted here to the event stream, when there is one. */
   readonly relay: LogFollower | null;
@@ -292,6 +332,7 @@ export class ActorHost {
     this.schedules.stop();
     this.indexer.stop();
     this.relay?.stop();
+    this.externalIndexer?.stop();
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline && ![...this.channels.values()].every((a) => a.isIdle)) {
       await new Promise((r) => setTimeout(r, 10));

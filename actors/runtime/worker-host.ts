@@ -2,21 +2,20 @@
  * The body of an actor worker thread: receives envelopes from the main thread, hosts
  * the actors of its shards, and posts their outputs back in order (PortOutlet). The
  * composition root's worker script (app/actor-worker.ts) calls `runActorWorker` with the
- * store it chose. The main thread's side is worker-actor-system.ts; the messages between
+ * ports it chose (the store; an external search index and an event stream when configured). The main thread's side is worker-actor-system.ts; the messages between
  * them are in thread-messages.ts.
  */
 import { parentPort } from "node:worker_threads";
 import type { Limits } from "../../core/config.js";
 import type { Logger } from "../../core/logger.js";
-import type { Store } from "../../core/ports.js";
 import { okFrameHeadroom, packedIn, packResult } from "../../core/protocol.js";
 import type { Grant, Outcome, Outlet } from "../envelope.js";
-import { ActorHost } from "./actor-host.js";
+import { ActorHost, type HostPorts } from "./actor-host.js";
 import type { FromWorker, OutletRecord, ToWorker } from "./thread-messages.js";
 
-/** Runs this worker thread's actors over `openStore()` until told to close. */
+/** Runs this worker thread's actors over `openPorts()` until told to close. */
 export async function runActorWorker(
-  openStore: () => Promise<Store>,
+  openPorts: () => Promise<HostPorts>,
   limits: Limits,
   maxCommitsInFlight: number,
   /** True for the actor keys this worker hosts (its shards). */
@@ -28,16 +27,19 @@ export async function runActorWorker(
   const port = parentPort;
   if (!port) throw new Error("runActorWorker must run in a worker thread");
   const post = (msg: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(msg, transfer);
-  let store: Store;
+  let ports: HostPorts;
   try {
-    store = await openStore();
+    ports = await openPorts();
   } catch (err) {
     logger.error({ err }, "actor worker could not open its store");
     post({ t: "failed", message: err instanceof Error ? err.message : String(err) });
     return;
   }
+  const { store } = ports;
   const host = new ActorHost({
     store,
+    ...(ports.searchIndex ? { searchIndex: ports.searchIndex } : {}),
+    ...(ports.stream ? { stream: ports.stream } : {}),
     outlet: new PortOutlet(post),
     limits,
     maxCommitsInFlight,
@@ -68,6 +70,7 @@ export async function runActorWorker(
     } else if (msg.t === "close") {
       void host
         .close()
+        .then(() => ports.closeExtras())
         .then(() => store.close())
         .finally(() => post({ t: "closed" }));
     }

@@ -40,7 +40,7 @@ export async function searchMessages(
   const offset = Math.min(Number(args.cursor ?? 0), maxOffset);
   const limit = args.limit ?? defaultLimit;
   if (channelIds.length === 0 || authorIds?.length === 0) return { hits: [], nextCursor: null };
-  const { hits, hasMore } = await ports.search.search({
+  const { hits, hasMore, degraded } = await ports.search.search({
     words: query.words,
     phrases: query.phrases,
     excluded: query.excluded,
@@ -56,5 +56,6 @@ export async function searchMessages(
     offset,
   });
   const next = offset + hits.length;
-  return { hits, nextCursor: hasMore && next < maxOffset ? String(next) : null };
+  const nextCursor = hasMore && next < maxOffset ? String(next) : null;
+  return degraded ? { hits, nextCursor, degraded } : { hits, nextCursor };
 }
