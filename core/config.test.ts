@@ -43,6 +43,11 @@ describe("parseConfig", () => {
     ["COLINK_CORS_ORIGINS", "http://a.example,ftp://b.example"],
     ["COLINK_CORS_ORIGINS", "https://a.example/app"],
     ["COLINK_LOG_LEVEL", "loud"],
+    ["OPENSEARCH_URL", "opensearch:9200"],
+    ["COLINK_SEARCH_INDEX_PREFIX", "Colink!"],
+    ["KAFKA_BROKERS", "kafka"],
+    ["KAFKA_BROKERS", "a:9092,,b:9092"],
+    ["COLINK_DEV_TOKEN_TTL_SEC", "10"],
   ])("refuses %s=%s with a line naming it", (name, value) => {
     try {
       parseConfig({ [name]: value });
@@ -98,5 +103,31 @@ describe("parseConfig", () => {
     expect(
       parseConfig({ COLINK_CORS_ORIGINS: " https://chat.example.com , http://127.0.0.1:5173 ," }).corsOrigins,
     ).toEqual(["https://chat.example.com", "http://127.0.0.1:5173"]);
+  });
+
+  it("reads the search index, the event stream and the web client's settings, all off or default when unset", () => {
+    expect(parseConfig({})).toMatchObject({
+      opensearchUrl: null,
+      searchIndexPrefix: "colink",
+      kafkaBrokers: null,
+      devTokenTtlSec: 86_400,
+      webDir: "./web/dist",
+      oidcWebClientId: null,
+    });
+    expect(
+      parseConfig({
+        OPENSEARCH_URL: "http://127.0.0.1:9200",
+        COLINK_SEARCH_INDEX_PREFIX: "prod-1",
+        KAFKA_BROKERS: "k1:9092, k2:9093",
+        COLINK_DEV_TOKEN_TTL_SEC: "60",
+        COLINK_WEB_DIR: "/srv/web",
+      }),
+    ).toMatchObject({
+      opensearchUrl: "http://127.0.0.1:9200",
+      searchIndexPrefix: "prod-1",
+      kafkaBrokers: ["k1:9092", "k2:9093"],
+      devTokenTtlSec: 60,
+      webDir: "/srv/web",
+    });
   });
 });

@@ -3,9 +3,8 @@
  * (a tsvector of English stems and exact words, with a GIN index). Queries use `websearch_to_tsquery`, rank with
  * `ts_rank` and cut snippets with `ts_headline`, whose marks come back as ranges.
  */
-import type { SearchDocument, SearchIndex, SearchRequest } from "../../core/ports.js";
+import type { SearchDocument, SearchIndex, SearchRequest, SearchResult } from "../../core/ports.js";
 import { fullTextOf } from "../../core/search-query.js";
-import type { SearchHit } from "../../core/types.js";
 import type { SqlQuery } from "./sql-driver.js";
 
 /** ts_headline's marks: characters a stored text never holds (the indexer removes them). */
@@ -70,7 +69,7 @@ export class SqlSearch implements SearchIndex {
     );
   }
 
-  async search(req: SearchRequest): Promise<{ hits: SearchHit[]; hasMore: boolean }> {
+  async search(req: SearchRequest): Promise<SearchResult> {
     if (req.channelIds.length === 0) return { hits: [], hasMore: false };
     const text = fullTextOf(req);
     const order =

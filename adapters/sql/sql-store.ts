@@ -17,6 +17,7 @@ import type {
   ScheduleQueue,
   SearchDocument,
   SearchRequest,
+  SearchResult,
   SendKey,
   ShardFence,
   ShardFencing,
@@ -30,7 +31,6 @@ import type {
   ChannelEvent,
   MessageVersion,
   Scheduled,
-  SearchHit,
   SiteRole,
   Unread,
   User,
@@ -257,7 +257,7 @@ export class SqlStore implements Store {
     return this.searching.remove(messageIds);
   }
 
-  search(req: SearchRequest): Promise<{ hits: SearchHit[]; hasMore: boolean }> {
+  search(req: SearchRequest): Promise<SearchResult> {
     return this.searching.search(req);
   }
 
