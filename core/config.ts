@@ -168,6 +168,13 @@ export const settingVariables = [
   "COLINK_LEASE_TTL_MS",
   "COLINK_CORS_ORIGINS",
   "COLINK_LOG_LEVEL",
+  "COLINK_DEV_TOKEN_TTL_SEC",
+  "COLINK_OIDC_WEB_CLIENT_ID",
+  "COLINK_OIDC_WEB_SCOPE",
+  "COLINK_WEB_DIR",
+  "OPENSEARCH_URL",
+  "COLINK_SEARCH_INDEX_PREFIX",
+  "KAFKA_BROKERS",
 ] as const;
 
 /** Where a limit's accepted range starts and ends. */

@@ -90,7 +90,7 @@ function url(value: string | null, where: string): URL {
 const compose = mapping(parse(read("docker-compose.yml"), { merge: true }), "docker-compose.yml");
 const services = mapping(compose.services, "services");
 const service = (name: string) => mapping(services[name], `services.${name}`);
-const infrastructure = ["postgres", "redis", "traefik"];
+const infrastructure = ["postgres", "redis", "traefik", "opensearch", "kafka"];
 const nodeNames = Object.keys(services).filter((name) => !infrastructure.includes(name));
 const knownVariables = new Set<string>([...settingVariables, ...Object.values(limitVariables)]);
 
@@ -293,5 +293,16 @@ describe("Dockerfile", () => {
     const main = start?.match(/^node\s+(\S+)$/)?.[1];
     expect(main).toBeDefined();
     expect(dockerfile).toMatch(new RegExp(`^CMD\\s+\\["node",\\s*"${main}"\\]`, "m"));
+  });
+
+  it("points every node at the compose file's OpenSearch and Kafka", () => {
+    expect(service("opensearch").image).toMatch(/^opensearchproject\/opensearch:2\./);
+    expect(service("kafka").image).toMatch(/^apache\/kafka:4\./);
+    const kafkaEnv = keyValues(service("kafka").environment, "kafka.environment");
+    for (const node of nodes) {
+      expect(url(node.config.opensearchUrl, `${node.name} OPENSEARCH_URL`).host).toBe("opensearch:9200");
+      expect(node.config.kafkaBrokers, `${node.name} KAFKA_BROKERS`).toEqual(["kafka:9092"]);
+    }
+    expect(kafkaEnv.KAFKA_ADVERTISED_LISTENERS).toBe("PLAINTEXT://kafka:9092");
   });
 });
