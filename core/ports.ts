@@ -261,7 +261,7 @@ export interface Directory {
     userId: string,
     patch: { displayName?: string; title?: string; timeZone?: string },
   ): Promise<User | null>;
-  /** Active users whose username or display name starts with `prefix` (case-insensitive), by username. */
+  /** Active users whose username, or a word of whose display name, starts with `prefix` (case-insensitive), by username. */
   searchUsers(prefix: string, limit: number): Promise<User[]>;
   /** The id of the channel that holds a message, or null. Access is checked by that channel. */
   locateMessage(messageId: string): Promise<string | null>;

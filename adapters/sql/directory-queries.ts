@@ -71,9 +71,11 @@ export class SqlDirectory implements Directory {
     // lower() on the SQL side, so the pattern and the indexed expression fold case alike.
     // Not prepared: only a plan that sees the prefix can turn LIKE into index ranges.
     const pattern = `${escapeLike(prefix)}%`;
+    // A display name also matches by any of its words: "carl" finds "Anna Carlsen".
     const rows = await this.db.query<User>(
       `SELECT ${userColumns} FROM users
-       WHERE NOT deactivated AND (lower(username) LIKE lower($1) OR lower(display_name) LIKE lower($1))
+       WHERE NOT deactivated AND (lower(username) LIKE lower($1) OR lower(display_name) LIKE lower($1)
+                                  OR lower(display_name) LIKE '% ' || lower($1))
        ORDER BY username, id LIMIT $2`,
       [pattern, Math.floor(limit)],
       { prepare: false },

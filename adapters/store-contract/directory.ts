@@ -164,7 +164,7 @@ export function describeDirectoryContract(store: Store, hooks: StoreContractHook
       expect(await store.getUsersByUsername([])).toEqual([]);
     });
 
-    it("searches active users by prefix of username or display name, wildcards taken literally", async () => {
+    it("searches active users by prefix of username or of any word of the display name, wildcards taken literally", async () => {
       const p = fresh("q").toLowerCase();
       const mk = (username: string, displayName: string) =>
         store.upsertUser({ id: fresh("U"), username, displayName, role: "member" });
@@ -192,6 +192,8 @@ export function describeDirectoryContract(store: Store, hooks: StoreContractHook
       expect(await names(`${p}A`)).toEqual([anna.username]);
       expect(await names(`${p} carl`)).toEqual([carl.username]);
       expect(await names(`zz${p}`)).toEqual([carl.username]);
+      // Any word of a display name is a start: "Carl" is the second word of carl's.
+      expect(await names(`carl`, 10_000)).toContain(carl.username);
       expect(await names(`${p}_`)).toEqual([under.username]);
       expect(await names(`${p}%`)).toEqual([percent.username]);
       expect(await names(`${p}\\`)).toEqual([slash.username]);
