@@ -204,6 +204,8 @@ export class ColinkClient extends TypedEmitter<ColinkClientEvents> {
   private queue: PendingRequest[] = [];
   private readonly inflight = new Map<number, PendingRequest>();
   private readonly subs = new Map<string, Subscription>();
+  /** Per channel: the last send in line (sends to one channel go in call order). */
+  private readonly sendQueues = new Map<string, Promise<void>>();
 
   constructor(options: ColinkClientOptions) {
     super();
@@ -539,10 +541,34 @@ export class ColinkClient extends TypedEmitter<ColinkClientEvents> {
    * Posts a message, exactly once: the clientMsgId (generated unless given) makes retries
    * safe, so retryable errors and dropped connections are retried with back-off until the
    * overall timeout. Resolves with the stored message.
+   *
+   * Sends to one channel go in the order `send` was called: each waits for the one before
+   * it to settle, so a retry after a dropped connection cannot overtake (or be overtaken by)
+   * another message of this client. For many messages in flight at once, without that
+   * order, use `request("msg.send", …)`.
    */
-  async send(channelId: string, text: string, options: SendOptions = {}): Promise<ResultOf<"msg.send">> {
-    const clientMsgId = options.clientMsgId ?? newClientMsgId();
+  send(channelId: string, text: string, options: SendOptions = {}): Promise<ResultOf<"msg.send">> {
     const deadline = Date.now() + (options.timeoutMs ?? this.sendTimeoutMs);
+    const before = this.sendQueues.get(channelId) ?? Promise.resolve();
+    const sent = before.then(() => this.sendWithRetries(channelId, text, options, deadline));
+    const settled = sent.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.sendQueues.set(channelId, settled);
+    void settled.then(() => {
+      if (this.sendQueues.get(channelId) === settled) this.sendQueues.delete(channelId);
+    });
+    return sent;
+  }
+
+  private async sendWithRetries(
+    channelId: string,
+    text: string,
+    options: SendOptions,
+    deadline: number,
+  ): Promise<ResultOf<"msg.send">> {
+    const clientMsgId = options.clientMsgId ?? newClientMsgId();
     const retry = new Backoff(this.backoffOptions);
     for (;;) {
       const remaining = Math.max(1, deadline - Date.now());

@@ -264,3 +264,22 @@ describe.each(threadSetups(2))("messaging on $store with $workers worker(s)", ({
     expect(members.members.map((m) => m.userId)).toEqual([owner.userId]);
   });
 });
+
+describe("the SDK's send order across a crash", () => {
+  const fixture = serverForBlock("pglite");
+
+  it("stores one client's sends to a channel in the order send() was called, retried ones included", async () => {
+    const { client } = await fixture.connect("order-olga");
+    const { channel } = await client.request("ch.create", { name: "order", kind: "public" });
+    const texts = Array.from({ length: 30 }, (_, i) => `ordered ${i}`);
+    // Killed while the sends are in flight: those not acknowledged are retried after the restart.
+    const sends = texts.map((text) => client.send(channel.id, text));
+    await fixture.server.stop("SIGKILL");
+    await fixture.server.restart();
+    const sent = await Promise.all(sends);
+    const seqs = sent.map((r) => r.message.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    const { messages } = await client.request("msg.history", { channelId: channel.id, limit: 50 });
+    expect(messages.map((m) => m.text)).toEqual(texts);
+  }, 60_000);
+});
