@@ -30,6 +30,7 @@ class OpenedOnUse<T extends { close(): Promise<void> }> {
   async close(): Promise<void> {
     const opened = this.opening;
     this.opening = null;
+    // An open that failed has nothing to close (its failure was reported to whoever used it).
     if (opened) await (await opened.catch(() => null))?.close();
   }
 }

@@ -29,7 +29,7 @@ export interface StreamEvent {
   type: ChannelEventType;
   /** Epoch ms of the commit that logged it. */
   time: number;
-  /** Who did it, when the event says (`by`, else `userId`, else the message's author). */
+  /** Who did it, when the event says (`by`, else `userId`, else the message's author, else the channel's creator). */
   actor: string | null;
   channelId: string;
   seq: number;
@@ -44,13 +44,15 @@ export interface StreamRecord {
   event: StreamEvent;
 }
 
-/** Who an event's data names as its doer. */
+/** Who an event's data names as its doer (`thread.updated` names nobody). */
 function actorOf(data: Record<string, unknown>): string | null {
   for (const field of ["by", "userId"]) {
     if (typeof data[field] === "string") return data[field] as string;
   }
   const message = data.message as { authorId?: unknown } | undefined;
-  return typeof message?.authorId === "string" ? message.authorId : null;
+  if (typeof message?.authorId === "string") return message.authorId;
+  const channel = data.channel as { createdBy?: unknown } | undefined;
+  return typeof channel?.createdBy === "string" ? channel.createdBy : null;
 }
 
 /** The stream record of a channel event. */

@@ -16,6 +16,7 @@ import {
   type ITopicConfig,
   Kafka,
   type LogEntry,
+  type logCreator,
   logLevel,
   type Message,
   Partitioners,
@@ -44,6 +45,11 @@ export interface KafkaStreamOptions {
   requestTimeoutMs?: number;
   /** How often kafkajs retries a failed request before the publish rejects (default 3). */
   retries?: number;
+  /**
+   * The most a publish waits before it rejects (default 15 s): kafkajs' retries are bounded,
+   * but connection timeouts nested in them add up where packets are dropped, not refused.
+   */
+  publishTimeoutMs?: number;
 }
 
 /** kafkajs messages that say nothing the caller does not hear anyway, written at debug. */
@@ -74,8 +80,9 @@ function levelOf(entry: LogEntry): "debug" | "info" | "warn" | "error" {
   }
 }
 
-/** A kafkajs log creator that writes to `logger`, at kafkajs' level, with its fields. */
-function kafkajsLogCreator(logger: Logger) {
+/** A kafkajs log creator that writes to `logger`, at kafkajs' level (the harmless lines at debug), with its fields. */
+export function kafkajsLogCreator(logger: Logger): logCreator {
+  // kafkajs' own level is set from `logger` (kafkajsLevelFor); the entry's level decides the method.
   return () => (entry: LogEntry) => {
     const { message, timestamp: _timestamp, logger: _name, ...fields } = entry.log;
     const level = levelOf(entry);
@@ -119,11 +126,34 @@ async function createMissingTopics(admin: Admin, options: KafkaStreamOptions, lo
 }
 
 /**
+ * `sent`, or a rejection once `timeoutMs` have passed. A send that is given up on may
+ * still end later; its session is replaced before the next publish either way.
+ */
+async function withDeadline(sent: Promise<unknown>, timeoutMs: number, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`publishing to Kafka took more than ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([sent, deadline]);
+  } catch (err) {
+    sent.catch((late: unknown) => logger.debug({ err: late }, "a publish given up on failed"));
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Connects to Kafka, creates the stream's topics that are missing and resolves with the
  * stream; rejects when Kafka cannot be reached (within the bounded retries).
  */
 export async function openKafkaStream(options: KafkaStreamOptions): Promise<EventStream> {
   const logger = options.logger;
+  const publishTimeoutMs = options.publishTimeoutMs ?? 15_000;
   // Bounded, so that a publish to an unreachable Kafka rejects in seconds, not minutes
   // (an idempotent producer's default is to retry forever).
   const retry = { retries: options.retries ?? 3, initialRetryTime: 300, maxRetryTime: 3000 };
@@ -185,10 +215,11 @@ export async function openKafkaStream(options: KafkaStreamOptions): Promise<Even
           messages.push(messageOf(record));
           byTopic.set(record.topic, messages);
         }
-        await producer.sendBatch({
+        const sent = producer.sendBatch({
           acks: -1,
           topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         });
+        await withDeadline(sent, publishTimeoutMs, logger);
       } catch (err) {
         broken = true;
         throw err;
