@@ -10,6 +10,26 @@ import { describe, expect, it } from "vitest";
 import type { SearchDocument, SearchIndex, SearchRequest } from "../core/ports.js";
 import { fresh, T0 } from "./store-contract/test-data.js";
 
+/** A search of `channelIds`: no words, no filters, newest first, 50 a page, unless `fields` say. */
+export function searchRequest(channelIds: string[], fields: Partial<SearchRequest> = {}): SearchRequest {
+  return {
+    words: [],
+    phrases: [],
+    excluded: [],
+    channelIds,
+    authorIds: null,
+    since: null,
+    until: null,
+    hasLink: false,
+    hasReaction: false,
+    isThread: false,
+    sort: "recent",
+    limit: 50,
+    offset: 0,
+    ...fields,
+  };
+}
+
 /** One test's documents: their own channels, times counting up from T0. */
 class Corpus {
   readonly channels = [fresh("C"), fresh("C")];
@@ -38,22 +58,7 @@ class Corpus {
 
   /** A request over this corpus's channels. */
   request(fields: Partial<SearchRequest>): SearchRequest {
-    return {
-      words: [],
-      phrases: [],
-      excluded: [],
-      channelIds: this.channels,
-      authorIds: null,
-      since: null,
-      until: null,
-      hasLink: false,
-      hasReaction: false,
-      isThread: false,
-      sort: "recent",
-      limit: 50,
-      offset: 0,
-      ...fields,
-    };
+    return searchRequest(this.channels, fields);
   }
 }
 

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SearchDocument, SearchRequest } from "../../core/ports.js";
 import { startOpenSearch, type TestOpenSearch } from "../../test/support/opensearch.js";
-import { describeSearchIndexContract } from "../search-contract.js";
+import { describeSearchIndexContract, searchRequest } from "../search-contract.js";
 import { fresh, openedLater, T0 } from "../store-contract/test-data.js";
 import { excerptsOf, OpenSearchIndex } from "./opensearch-index.js";
 
@@ -50,22 +50,7 @@ function doc(text: string, fields: Partial<SearchDocument> = {}): SearchDocument
 }
 
 function request(channelIds: string[], fields: Partial<SearchRequest>): SearchRequest {
-  return {
-    words: [],
-    phrases: [],
-    excluded: [],
-    channelIds,
-    authorIds: null,
-    since: null,
-    until: null,
-    hasLink: false,
-    hasReaction: false,
-    isThread: false,
-    sort: "recent",
-    limit: 20,
-    offset: 0,
-    ...fields,
-  };
+  return searchRequest(channelIds, { limit: 20, ...fields });
 }
 
 async function getJson(path: string): Promise<unknown> {

@@ -9,12 +9,19 @@ import { navigate } from "../routes.js";
 import { conversationName } from "../state/conversation-name.js";
 import { Composer } from "./Composer.js";
 import { MessageList } from "./MessageList.js";
+import { PaneHeader } from "./PaneHeader.js";
 import { PinnedPanel } from "./PinnedPanel.js";
 import { ScheduledPanel } from "./ScheduledPanel.js";
 import { ThreadPane } from "./ThreadPane.js";
 import { TypingIndicator } from "./TypingIndicator.js";
 
 type Panel = "pins" | "scheduled" | null;
+
+/** The side panels a channel's header opens and closes. */
+const sidePanels: ReadonlyArray<{ panel: Exclude<Panel, null>; label: string }> = [
+  { panel: "pins", label: "Pinned messages" },
+  { panel: "scheduled", label: "Scheduled messages" },
+];
 
 export function ChannelView({
   channelId,
@@ -60,38 +67,21 @@ export function ChannelView({
   return (
     <div className={`conversation-area${rootId !== null || panel !== null ? " with-side" : ""}`}>
       <main className="channel" aria-labelledby="channel-heading">
-        <div className="channel-header">
-          <button
-            type="button"
-            className="icon-button back-button"
-            aria-label="Back to conversations"
-            onClick={() => navigate({ name: "home" })}
-          >
-            <span aria-hidden="true">←</span>
-          </button>
-          <div className="channel-title">
-            <h1 id="channel-heading">{name}</h1>
-            {conversation?.topic && <p className="channel-topic">{conversation.topic}</p>}
-          </div>
+        <PaneHeader headingId="channel-heading" title={name} subtitle={conversation?.topic}>
           <div className="channel-tools">
-            <button
-              type="button"
-              className="button subtle small"
-              aria-pressed={panel === "pins"}
-              onClick={() => togglePanel("pins")}
-            >
-              Pinned messages
-            </button>
-            <button
-              type="button"
-              className="button subtle small"
-              aria-pressed={panel === "scheduled"}
-              onClick={() => togglePanel("scheduled")}
-            >
-              Scheduled messages
-            </button>
+            {sidePanels.map((option) => (
+              <button
+                key={option.panel}
+                type="button"
+                className="button subtle small"
+                aria-pressed={panel === option.panel}
+                onClick={() => togglePanel(option.panel)}
+              >
+                {option.label}
+              </button>
+            ))}
           </div>
-        </div>
+        </PaneHeader>
         <MessageList channelId={channelId} focusSeq={messageSeq} />
         <TypingIndicator channelId={channelId} threadRootId={null} />
         <Composer

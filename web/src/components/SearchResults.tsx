@@ -11,6 +11,7 @@ import { errorMessage } from "../logger.js";
 import { navigate, type SearchSort } from "../routes.js";
 import { conversationName, conversationSymbol } from "../state/conversation-name.js";
 import { appendHits, groupHitsByChannel, type SearchHit } from "../state/search-results.js";
+import { PaneHeader } from "./PaneHeader.js";
 import { SearchHitItem } from "./SearchHitItem.js";
 
 const pageLimit = 20;
@@ -87,19 +88,7 @@ export function SearchResults({ query, sort }: { query: string; sort: SearchSort
 
   return (
     <main className="channel search-results" aria-labelledby="search-heading">
-      <div className="channel-header">
-        <button
-          type="button"
-          className="icon-button back-button"
-          aria-label="Back to conversations"
-          onClick={() => navigate({ name: "home" })}
-        >
-          <span aria-hidden="true">←</span>
-        </button>
-        <div className="channel-title">
-          <h1 id="search-heading">Search results</h1>
-          <p className="channel-topic">{query}</p>
-        </div>
+      <PaneHeader headingId="search-heading" title="Search results" subtitle={query}>
         <fieldset className="channel-tools search-order">
           <legend className="visually-hidden">Order</legend>
           {sorts.map((option) => (
@@ -114,7 +103,7 @@ export function SearchResults({ query, sort }: { query: string; sort: SearchSort
             </button>
           ))}
         </fieldset>
-      </div>
+      </PaneHeader>
       <div className="search-body">
         <p className="list-note" role="status">
           {query.trim() === "" ? "Type words to search for, then Enter." : status}
