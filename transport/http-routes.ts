@@ -10,6 +10,7 @@ import { fail } from "../core/errors.js";
 import { type OpName, ops } from "../core/ops.js";
 import type { Principal } from "../core/types.js";
 import * as ex from "./http-examples.js";
+import { bodyMap } from "./http-json.js";
 
 /** HTTP methods, as OpenAPI names them. */
 export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
@@ -511,13 +512,6 @@ function queryValue(op: OpName, arg: string, raw: string | null): unknown {
   }
 }
 
-function bodyMap(body: unknown): Json {
-  if (body === undefined) return {};
-  if (typeof body !== "object" || body === null || Array.isArray(body))
-    throw fail.badRequest("body must be a JSON object");
-  return { ...(body as Json) };
-}
-
 function decodeParam(raw: string, name: string): string {
   try {
     return decodeURIComponent(raw);
@@ -532,7 +526,8 @@ function decodeParam(raw: string, name: string): string {
  * object or a malformed path parameter. Pure: the server and the document's tests share it.
  */
 export function callOf(route: RouteSpec, req: RouteRequest, principal: Principal): OpCall {
-  const args: Json = route.body ? bodyMap(req.body) : {};
+  // A copy: path and query values are written into it below.
+  const args: Json = route.body ? { ...bodyMap(req.body) } : {};
   for (const [name, arg] of Object.entries(route.query ?? {})) {
     const value = queryValue(route.op, arg, req.query.get(name));
     if (value !== undefined) args[arg] = value;
