@@ -1,6 +1,7 @@
 /**
  * Message search end to end, on PGlite and Postgres (and Postgres with two actor
- * threads, where each thread indexes the channels it hosts): the index follows the
+ * threads, where each thread indexes the channels it hosts), answered by Postgres
+ * full-text and, in the last setup, by a real OpenSearch: the index follows the
  * channel log (sends, edits, deletes, reactions, thread replies), the query language
  * narrows, pages go by cursor over WebSocket and HTTP, and, above all, who sees what: a
  * table of users × channels in which a hit from a channel the caller cannot read never
@@ -8,24 +9,46 @@
  */
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ColinkClient } from "../client/index.js";
 import type { ResultOf } from "../core/ops.js";
 import { api, testDatabaseUrl as localDatabaseUrl, type StoreKind } from "./harness.js";
+import { startOpenSearch, type TestOpenSearch } from "./support/opensearch.js";
 import { serverForBlock } from "./support/server-fixture.js";
 
 const reindexScript = fileURLToPath(new URL("../dist/app/reindex.js", import.meta.url));
 
-const setups: Array<{ store: StoreKind; workers: number }> = [
-  { store: "pglite", workers: 0 },
-  { store: "postgres", workers: 0 },
-  { store: "postgres", workers: 2 },
+const setups: Array<{ store: StoreKind; workers: number; index: "postgres" | "opensearch" }> = [
+  { store: "pglite", workers: 0, index: "postgres" },
+  { store: "postgres", workers: 0, index: "postgres" },
+  { store: "postgres", workers: 2, index: "postgres" },
+  { store: "postgres", workers: 2, index: "opensearch" },
 ];
 
-describe.each(setups)("search on $store, W=$workers", ({ store, workers }) => {
-  const fixture = serverForBlock(store, { COLINK_WORKERS: String(workers) });
-  const search = (client: ColinkClient, q: string, more: Omit<Parameters<typeof searchArgs>[0], "q"> = {}) =>
-    client.request("search", searchArgs({ q, ...more }));
+describe.each(setups)("search on $store, W=$workers, answered by $index", ({ store, workers, index }) => {
+  let opensearch: TestOpenSearch | null = null;
+  if (index === "opensearch") {
+    beforeAll(async () => {
+      opensearch = await startOpenSearch({ log: () => {} });
+    }, 180_000);
+    afterAll(() => opensearch?.stop());
+  }
+  const fixture = serverForBlock(store, () => ({
+    COLINK_WORKERS: String(workers),
+    ...(opensearch
+      ? { OPENSEARCH_URL: opensearch.url, COLINK_SEARCH_INDEX_PREFIX: `t${Date.now().toString(36)}` }
+      : {}),
+  }));
+  /** A search, which the configured index answers (never the fallback: nothing is down here). */
+  const search = async (
+    client: ColinkClient,
+    q: string,
+    more: Omit<Parameters<typeof searchArgs>[0], "q"> = {},
+  ) => {
+    const result = await client.request("search", searchArgs({ q, ...more }));
+    expect(result.degraded, `${q}: answered by the configured index`).toBeUndefined();
+    return result;
+  };
   const texts = (r: ResultOf<"search">) => r.hits.map((h) => h.snippet).sort();
 
   /** Waits until `client`'s search for `q` finds exactly `count` hits (the index follows the log). */

@@ -19,8 +19,15 @@ export interface ServerFixture {
   ): Promise<{ client: ColinkClient; userId: string; token: string }>;
 }
 
-/** Starts a server on `store` with `env` for the enclosing `describe` block, and stops it after. */
-export function serverForBlock(store: StoreKind, env: Record<string, string> = {}): ServerFixture {
+/**
+ * Starts a server on `store` with `env` for the enclosing `describe` block, and stops it
+ * after. `env` may be a function, read when the server starts: after the beforeAll hooks
+ * registered before this one (a search engine started first, whose URL it needs).
+ */
+export function serverForBlock(
+  store: StoreKind,
+  env: Record<string, string> | (() => Record<string, string>) = {},
+): ServerFixture {
   let started: TestServer | null = null;
   const clients: ColinkClient[] = [];
   const running = (): TestServer => {
@@ -28,7 +35,7 @@ export function serverForBlock(store: StoreKind, env: Record<string, string> = {
     return started;
   };
   beforeAll(async () => {
-    started = await startServer(store, env);
+    started = await startServer(store, typeof env === "function" ? env() : env);
   });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));
