@@ -270,7 +270,12 @@ export class OpenSearchIndex implements SearchIndex {
 
   private static async ensureIndex(client: Client, alias: string, index: string): Promise<void> {
     const { body: aliasExists } = await client.indices.existsAlias({ name: alias });
-    if (aliasExists) return;
+    if (!aliasExists) await OpenSearchIndex.createIndex(client, alias, index);
+    // A search of a new index whose shards are not allocated yet fails: wait until they are.
+    await client.cluster.health({ index: alias, wait_for_status: "yellow", timeout: "30s" });
+  }
+
+  private static async createIndex(client: Client, alias: string, index: string): Promise<void> {
     try {
       await client.indices.create({
         index,
