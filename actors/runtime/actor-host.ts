@@ -23,7 +23,7 @@ import { PresenceBook, type PresenceEntry } from "../user/presence.js";
 import { UserActor, type UserActorDeps } from "../user/user-actor.js";
 import { FailoverSearch } from "./failover-search.js";
 import { GroupCommitter } from "./group-commit.js";
-import { LogFollower } from "./log-follower.js";
+import { type HandleEvents, LogFollower } from "./log-follower.js";
 import { shardOf } from "./placement.js";
 import { SchedulePoller } from "./schedule-poller.js";
 import { searchFollower, searchIndexing } from "./search-indexer.js";
@@ -155,42 +155,29 @@ export class ActorHost {
       deps.schedulePollMs ?? 1000,
       this.logger.child({ module: "schedules" }),
     );
-    this.indexer = new LogFollower(
-      {
-        name: searchFollower,
-        feed: store,
-        log: store,
-        owns: hosted,
-        handle: searchIndexing(store, store),
-        logger: this.logger.child({ module: "search" }),
-      },
-      deps.followPollMs ?? 500,
+    const follow = (name: string, handle: HandleEvents, logger: Logger) =>
+      new LogFollower(
+        { name, feed: store, log: store, owns: hosted, handle, logger },
+        deps.followPollMs ?? 500,
+      );
+    this.indexer = follow(
+      searchFollower,
+      searchIndexing(store, store),
+      this.logger.child({ module: "search" }),
     );
     const { stream, searchIndex } = deps;
     this.externalIndexer = searchIndex
-      ? new LogFollower(
-          {
-            name: externalSearchFollower,
-            feed: store,
-            log: store,
-            owns: hosted,
-            handle: searchIndexing(searchIndex, store),
-            logger: this.logger.child({ module: "search", index: "external" }),
-          },
-          deps.followPollMs ?? 500,
+      ? follow(
+          externalSearchFollower,
+          searchIndexing(searchIndex, store),
+          this.logger.child({ module: "search", index: "external" }),
         )
       : null;
     this.relay = stream
-      ? new LogFollower(
-          {
-            name: streamFollower,
-            feed: store,
-            log: store,
-            owns: hosted,
-            handle: (_, events) => stream.publish(events.map(streamRecordOf)),
-            logger: this.logger.child({ module: "stream" }),
-          },
-          deps.followPollMs ?? 500,
+      ? follow(
+          streamFollower,
+          (_, events) => stream.publish(events.map(streamRecordOf)),
+          this.logger.child({ module: "stream" }),
         )
       : null;
   }
