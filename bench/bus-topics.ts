@@ -25,6 +25,7 @@ import { Redis } from "ioredis";
 import { shardOf } from "../actors/runtime/placement.js";
 import { newId } from "../core/ids.js";
 import { startRedis } from "../test/support/processes.js";
+import { prng } from "./lib/prng.js";
 import { cpuSeconds } from "./lib/proc.js";
 import { machine } from "./lib/report.js";
 import { median } from "./lib/stats.js";
@@ -201,18 +202,6 @@ class Child {
   kill(): void {
     if (this.proc.exitCode === null) this.proc.kill("SIGKILL");
   }
-}
-
-/** A seeded PRNG (mulberry32), so that every run of a point picks the same subsets. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Point {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseSearchQuery } from "../../core/search-query.js";
+import { prng } from "./prng.js";
 import {
   type CorpusShape,
   channelMessages,
@@ -7,7 +8,6 @@ import {
   messageText,
   messageView,
   planCorpus,
-  prng,
   queryMix,
   rareWords,
   readableChannels,

@@ -5,18 +5,7 @@
  * some links, some code-like tokens, a few fixed phrases and a few rare words the query
  * mix looks for. Pure: no I/O, so that the same seed gives the same corpus everywhere.
  */
-
-/** A seeded PRNG (mulberry32): uniform in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "./prng.js";
 
 /** Mixes two numbers into a seed (for one PRNG per channel, independent of the others). */
 export function mixSeed(a: number, b: number): number {

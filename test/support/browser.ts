@@ -22,7 +22,7 @@ import {
   type Locator,
   type Page,
 } from "playwright-core";
-import { afterAll, beforeAll, expect, onTestFailed } from "vitest";
+import { afterAll, beforeAll, beforeEach, expect, onTestFailed } from "vitest";
 import { startServer, type TestServer } from "../harness.js";
 
 export const chromiumPath = "/usr/bin/chromium";
@@ -153,6 +153,33 @@ export interface WebFixture {
   open(username: string, options?: BrowserContextOptions): Promise<UserPage>;
   /** A new context for `username`, signed in through the sign-in screen; closed by afterAll. */
   signIn(username: string, options?: BrowserContextOptions): Promise<UserPage>;
+}
+
+/**
+ * alice and bob, signed in for the whole block: on a failure both pages are saved as
+ * screenshots, and a dialog a failed step left open is closed before the next test.
+ */
+export function twoPeopleForBlock(web: WebFixture): { readonly alice: UserPage; readonly bob: UserPage } {
+  let people: { alice: UserPage; bob: UserPage } | null = null;
+  beforeAll(async () => {
+    people = { alice: await web.signIn("alice"), bob: await web.signIn("bob") };
+  });
+  beforeEach(async (ctx) => {
+    screenshotsOnFailure(ctx.task.name, () => (people ? [people.alice, people.bob] : []));
+    for (const u of people ? [people.alice, people.bob] : []) await dismissDialogs(u.page);
+  });
+  const signedInPeople = () => {
+    if (!people) throw new Error("alice and bob are signed in by beforeAll");
+    return people;
+  };
+  return {
+    get alice() {
+      return signedInPeople().alice;
+    },
+    get bob() {
+      return signedInPeople().bob;
+    },
+  };
 }
 
 /** Starts a server and chromium for the enclosing `describe` block, and stops both after. */

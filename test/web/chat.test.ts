@@ -9,14 +9,13 @@
  * the SDK events fit together in a browser: what one page does, the other shows, once.
  */
 import type { Locator, Page } from "playwright-core";
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   addReaction,
   badge,
   composer,
   conversationLink,
   createChannel,
-  dismissDialogs,
   joinChannel,
   mainPane,
   messageLog,
@@ -25,12 +24,11 @@ import {
   openConversation,
   reactionState,
   reactionToggle,
-  screenshotsOnFailure,
   sendMessage,
   sidebar,
   threadPane,
+  twoPeopleForBlock,
   typingText,
-  type UserPage,
   uiTimeout,
   uniqueName,
   waitForMessage,
@@ -39,31 +37,19 @@ import {
 
 describe("two people chatting in the web app", () => {
   const web = webForBlock();
-  let alice: UserPage | null = null;
-  let bob: UserPage | null = null;
-
-  beforeAll(async () => {
-    alice = await web.signIn("alice");
-    bob = await web.signIn("bob");
-  });
-
-  beforeEach(async (ctx) => {
-    screenshotsOnFailure(ctx.task.name, () => [alice, bob]);
-    // A step that failed in an earlier test may have left a dialog open.
-    for (const u of [alice, bob]) if (u) await dismissDialogs(u.page);
-  });
+  const people = twoPeopleForBlock(web);
 
   /** A channel alice created and bob joined, open on both pages. */
   async function sharedChannel(prefix: string): Promise<string> {
     const name = uniqueName(prefix);
-    await createChannel(alice!.page, name, { topic: `where ${prefix} is tested` });
-    await joinChannel(bob!.page, name);
+    await createChannel(people.alice.page, name, { topic: `where ${prefix} is tested` });
+    await joinChannel(people.bob.page, name);
     return name;
   }
 
   it("creates a channel, joins it from Browse channels, and shows the same messages in the same order", async () => {
-    const a = alice!.page;
-    const b = bob!.page;
+    const a = people.alice.page;
+    const b = people.bob.page;
     const name = await sharedChannel("room");
     await expect.poll(() => conversationLink(a, name).getAttribute("aria-current")).toBe("page");
     await expect.poll(() => conversationLink(b, name).getAttribute("aria-current")).toBe("page");
@@ -107,13 +93,13 @@ describe("two people chatting in the web app", () => {
     // Both are reading the channel to its end: it has nothing unread for either.
     await expect.poll(() => badge(a, name, "unread-count"), { timeout: uiTimeout }).toBe(0);
     await expect.poll(() => badge(b, name, "unread-count"), { timeout: uiTimeout }).toBe(0);
-    expect(alice!.problems).toEqual([]);
-    expect(bob!.problems).toEqual([]);
+    expect(people.alice.problems).toEqual([]);
+    expect(people.bob.problems).toEqual([]);
   });
 
   it("shows reactions to both: the count to everyone, pressed for the people who reacted", async () => {
-    const a = alice!.page;
-    const b = bob!.page;
+    const a = people.alice.page;
+    const b = people.bob.page;
     const name = await sharedChannel("react");
     await sendMessage(b, name, "react to this");
     const onAlice = await waitForMessage(a, "react to this");
@@ -142,8 +128,8 @@ describe("two people chatting in the web app", () => {
   });
 
   it("replies in a thread: the reply shows in the Thread pane and the root counts it for the other", async () => {
-    const a = alice!.page;
-    const b = bob!.page;
+    const a = people.alice.page;
+    const b = people.bob.page;
     const name = await sharedChannel("thread");
     await sendMessage(a, name, "a question worth a thread");
     const rootOnAlice = messageWithText(a, "a question worth a thread");
@@ -186,8 +172,8 @@ describe("two people chatting in the web app", () => {
   });
 
   it("marks a mention in the sidebar of someone who has another channel open", async () => {
-    const a = alice!.page;
-    const b = bob!.page;
+    const a = people.alice.page;
+    const b = people.bob.page;
     const name = await sharedChannel("mention");
     const other = uniqueName("elsewhere");
     await createChannel(a, other);
@@ -208,7 +194,7 @@ describe("two people chatting in the web app", () => {
   });
 
   it("suggests members when typing @ in the composer", async () => {
-    const b = bob!.page;
+    const b = people.bob.page;
     const name = await sharedChannel("suggest");
     const box = composer(b, name);
     await box.click();
@@ -223,8 +209,8 @@ describe("two people chatting in the web app", () => {
   });
 
   it("shows who is typing to the other person, and clears it", async () => {
-    const a = alice!.page;
-    const b = bob!.page;
+    const a = people.alice.page;
+    const b = people.bob.page;
     const name = await sharedChannel("typing");
     expect(await typingText(a)).toBe("");
 
@@ -243,8 +229,8 @@ describe("two people chatting in the web app", () => {
   });
 
   it("opens a direct message that reaches the other person and shows up in their sidebar", async () => {
-    const a = alice!.page;
-    const b = bob!.page;
+    const a = people.alice.page;
+    const b = people.bob.page;
     await sidebar(a).getByRole("button", { name: "New message" }).click();
     const dialog = a.getByRole("dialog", { name: "New message" });
     await dialog.waitFor({ timeout: uiTimeout });

@@ -11,10 +11,9 @@
  * should find something is polled: searched again from the box until the hits are there.
  */
 import type { Locator, Page } from "playwright-core";
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   createChannel,
-  dismissDialogs,
   expectAccessible,
   joinChannel,
   mainPane,
@@ -23,11 +22,10 @@ import {
   messageWithText,
   openConversation,
   screenshot,
-  screenshotsOnFailure,
   sendMessage,
   suffix,
   threadPane,
-  type UserPage,
+  twoPeopleForBlock,
   uiTimeout,
   uniqueName,
   webForBlock,
@@ -77,8 +75,7 @@ async function searchUntil(page: Page, q: string, count: number): Promise<void> 
 
 describe("searching messages in the web app", () => {
   const web = webForBlock();
-  let alice: UserPage | null = null;
-  let bob: UserPage | null = null;
+  const people = twoPeopleForBlock(web);
   const publicChannel = uniqueName("pub");
   const privateChannel = uniqueName("priv");
   const publicWord = uniqueWord("zephyr");
@@ -94,24 +91,14 @@ describe("searching messages in the web app", () => {
   const bobText = `bob brings a ${sharedWord} too`;
   const replyText = `a reply about the ${replyWord}`;
 
-  beforeAll(async () => {
-    alice = await web.signIn("alice");
-    bob = await web.signIn("bob");
-  });
-
-  beforeEach(async (ctx) => {
-    screenshotsOnFailure(ctx.task.name, () => [alice, bob]);
-    for (const u of [alice, bob]) if (u) await dismissDialogs(u.page);
-  });
-
   it("alice posts in a public channel bob joins, in a private one, and in a thread", async () => {
-    const a = alice!.page;
+    const a = people.alice.page;
     await createChannel(a, privateChannel, { kind: "Private" });
     await sendMessage(a, privateChannel, privateText);
     await createChannel(a, publicChannel);
     await sendMessage(a, publicChannel, publicText);
-    await joinChannel(bob!.page, publicChannel);
-    await sendMessage(bob!.page, publicChannel, bobText);
+    await joinChannel(people.bob.page, publicChannel);
+    await sendMessage(people.bob.page, publicChannel, bobText);
 
     // alice answers her public message in a thread.
     await openConversation(a, publicChannel);
@@ -127,7 +114,7 @@ describe("searching messages in the web app", () => {
   }, 60_000);
 
   it("finds alice's messages in both channels, grouped by channel, with the matched words marked", async () => {
-    const a = alice!.page;
+    const a = people.alice.page;
     await searchUntil(a, privateWord, 1);
     await searchUntil(a, sharedWord, 3);
     const publicGroup = results(a).getByRole("region", { name: publicChannel });
@@ -146,7 +133,7 @@ describe("searching messages in the web app", () => {
   });
 
   it("never shows bob the private channel's message, and finds the public one for him", async () => {
-    const b = bob!.page;
+    const b = people.bob.page;
     // alice's search above found the private word: it is indexed.
     await searchUntil(b, publicWord, 1);
     const hit = hits(b).first();
@@ -161,11 +148,11 @@ describe("searching messages in the web app", () => {
     expect(await hits(b).count()).toBe(2);
     await expectAccessible(b, "the search results");
     // alice's sidebar has unread badges inside its links: their names must still match what they show.
-    await expectAccessible(alice!.page, "the search results beside a sidebar with unread badges");
+    await expectAccessible(people.alice.page, "the search results beside a sidebar with unread badges");
   });
 
   it("narrows with from:@bob and in:#channel", async () => {
-    const a = alice!.page;
+    const a = people.alice.page;
     await searchUntil(a, `from:@bob ${sharedWord}`, 1);
     expect((await hits(a).first().textContent())?.trim()).toBe(bobText);
     await searchUntil(a, `in:#${privateChannel} ${sharedWord}`, 1);
@@ -175,7 +162,7 @@ describe("searching messages in the web app", () => {
   });
 
   it("opens a hit in its channel, highlighted, and the back button returns to the results", async () => {
-    const a = alice!.page;
+    const a = people.alice.page;
     await searchUntil(a, publicWord, 1);
     await hits(a).first().click();
     await mainPane(a)
@@ -194,7 +181,7 @@ describe("searching messages in the web app", () => {
   });
 
   it("opens a reply's hit in its thread, highlighted", async () => {
-    const a = alice!.page;
+    const a = people.alice.page;
     await searchUntil(a, replyWord, 1);
     await expect.poll(() => results(a).getByRole("listitem").first().textContent()).toContain("in thread");
     await hits(a).first().click();
@@ -206,7 +193,7 @@ describe("searching messages in the web app", () => {
   });
 
   it("suggests people after from: and channels after in:, picked with Tab or Enter", async () => {
-    const a = alice!.page;
+    const a = people.alice.page;
     const box = searchBox(a);
     const suggestions = a.getByRole("listbox", { name: "Search suggestions" });
     await box.fill("");
@@ -245,7 +232,7 @@ describe("searching messages in the web app", () => {
   });
 
   it("orders by relevance on request, pages with Load more, and shows a failed search", async () => {
-    const b = bob!.page;
+    const b = people.bob.page;
     await openConversation(b, publicChannel);
     for (let i = 0; i < floodCount; i++) await sendMessage(b, publicChannel, floodText(i));
     // The index follows the log in order: once the last one is found, all are.
@@ -273,7 +260,7 @@ describe("searching messages in the web app", () => {
   }, 60_000);
 
   it("opens an old message in a window of history, loads newer pages on scrolling down, and a send goes to the end", async () => {
-    const b = bob!.page;
+    const b = people.bob.page;
     await searchUntil(b, `"${floodText(0)}"`, 1);
     // A reload forgets the messages bob's page held (all of them: he sent them).
     await b.reload();
