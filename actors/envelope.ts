@@ -11,13 +11,16 @@ import type { Principal } from "../core/types.js";
 /** Ops only the server itself sends to actors. */
 export type InternalOp =
   | "user.hello"
+  | "user.account"
+  | "audit.record"
   | "msg.locate"
   | "presence.connect"
   | "presence.disconnect"
   | "presence.purge"
   | "presence.reconcile"
   | "presence.member"
-  | "schedule.due";
+  | "schedule.due"
+  | "file.scanned";
 
 /** The call id of an envelope nobody waits for (internal notices such as `schedule.due`). */
 export const noReply = 0;
@@ -39,6 +42,20 @@ export interface Envelope {
   principal: Principal;
   /** The actor's key: a channel id or a user id. */
   key: string;
+  /** Where an audited op's request came from (`auditedOps`); absent for every other op. */
+  origin?: RequestOrigin;
+}
+
+/** What changed of an account: it was deactivated (or reactivated), or its role was set. */
+export interface AccountChange {
+  deactivated: boolean;
+  roleChanged: boolean;
+}
+
+/** The client address and request id of an audited request, for its audit entry. */
+export interface RequestOrigin {
+  ip: string;
+  requestId: string;
 }
 
 /** The arguments of op `O`: validated at the edge for a client's op, the server's own for an internal one. */
@@ -115,4 +132,10 @@ export interface Outlet {
   publish(topic: string, frame: Uint8Array): void;
   /** Removes every connection of `userId` from `topic` (access was lost). */
   revoke(userId: string, topic: string): void;
+  /**
+   * An admin changed `userId`'s account (issue 23): every node forgets what it cached of it,
+   * and closes the user's sockets (4006 when deactivated; a reconnect code when the role
+   * changed, so that they come back with the new role).
+   */
+  accountChanged(userId: string, change: AccountChange): void;
 }

@@ -4,13 +4,12 @@
  * `describeClusterContract("redis", async () => ({ join, cleanup }))`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ClusterRegistry, NodeBus, RateCounters } from "../core/ports.js";
+import type { ClusterRegistry, NodeBus } from "../core/ports.js";
 
 /** One node's handles on the cluster ports. */
 export interface ClusterPorts {
   bus: NodeBus;
   registry: ClusterRegistry;
-  rates: RateCounters;
 }
 
 /** A backing service the suite may open nodes on. */
@@ -156,31 +155,6 @@ export function describeClusterContract(name: string, open: () => Promise<Cluste
       const later = await join(fresh("b"));
       const mine = (await later.registry.loadPresence()).filter((p) => p.userId === u1 || p.userId === u2);
       expect(mine).toEqual([{ userId: u2, status: "offline", since: 4, kept: "dnd" }]);
-    });
-
-    it("sums rate counts of all nodes per key and window", async () => {
-      const pa = await join(fresh("a"));
-      const pb = await join(fresh("b"));
-      const [u, v] = [fresh("u"), fresh("v")];
-      const window = Math.floor(Date.now() / 1000);
-      expect(await pa.rates.addCounts(window, 1000, new Map([[u, 3]]))).toEqual(new Map([[u, 3]]));
-      expect(
-        await pb.rates.addCounts(
-          window,
-          1000,
-          new Map([
-            [u, 2],
-            [v, 1],
-          ]),
-        ),
-      ).toEqual(
-        new Map([
-          [u, 5],
-          [v, 1],
-        ]),
-      );
-      // Another window counts apart.
-      expect(await pa.rates.addCounts(window + 1, 1000, new Map([[u, 1]]))).toEqual(new Map([[u, 1]]));
     });
 
     it("carries binary payloads byte for byte", async () => {

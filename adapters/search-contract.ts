@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { SearchDocument, SearchIndex, SearchRequest } from "../core/ports.js";
+import type { User } from "../core/types.js";
 import { fresh, T0 } from "./store-contract/test-data.js";
 
 /** A search of `channelIds`: no words, no filters, newest first, 50 a page, unless `fields` say. */
@@ -183,6 +184,83 @@ export function describeSearchIndexContract(name: string, index: SearchIndex): v
         await expect(index.search(c.request({ words }))).resolves.toMatchObject({ hits: expect.any(Array) });
       }
       expect(await texts(index, c, { words: ["sql"] })).toEqual(["what about C++ & SQL?"]);
+    });
+  });
+}
+
+/** A user of the people-search tests. */
+function person(username: string, displayName: string, deactivated = false): User {
+  return {
+    id: fresh("U"),
+    username,
+    displayName,
+    role: "member",
+    title: "",
+    timeZone: "",
+    avatarFileId: null,
+    deactivated,
+    createdAt: T0,
+  };
+}
+
+/**
+ * Registers the people-search part of the contract: `put` makes users known to the index
+ * (the store: inserts them; an external index: indexes them), as the user-event outbox would.
+ */
+export function describeUserSearchContract(
+  name: string,
+  index: SearchIndex,
+  put: (users: User[]) => Promise<void>,
+): void {
+  describe(`SearchIndex contract, people: ${name}`, () => {
+    it("finds active users: each word starts the username or a word of the display name, wildcards taken literally", async () => {
+      const p = fresh("q").toLowerCase();
+      const anna = person(`${p}a-anna`, "Zed");
+      const bert = person(`${p}b-bert`, "Bert");
+      const carl = person(`zz${p}-carl`, `${p.toUpperCase()} Carl`);
+      const under = person(`${p}_under`, "U");
+      const percent = person(`${p}%percent`, "P");
+      const slash = person(`${p}\\slash`, "S");
+      const star = person(`${p}*star`, "S?");
+      const gone = person(`${p}c-gone`, "Gone", true);
+      await put([anna, bert, carl, under, percent, slash, star, gone]);
+
+      const names = async (q: string, limit = 50) =>
+        (await index.searchUsers(q, limit)).users.map((u) => u.username);
+      // Ordered by username: the alphanumeric ones only, whose order every collation agrees on.
+      expect((await names(p)).filter((n) => /^[a-z0-9-]+$/.test(n))).toEqual([
+        anna.username,
+        bert.username,
+        carl.username,
+      ]);
+      expect((await names(p)).sort()).toEqual(
+        [anna, bert, carl, under, percent, slash, star].map((u) => u.username).sort(),
+      );
+      expect(await names(p.toUpperCase())).toHaveLength(7);
+      expect(await names(`${p}A`)).toEqual([anna.username]);
+      expect(await names(`${p} carl`)).toEqual([carl.username]);
+      // Every word must match, in any order, each a start of a word.
+      expect(await names(`carl  ${p}`)).toEqual([carl.username]);
+      expect(await names(`${p} ca`)).toEqual([carl.username]);
+      expect(await names(`${p} arl`)).toEqual([]);
+      expect(await names(`${p} bert`)).toEqual([bert.username]);
+      expect(await names(`zz${p}`)).toEqual([carl.username]);
+      // Any word of a display name is a start: "Carl" is the second word of carl's.
+      expect(await names("carl", 10_000)).toContain(carl.username);
+      expect(await names(`${p}_`)).toEqual([under.username]);
+      expect(await names(`${p}%`)).toEqual([percent.username]);
+      expect(await names(`${p}\\`)).toEqual([slash.username]);
+      expect(await names(`${p}*`)).toEqual([star.username]);
+      expect(await names(`${p}? s?`)).toEqual([]);
+      expect(await names(`${p}c`)).toEqual([]);
+      expect(await names(p, 1)).toHaveLength(1);
+      const [first] = (await index.searchUsers(`${p}b`, 10)).users;
+      expect(first?.id).toBe(bert.id);
+      // The exact username first, however it sorts among the others.
+      const exact = person(`${p}b`, "Exact");
+      await put([exact]);
+      expect((await names(`${p}B`)).slice(0, 2)).toEqual([exact.username, bert.username]);
+      expect(await names("   ")).toEqual([]);
     });
   });
 }

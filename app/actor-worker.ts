@@ -10,7 +10,8 @@ import { openThreadPorts } from "./thread-ports.js";
 const { index, count, config } = workerData as { index: number; count: number; config: Config };
 const logger = createLogger(config.logLevel).child({ module: "actors", worker: index });
 await runActorWorker(
-  () => openThreadPorts(config, logger, { thread: `w${index}` }),
+  // One consumer of the search feed per node: the first worker's.
+  () => openThreadPorts(config, logger, { thread: `w${index}`, runsSearchFeed: index === 0 }),
   config.limits,
   commitsInFlightFor(config),
   (key) => workerOfShard(shardOf(key, config.shards), count) === index,

@@ -1,7 +1,8 @@
 /**
  * Builds token verification from the configuration: the dev issuer (key in the data
- * dir, or in the database when there is a shared one), a remote OIDC issuer (Keycloak), or both; a token is checked by the issuer its
- * `iss` names.
+ * dir, or in the database when there is a shared one), a remote OIDC issuer (Keycloak), or
+ * both; a token is checked by the issuer its `iss` names. With an OIDC issuer and
+ * `COLINK_OIDC_WEB_CLIENT_ID`, also the server's sign-in at that issuer.
  */
 
 import type { JWK } from "jose";
@@ -16,22 +17,23 @@ import {
   parseDevRole,
   parseDevUsername,
 } from "../adapters/dev-identity/dev-issuer.js";
-import { openOidcKeys } from "../adapters/oidc/remote-jwks.js";
+import { createOidcLogin } from "../adapters/oidc/oidc-login.js";
+import { discoverOidc, openOidcKeys } from "../adapters/oidc/remote-jwks.js";
 import type { Config } from "../core/config.js";
 import { fail } from "../core/errors.js";
-import type { DevLogin, DevSession, SharedSecrets, TokenVerifier } from "../core/ports.js";
+import type { DevLogin, DevSession, OidcLogin, SharedSecrets, TokenVerifier } from "../core/ports.js";
 import { createTokenVerifier } from "../core/tokens.js";
 
 /** The `iss` of dev tokens. */
 export const devIssuerName = "colink-dev";
 
-/** Verification and, when on, dev login. */
+/** Verification and, when on, dev login and OIDC sign-in. */
 export async function buildIdentity(
   config: Config,
   /** With a shared database: where the dev key lives, so every node accepts every node's tokens. */
   secrets?: SharedSecrets,
-): Promise<{ verifier: TokenVerifier; devLogin: DevLogin | null }> {
-  const audience = config.oidcAudience ?? "colink";
+): Promise<{ verifier: TokenVerifier; devLogin: DevLogin | null; oidcLogin: OidcLogin | null }> {
+  const audience = config.oidcAudience;
   const byIssuer = new Map<string, TokenVerifier>();
   let devLogin: DevLogin | null = null;
   if (config.devAuth) {
@@ -76,14 +78,24 @@ export async function buildIdentity(
       jwks: () => issuer.jwks(),
     };
   }
+  let oidcLogin: OidcLogin | null = null;
   if (config.oidcIssuer) {
-    const keys = await openOidcKeys({ issuer: config.oidcIssuer });
+    const discovery = await discoverOidc({ issuer: config.oidcIssuer });
+    const keys = await openOidcKeys({ issuer: config.oidcIssuer, jwksUri: discovery.jwks_uri });
+    if (config.oidcWebClientId) {
+      oidcLogin = createOidcLogin({
+        discovery,
+        clientId: config.oidcWebClientId,
+        scope: config.oidcWebScope,
+        keys,
+      });
+    }
     byIssuer.set(
       config.oidcIssuer,
       createTokenVerifier({
         keys,
         issuer: config.oidcIssuer,
-        audience: config.oidcAudience ?? undefined,
+        audience: config.oidcAudience,
         roleClaim: config.roleClaim,
       }),
     );
@@ -101,5 +113,5 @@ export async function buildIdentity(
       return chosen.verify(token);
     },
   };
-  return { verifier, devLogin };
+  return { verifier, devLogin, oidcLogin };
 }

@@ -9,13 +9,18 @@ import { ClusterNode } from "../actors/runtime/cluster/cluster-node.js";
 import { LocalActorSystem } from "../actors/runtime/local-actor-system.js";
 import { WorkerActorSystem } from "../actors/runtime/worker-actor-system.js";
 import { batched } from "../actors/runtime/worker-host.js";
+import { LocalRateStore } from "../adapters/local-rates/local-rate-store.js";
 import { openRedisCluster } from "../adapters/redis/redis-cluster.js";
+import { openRedisRateStore } from "../adapters/redis/redis-rate-store.js";
 import { type Config, ConfigError } from "../core/config.js";
 import { startServer } from "../transport/server.js";
 import { loadUws } from "../transport/uws.js";
+import { ensureS3Buckets, openLocalBlobs } from "./file-ports.js";
 import { buildIdentity } from "./identity.js";
 import { loadConfig } from "./load-config.js";
 import { createLogger } from "./logger.js";
+import { sessionKeyOf } from "./session-key.js";
+import { startWarnings } from "./start-warnings.js";
 import { commitsInFlightFor, openConfiguredStore } from "./stores.js";
 import { openThreadPorts } from "./thread-ports.js";
 
@@ -49,11 +54,13 @@ async function main(): Promise<void> {
   const shared = config.databaseUrl
     ? await openConfiguredStore(config, workers === 0 ? {} : { maxConnections: 2 })
     : null;
-  const { verifier, devLogin } = await buildIdentity(config, shared ?? undefined);
+  const { verifier, devLogin, oidcLogin } = await buildIdentity(config, shared ?? undefined);
+  const sessionKey = await sessionKeyOf(config.dataDir, shared ?? undefined);
   const startLocalActors = async (outlet: Outlet, hooks: LocalActorHooks = {}): Promise<LocalActors> => {
     if (workers === 0) {
       const ports = await openThreadPorts(config, logger, {
         thread: "main",
+        runsSearchFeed: true,
         ...(shared ? { store: shared } : {}),
       });
       const { store } = ports;
@@ -61,6 +68,8 @@ async function main(): Promise<void> {
         store,
         ...(ports.searchIndex ? { searchIndex: ports.searchIndex } : {}),
         ...(ports.stream ? { stream: ports.stream } : {}),
+        ...(ports.streamFedIndex ? { streamFedIndex: ports.streamFedIndex } : {}),
+        files: ports.files,
         outlet,
         limits: config.limits,
         maxCommitsInFlight: commitsInFlightFor(config),
@@ -94,12 +103,23 @@ async function main(): Promise<void> {
     config.redisUrl && shared
       ? await openRedisCluster({ url: config.redisUrl, nodeId: config.nodeId })
       : null;
+  // Rate limits count in Redis in a cluster (one budget per user over the nodes), else here.
+  const rateStore =
+    redis && config.redisUrl
+      ? await openRedisRateStore({ url: config.redisUrl, log: logger.child({ module: "rate-limits" }) })
+      : new LocalRateStore();
+  await ensureS3Buckets(config.files, log);
+  // Local disk: this server serves the signed URLs of uploads and downloads itself.
+  const localBlobs = config.files.s3 ? null : await openLocalBlobs(config.files);
   const server = await startServer({
     config,
     verifier,
     devLogin,
+    oidcLogin,
+    sessionKey,
+    ...(localBlobs ? { blobAccess: localBlobs } : {}),
     logger: logger.child({ module: "transport" }),
-    ...(redis ? { rateCounters: redis.rates } : {}),
+    rateStore,
     async startActors(outlet) {
       if (!redis || !shared) return startLocalActors(outlet);
       return ClusterNode.start(
@@ -118,16 +138,25 @@ async function main(): Promise<void> {
     },
   });
   const mode = config.databaseUrl ? `postgres (${new URL(config.databaseUrl).host})` : "embedded (PGlite)";
-  const auth = [devLogin ? "dev issuer" : null, config.oidcIssuer ? `OIDC ${config.oidcIssuer}` : null]
+  const auth = [
+    devLogin ? "dev issuer" : null,
+    config.oidcIssuer
+      ? `OIDC ${config.oidcIssuer}${oidcLogin ? ` (sign-in: ${config.oidcWebClientId})` : ""}`
+      : null,
+  ]
     .filter(Boolean)
     .join(" + ");
+  // Before the banner: whoever waits for "listening" has the warnings too.
+  for (const warning of startWarnings(config)) log.warn({}, `WARNING: ${warning}`);
   log.info(
     { port: server.port, mode, workers, uws: uws.build, node: process.version },
     `colink listening on http://${config.host}:${server.port} mode=${mode} data=${config.dataDir} ` +
       (config.redisUrl ? `cluster=${new URL(config.redisUrl).host} node=${config.nodeId} ` : "") +
       `workers=${workers}${workers !== config.workers ? ` (COLINK_WORKERS=${config.workers}, PGlite allows 1)` : ""} auth=${auth} ` +
-      `search=${config.opensearchUrl ? `opensearch (${new URL(config.opensearchUrl).host}), postgres while it fails` : "postgres"} ` +
+      `search=${config.opensearchUrl ? `opensearch (${new URL(config.opensearchUrl).host}, fed from ${config.searchFeed}), postgres while it fails` : "postgres"} ` +
       (config.kafkaBrokers ? `stream=kafka (${config.kafkaBrokers.join(",")}) ` : "") +
+      `files=${config.files.s3 ? `s3 (${config.files.s3.buckets.files})` : `local (${config.files.dir})`} ` +
+      `scanner=${config.files.clamav ? `clamav (${config.files.clamav.host}:${config.files.clamav.port})` : `none (unscanned files ${config.files.policy.unscanned === "allow" ? "served" : "blocked"})`} ` +
       `uws=${uws.build} node=${process.version}`,
   );
   let stopping = false;

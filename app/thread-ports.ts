@@ -1,16 +1,19 @@
 /**
  * What each actor thread opens (the main thread at W = 0, each worker otherwise): its
- * store, and, when configured, the OpenSearch index and the Kafka stream. Those two may be
+ * store, the files' ports (app/file-ports.ts), and, when configured, the OpenSearch index and the Kafka stream. Those two may be
  * down when the server starts: they are opened on first use and again after a failed
  * open, so the server starts anyway and they join when they come up (searches answer from
  * Postgres meanwhile; the relay's position waits).
  */
-import type { HostPorts } from "../actors/runtime/actor-host.js";
+import type { HostPorts, StreamFedIndex } from "../actors/runtime/actor-host.js";
+import { searchFeedTopics } from "../actors/runtime/search-indexer.js";
 import { openKafkaStream } from "../adapters/kafka/kafka-stream.js";
+import { openKafkaStreamConsumer } from "../adapters/kafka/kafka-stream-consumer.js";
 import { OpenSearchIndex } from "../adapters/opensearch/opensearch-index.js";
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
 import type { EventStream, SearchIndex, Store } from "../core/ports.js";
+import { openBlobStore, openFileScanning } from "./file-ports.js";
 import { openConfiguredStore } from "./stores.js";
 
 /** A port opened on first use, and opened again on the next use after its open failed. */
@@ -35,11 +38,20 @@ class OpenedOnUse<T extends { close(): Promise<void> }> {
   }
 }
 
-/** Opens the thread's store (migrated), and the configured index and stream lazily. */
+/** The consumer group that feeds the search index from the event stream: one per index prefix, every node in it. */
+export function searchFeedGroupOf(config: Pick<Config, "searchIndexPrefix">): string {
+  return `${config.searchIndexPrefix}-search-indexer`;
+}
+
+/**
+ * Opens the thread's store (migrated), and the configured index and stream lazily. With
+ * COLINK_SEARCH_FEED=kafka, the thread that `runsSearchFeed` (one per node) also gets the
+ * node's consumer in the search indexer's group.
+ */
 export async function openThreadPorts(
   config: Config,
   logger: Logger,
-  opts: { store?: Store; maxConnections?: number; thread: string },
+  opts: { store?: Store; maxConnections?: number; thread: string; runsSearchFeed: boolean },
 ): Promise<HostPorts> {
   const store =
     opts.store ??
@@ -60,17 +72,37 @@ export async function openThreadPorts(
         }),
       )
     : null;
+  const streamFedIndex: StreamFedIndex | null =
+    config.searchFeed === "kafka" && kafkaBrokers
+      ? {
+          consumer: opts.runsSearchFeed
+            ? openKafkaStreamConsumer({
+                brokers: kafkaBrokers,
+                clientId: `colink-${config.nodeId}-search`.replace(/[^\w.-]/g, "_"),
+                groupId: searchFeedGroupOf(config),
+                topics: searchFeedTopics,
+                logger: logger.child({ module: "search", index: "external", feed: "kafka" }),
+              })
+            : null,
+        }
+      : null;
+  const blobs = await openBlobStore(config.files);
+  const scanning = openFileScanning(config.files, logger.child({ module: "clamav" }));
   return {
     store,
+    files: { blobs, policy: config.files.policy, scanning },
     ...(index
       ? {
           searchIndex: {
             index: async (docs) => (await index.get()).index(docs),
             remove: async (ids) => (await index.get()).remove(ids),
             search: async (req) => (await index.get()).search(req),
+            indexUsers: async (users) => (await index.get()).indexUsers(users),
+            searchUsers: async (q, limit) => (await index.get()).searchUsers(q, limit),
           } satisfies SearchIndex,
         }
       : {}),
+    ...(streamFedIndex ? { streamFedIndex } : {}),
     ...(stream
       ? {
           stream: {
@@ -80,7 +112,14 @@ export async function openThreadPorts(
         }
       : {}),
     async closeExtras() {
-      await Promise.all([index?.close(), stream?.close()]);
+      await Promise.all([
+        index?.close(),
+        stream?.close(),
+        streamFedIndex?.consumer?.close(),
+        blobs.close(),
+        scanning?.scanner.close(),
+        scanning?.thumbnails.close(),
+      ]);
     },
   };
 }

@@ -1,9 +1,10 @@
 /**
  * `npm run bench` (the quick suite, under 3 minutes; S7 only when named with --only) and
- * `npm run bench:full` (every scenario and peer, then docs/benchmarks.md; S8 only when
- * named with --only). Options:
+ * `npm run bench:full` (every scenario and peer, then docs/benchmarks.md; S8 to S12 only
+ * when named with --only). Options:
  *   --only S1,S3        run these scenarios
  *   --repeats N         runs per point (default 3; the report shows medians)
+ *   --rate N            S10's fixed offered rate for its open-loop rows, msgs/s (default 5000)
  *   --no-profile        bench:full without the CPU profile pass (its top costs go in the page)
  *   --target URL        load a remote Colink (e.g. https://chat.example.com) instead of
  *                       starting one; with --tokens FILE (one access token per line) when
@@ -32,15 +33,22 @@ import { s5 } from "./scenarios/s5-http.js";
 import { s6 } from "./scenarios/s6-reconnect.js";
 import { s7 } from "./scenarios/s7-cluster.js";
 import { s8 } from "./scenarios/s8-search.js";
+import { s9 } from "./scenarios/s9-thumbnails.js";
+import { s10 } from "./scenarios/s10-kafka-relay.js";
+import { s11 } from "./scenarios/s11-files.js";
+import { s12 } from "./scenarios/s12-fairness.js";
 
 /** Every scenario, in report order. */
 const scenarios: Scenario[] = [s1, s2, s3, s4, s5, s6, s7];
 
 /**
- * Scenarios that run only when named with --only, in neither suite: S8 loads its own
- * corpus (1M messages with --full, about 11 minutes here) and docs/benchmarks.md has no part for it.
+ * Scenarios that run only when named with --only, in neither suite (docs/benchmarks.md has
+ * no part for them): S8 loads its own corpus (1M messages with --full, about 11 minutes
+ * here), S9 measures the thumbnail pool rather than the server, S10 starts its own Kafka
+ * broker, S11 starts its own clamd and writes gigabytes, and S12 runs two servers side by
+ * side under a deliberate flood.
  */
-const namedOnly: Scenario[] = [s8];
+const namedOnly: Scenario[] = [s8, s9, s10, s11, s12];
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { CloseCode } from "../core/errors.js";
 import { closeAction } from "./close-policy.js";
 
 describe("closeAction", () => {
@@ -10,6 +11,11 @@ describe("closeAction", () => {
 
   it("stops on 4000–4499 except a bad token", () => {
     for (const code of [4000, 4002, 4003, 4004, 4008, 4499]) expect(closeAction(code)).toBe("stop");
+  });
+
+  it("stops on a sign-out elsewhere and on a deactivated account", () => {
+    expect(closeAction(CloseCode.signedOut)).toBe("stop");
+    expect(closeAction(CloseCode.deactivated)).toBe("stop");
   });
 
   it("asks for a new token on 4001 or a 401 handshake", () => {

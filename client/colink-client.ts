@@ -75,6 +75,8 @@ export interface SendOptions {
   timeoutMs?: number;
   /** Post as a reply in the thread of this message (a reply to a reply joins its root's thread). */
   threadRootId?: string;
+  /** Files this user uploaded to the channel (`file.begin`, then `file.complete`); the text may then be empty. */
+  fileIds?: string[];
 }
 
 /** Options of `subscribe()`. */
@@ -575,9 +577,13 @@ export class ColinkClient extends TypedEmitter<ColinkClientEvents> {
       try {
         return await this.request(
           "msg.send",
-          options.threadRootId === undefined
-            ? { channelId, text, clientMsgId }
-            : { channelId, text, clientMsgId, threadRootId: options.threadRootId },
+          {
+            channelId,
+            text,
+            clientMsgId,
+            ...(options.threadRootId === undefined ? {} : { threadRootId: options.threadRootId }),
+            ...(options.fileIds === undefined ? {} : { fileIds: options.fileIds }),
+          },
           { timeoutMs: Math.min(this.requestTimeoutMs, remaining) },
         );
       } catch (err) {
@@ -745,8 +751,11 @@ export class ColinkClient extends TypedEmitter<ColinkClientEvents> {
         ? err
         : new ColinkRequestError({ code: "internal", message: errorText(err), retryable: false }, "sub");
     if (error.retryable) {
-      // Retried on this connection after a back-off, or by the next connection's resubscribe.
-      if (this.connState === "open") this.scheduleSub(sub, sub.retry.next());
+      // Retried on this connection after a back-off (no sooner than a rate limit's hint), or
+      // by the next connection's resubscribe.
+      const hinted = Number(error.details?.retryAfterMs);
+      const delay = Math.max(sub.retry.next(), Number.isFinite(hinted) ? hinted : 0);
+      if (this.connState === "open") this.scheduleSub(sub, delay);
       return;
     }
     // Refused for good (forbidden, not_found…): the subscription is over.

@@ -1,6 +1,6 @@
 /** The Colink client SDK. */
 
-export type { ErrorBody, ErrorCode } from "../core/errors.js";
+export { CloseCode, type ErrorBody, type ErrorCode } from "../core/errors.js";
 export { type NewMessageFields, newMessage } from "../core/message-rules.js";
 export type { ArgsOf, OpName, ResultOf } from "../core/ops.js";
 export type { Channel, Member, Message, User } from "../core/types.js";

@@ -112,6 +112,10 @@ export const CloseCode = {
   frameTooLarge: 4003,
   /** No token came with the upgrade and the first frame was not `auth`, or `auth` did not come in time. */
   authTimeout: 4004,
+  /** The session the connection's token belongs to was signed out (`POST /auth/logout`, or ended at the identity provider). */
+  signedOut: 4005,
+  /** The user's account was deactivated by an admin (`user.deactivate`); their tokens are refused. */
+  deactivated: 4006,
   /** The server is shutting down or draining this node. */
   serverDraining: 4500,
   /** Outbound backpressure passed the limit: the client read too slowly. */
@@ -120,6 +124,18 @@ export const CloseCode = {
   ownershipMoved: 4502,
   /** The server hit an internal fault on this connection. */
   internalError: 4503,
+  /**
+   * The `auth` frame named a user who holds COLINK_MAX_CONNS_PER_USER connections on this
+   * node already (the `[2,id,…]` reply comes first); reconnect later.
+   */
+  tooManyConnections: 4504,
+  /**
+   * After a `rate_limited` reply the connection sent more than COLINK_MAX_PENDING_REQUESTS
+   * requests before its `retryAfterMs`; reconnect after a back-off, and wait when told to.
+   */
+  rateLimitIgnored: 4505,
+  /** An admin changed the user's site role (`role.set`): reconnect, and the new role applies. */
+  roleChanged: 4506,
 } as const;
 
 /** One of the close codes. */

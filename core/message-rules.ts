@@ -1,6 +1,7 @@
 /**
- * Pure rules about message content: mentions parsed from text, emoji validation, the
- * per-viewer view of a stored message's reactions, and what a new message starts as.
+ * Pure rules about message content: mentions parsed from text, the per-viewer view of a
+ * stored message's reactions, and what a new message starts as. (Reaction emoji are
+ * core/emoji.ts.)
  */
 import type { StoredMessage, StoredReaction } from "./ports.js";
 import type { Message } from "./types.js";
@@ -27,19 +28,6 @@ export function parseMentions(text: string): ParsedMentions {
     else if (name && !usernames.includes(name)) usernames.push(name);
   }
   return { usernames, broadcast };
-}
-
-const shortName = /^[a-z0-9_+-]{1,64}$/;
-const pictographic = /\p{Extended_Pictographic}|\p{Regional_Indicator}/u;
-const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
-
-/** True for a reaction emoji: a short name (`thumbsup`, `+1`) or exactly one emoji grapheme. */
-export function isValidEmoji(emoji: string): boolean {
-  if (shortName.test(emoji)) return true;
-  if (emoji.length > 32 || !pictographic.test(emoji)) return false;
-  let graphemes = 0;
-  for (const _ of segmenter.segment(emoji)) if (++graphemes > 1) return false;
-  return graphemes === 1;
 }
 
 /** The reactions after `userId` adds `emoji` (unchanged if already there). */
@@ -81,11 +69,11 @@ export type NewMessageFields = Pick<
   Message,
   "id" | "channelId" | "seq" | "authorId" | "text" | "clientMsgId" | "createdAt"
 > &
-  Partial<Pick<Message, "threadRootId" | "mentions" | "broadcast">>;
+  Partial<Pick<Message, "threadRootId" | "mentions" | "broadcast" | "files">>;
 
 /**
- * A message as first stored: not edited, deleted, reacted to or pinned, with no replies
- * and no files; in a thread and mentioning people only when `fields` say so. Its empty `reactions` fits both the stored and the wire shape.
+ * A message as first stored: not edited, deleted, reacted to or pinned, with no replies;
+ * in a thread, mentioning people and carrying files only when `fields` say so. Its empty `reactions` fits both the stored and the wire shape.
  */
 export function newMessage(fields: NewMessageFields): Omit<Message, "reactions"> & { reactions: never[] } {
   return {
@@ -107,6 +95,6 @@ export function newMessage(fields: NewMessageFields): Omit<Message, "reactions">
     reactions: [],
     pinnedAt: null,
     pinnedBy: null,
-    files: [],
+    files: fields.files ?? [],
   };
 }

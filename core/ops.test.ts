@@ -17,6 +17,13 @@ describe("parseArgs", () => {
     expect(() => parseArgs("ch.create", { name: "Has Space", kind: "public" })).toThrow(/name/);
   });
 
+  it("refuses integers Postgres cannot store (one would fail the commit of every write it shares)", () => {
+    const args = { channelId: "C1", text: "later", clientMsgId: "k" };
+    expect(parseArgs("msg.schedule", { ...args, sendAt: Number.MAX_SAFE_INTEGER })).toBeTruthy();
+    expect(() => parseArgs("msg.schedule", { ...args, sendAt: 1.2345678901234568e29 })).toThrow(/sendAt/);
+    expect(() => parseArgs("msg.schedule", { ...args, sendAt: 2 ** 64 })).toThrow(/sendAt/);
+  });
+
   it("refuses text that Postgres cannot store", () => {
     expect(() => parseArgs("msg.send", { channelId: "C1", text: "a\u0000b", clientMsgId: "k" })).toThrow(
       /NUL/,

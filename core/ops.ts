@@ -5,8 +5,14 @@
 import { type Static, Type as T, type TSchema } from "@sinclair/typebox";
 import { type TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
 import { fail } from "./errors.js";
+import { maxUserIdLength, userIdPattern } from "./ids.js";
 import {
+  AuditEntrySchema,
+  AuditVerdictSchema,
   ChannelSchema,
+  FileSchema,
+  FlagResolutions,
+  FlagSchema,
   MemberSchema,
   MessageSchema,
   MessageVersionSchema,
@@ -14,6 +20,7 @@ import {
   PresenceSchema,
   ScheduledSchema,
   SearchHitSchema,
+  SiteRoleSchema,
   UnreadSchema,
   UserSchema,
   UserSettingsSchema,
@@ -21,7 +28,7 @@ import {
 
 const Id = T.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_-]+$" });
 /** User ids come from token subjects (`sub`), which other issuers shape more freely. */
-const UserId = T.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9_|:.@-]+$" });
+const UserId = T.String({ minLength: 1, maxLength: maxUserIdLength, pattern: userIdPattern });
 const Seq = T.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const ChannelName = T.String({
   minLength: 1,
@@ -45,13 +52,60 @@ const Emoji = T.String({
   description: "a short name such as `thumbsup` or `+1` (letters, digits, _ + -), or one emoji grapheme",
 });
 const MessageRef = { channelId: Id, messageId: Id };
+const FileId = T.String({
+  minLength: 21,
+  maxLength: 90,
+  pattern: "^(F[0-9A-Z]{20}_[A-Za-z0-9_-]+|A[0-9A-Z]{20})$",
+  description: "a file id, as file.begin (or user.avatar.begin) made it",
+});
+const FileUpload = {
+  name: T.String({ minLength: 1, maxLength: 255 }),
+  size: T.Integer({
+    minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
+    description: "bytes; limited by COLINK_MAX_FILE_BYTES",
+  }),
+};
+const UploadResult = T.Object({
+  fileId: FileId,
+  uploadUrl: T.String({ description: "PUT exactly `size` bytes here, with the same Content-Type" }),
+  expiresAt: T.Integer({ description: "the URL's end, epoch ms" }),
+});
 const ThreadRef = { channelId: Id, rootId: Id };
+/** A moderation reason or note: required, at most 500 characters. */
+const ModerationText = T.String({ minLength: 1, maxLength: 500 });
+/** The channel of the message an op names, when the caller knows it (else the server finds it). */
+const LocatedChannel = T.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: "^[A-Za-z0-9_-]+$",
+  description: "the channel of the message; found from the messageId when absent",
+});
+const FlagId = T.String({
+  minLength: 23,
+  maxLength: 90,
+  pattern: "^G[0-9A-Z]{20}_[A-Za-z0-9_-]+$",
+  description: "a flag id, as msg.flag made it",
+});
 
 /**
  * Who handles an op: a ChannelActor keyed by `args.channelId`, a new channel's actor, the
- * DM channel of a set of users, the caller's UserActor, or the connection itself.
+ * DM channel of a set of users, the channel a file (`args.fileId`) was uploaded to (the
+ * caller's UserActor for an avatar), the caller's UserActor, the UserActor of the user an
+ * admin op is about (`args.userId`: `targetUser`), or the connection itself.
+ * `message`: the channel that holds `args.messageId` (`args.channelId` when given, else
+ * the transport finds it); `flag`: the channel a flag id (`args.flagId`) was made for.
  */
-export type OpRoute = "channel" | "newChannel" | "dm" | "user" | "connection";
+export type OpRoute =
+  | "channel"
+  | "newChannel"
+  | "dm"
+  | "file"
+  | "user"
+  | "targetUser"
+  | "connection"
+  | "message"
+  | "flag";
 
 interface OpSpec<A extends TSchema, R extends TSchema> {
   args: A;
@@ -151,9 +205,17 @@ export const ops = {
     T.Object(
       {
         ...ChannelRef,
-        text: MessageText,
+        text: T.String({ description: "limited by COLINK_MAX_MESSAGE_CHARS; empty only with fileIds" }),
         clientMsgId: ClientMsgId,
         threadRootId: T.Optional(T.Union([Id, T.Null()], { description: "reply in this message's thread" })),
+        fileIds: T.Optional(
+          T.Array(FileId, {
+            maxItems: 10,
+            uniqueItems: true,
+            description:
+              "files the sender uploaded to this channel (file.begin, file.complete), clean or still being scanned; with files the text may be empty",
+          }),
+        ),
       },
       strict,
     ),
@@ -246,7 +308,13 @@ export const ops = {
         ...ChannelRef,
         text: MessageText,
         clientMsgId: ClientMsgId,
-        sendAt: T.Integer({ minimum: 0, description: "epoch ms; a past time posts at once" }),
+        // At most 2^53−1 like every integer here: a larger one passes as an integer but fails
+        // the bigint column, and with it the whole group commit it shares.
+        sendAt: T.Integer({
+          minimum: 0,
+          maximum: Number.MAX_SAFE_INTEGER,
+          description: "epoch ms; a past time posts at once",
+        }),
         threadRootId: T.Optional(T.Union([Id, T.Null()])),
       },
       strict,
@@ -309,6 +377,12 @@ export const ops = {
         displayName: T.Optional(T.String({ minLength: 1, maxLength: 80 })),
         title: T.Optional(T.String({ maxLength: 120 })),
         timeZone: T.Optional(T.String({ maxLength: 64, pattern: "^$|^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$" })),
+        avatarFileId: T.Optional(
+          T.Union([FileId, T.Null()], {
+            description:
+              "an avatar the caller uploaded (user.avatar.begin) that was scanned clean; null removes it",
+          }),
+        ),
       },
       strict,
     ),
@@ -342,9 +416,9 @@ export const ops = {
       ),
     }),
   ),
-  "user.search": op(
+  "search.users": op(
     "user",
-    "Find active users by prefix of username or display name.",
+    "Find active users: every word of `q` starts their username or a word of their display name.",
     T.Object(
       {
         q: T.String({ minLength: 1, maxLength: 80 }),
@@ -352,7 +426,69 @@ export const ops = {
       },
       strict,
     ),
-    T.Object({ users: T.Array(UserSchema) }),
+    T.Object({
+      users: T.Array(UserSchema),
+      degraded: T.Optional(
+        T.Literal(true, {
+          description: "OpenSearch failed: Postgres answered from the users table",
+        }),
+      ),
+    }),
+  ),
+  "file.begin": op(
+    "channel",
+    "Start an upload to a channel the caller can post in: the file's id and a URL to PUT its bytes to.",
+    T.Object(
+      {
+        ...ChannelRef,
+        ...FileUpload,
+        contentType: T.String({
+          minLength: 3,
+          maxLength: 127,
+          pattern: "^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$",
+          description: "a MIME type without parameters, allowed by COLINK_FILE_TYPES",
+        }),
+      },
+      strict,
+    ),
+    UploadResult,
+  ),
+  "user.avatar.begin": op(
+    "user",
+    "Start the upload of a new avatar (an image): its file id and a URL to PUT its bytes to. Once it is scanned, user.update sets it.",
+    T.Object(
+      {
+        ...FileUpload,
+        contentType: T.Union(
+          ["image/png", "image/jpeg", "image/gif", "image/webp"].map((t) => T.Literal(t)),
+          { description: "an image" },
+        ),
+      },
+      strict,
+    ),
+    UploadResult,
+  ),
+  "file.complete": op(
+    "file",
+    "The upload is done: the file is checked and queued for its virus scan.",
+    T.Object({ fileId: FileId }, strict),
+    T.Object({ file: FileSchema }),
+  ),
+  "file.get": op(
+    "file",
+    "A file's metadata, and download URLs once it may be served.",
+    T.Object({ fileId: FileId }, strict),
+    T.Object({
+      file: FileSchema,
+      url: T.Union([T.String(), T.Null()], {
+        description: "the download, or null while it may not be served",
+      }),
+      thumbnails: T.Object(
+        { small: T.Optional(T.String()), medium: T.Optional(T.String()) },
+        { description: "thumbnail URLs of a clean image" },
+      ),
+      expiresAt: T.Union([T.Integer(), T.Null()], { description: "the URLs' end, epoch ms" }),
+    }),
   ),
   "user.settings.get": op(
     "user",
@@ -377,7 +513,122 @@ export const ops = {
     ),
     T.Object({ settings: UserSettingsSchema }),
   ),
+
+  // ---- moderation (issue 23): flags and removals --------------------------------------
+  "msg.flag": op(
+    "message",
+    "Report a message to the moderators (anyone who can read it). One open flag per message and reporter: flagging again answers the open one.",
+    T.Object({ messageId: Id, reason: ModerationText, channelId: T.Optional(LocatedChannel) }, strict),
+    T.Object({ flag: FlagSchema }),
+  ),
+  "msg.remove": op(
+    "message",
+    "Remove any message, with a reason (site moderator or admin, member of the channel or not). Members see it deleted; the original is kept for audit.",
+    T.Object({ messageId: Id, reason: ModerationText, channelId: T.Optional(LocatedChannel) }, strict),
+    MessageResult,
+  ),
+  "flags.list": op(
+    "user",
+    "The flags, newest first, with each flagged message as moderators see it (site moderator or admin).",
+    T.Object(
+      {
+        status: T.Optional(T.Union([T.Literal("open"), T.Literal("resolved")])),
+        cursor: T.Optional(FlagId),
+        limit: T.Optional(T.Integer({ minimum: 1, maximum: 100 })),
+      },
+      strict,
+    ),
+    T.Object({
+      flags: T.Array(FlagSchema),
+      nextCursor: T.Optional(T.String({ description: "the next page's cursor; absent at the end" })),
+    }),
+  ),
+  "flag.resolve": op(
+    "flag",
+    "Resolve an open flag (site moderator or admin): `removed` also removes the message (as msg.remove, with the note or else the flag's reason as the reason), `dismissed` leaves it. Resolving twice is a conflict.",
+    T.Object(
+      {
+        flagId: FlagId,
+        resolution: T.Union(FlagResolutions.map((r) => T.Literal(r))),
+        note: T.Optional(ModerationText),
+      },
+      strict,
+    ),
+    T.Object({ flag: FlagSchema }),
+  ),
+  // ---- Administration: users, roles, the audit log (issue 23; admins only) ----
+  "user.deactivate": op(
+    "targetUser",
+    "Deactivate a user (admin): their sockets close on every node (4006), their tokens are refused, and they vanish from the directory and search.users.",
+    T.Object({ userId: UserId }, strict),
+    T.Object({ user: UserSchema }),
+  ),
+  "user.reactivate": op(
+    "targetUser",
+    "Reactivate a deactivated user (admin): their tokens are accepted again.",
+    T.Object({ userId: UserId }, strict),
+    T.Object({ user: UserSchema }),
+  ),
+  "role.set": op(
+    "targetUser",
+    "Set a user's site role (admin); it wins over the token's role claim from then on.",
+    T.Object({ userId: UserId, role: SiteRoleSchema }, strict),
+    T.Object({ user: UserSchema }),
+  ),
+  "users.list": op(
+    "user",
+    "Every user for the admin page (admin), deactivated ones included, by username: every word of `q` starts the username or a word of the display name.",
+    T.Object(
+      {
+        q: T.Optional(T.String({ maxLength: 80 })),
+        cursor: T.Optional(
+          T.String({ minLength: 1, maxLength: 200, description: "nextCursor of the previous page" }),
+        ),
+        limit: T.Optional(T.Integer({ minimum: 1, maximum: 200 })),
+      },
+      strict,
+    ),
+    T.Object({ users: T.Array(UserSchema), nextCursor: T.Optional(T.String()) }),
+  ),
+  "audit.list": op(
+    "user",
+    "The audit log newest first (admin), filtered by actor, action, target and time (from/to: epoch ms, inclusive).",
+    T.Object(
+      {
+        actor: T.Optional(T.String({ minLength: 1, maxLength: 255 })),
+        action: T.Optional(T.String({ minLength: 1, maxLength: 64 })),
+        target: T.Optional(T.String({ minLength: 1, maxLength: 255 })),
+        from: T.Optional(T.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+        to: T.Optional(T.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+        cursor: T.Optional(
+          T.String({ maxLength: 19, pattern: "^[0-9]+$", description: "nextCursor of the previous page" }),
+        ),
+        limit: T.Optional(T.Integer({ minimum: 1, maximum: 200 })),
+      },
+      strict,
+    ),
+    T.Object({ entries: T.Array(AuditEntrySchema), nextCursor: T.Optional(T.String()) }),
+  ),
+  "audit.verify": op(
+    "user",
+    "Recompute the audit log's hash chain (admin): ok, or the id of the first entry where it breaks.",
+    Empty,
+    AuditVerdictSchema,
+  ),
 } as const;
+
+/**
+ * Ops whose requests carry their origin (client address, request id) to the actor, for
+ * the audit entry the actor writes. Other ops carry none: it costs the hot path nothing.
+ */
+export const auditedOps: ReadonlySet<string> = new Set<string>([
+  "user.deactivate",
+  "user.reactivate",
+  "role.set",
+  "ch.archive",
+  "msg.remove",
+  "flag.resolve",
+]);
 
 /** The op table's type. */
 export type Ops = typeof ops;

@@ -2,12 +2,17 @@
  * The ports: what the actors need from the outside world. Each port has an embedded
  * implementation and a production one, and one shared contract suite that both run.
  */
-import type { StreamRecord } from "./stream-records.js";
+import type { AuditStreamRecord, StreamEvent, StreamRecord } from "./stream-records.js";
 import type {
+  AuditAction,
+  AuditEntry,
+  AuditVerdict,
   Channel,
   ChannelEvent,
   ChannelKind,
   ChannelRole,
+  FileInfo,
+  Flag,
   Member,
   Message,
   MessageVersion,
@@ -17,6 +22,7 @@ import type {
   SiteRole,
   Unread,
   User,
+  UserEvent,
   UserSettings,
 } from "./types.js";
 
@@ -111,11 +117,31 @@ export interface ChannelWrite {
   follows: ThreadFollow[];
   /** Scheduled messages created or changed (cancelled, sent). */
   schedules: Scheduled[];
+  /** Flags created or changed (resolved) in this batch, without their `message` (latest wins). */
+  flags?: Flag[];
+  /** Originals of messages a moderator removed in this batch, kept for audit. */
+  removals?: RemovedOriginal[];
+  /** Audit entries of this batch's moderation (msg.remove, flag.resolve), appended in its transaction. */
+  audit?: AuditRecord[];
   /**
    * In a cluster: the shard the channel belongs to and the epoch under which this node
    * owns it. The commit fails with a `staleOwner` StoreConflict when another node took the shard since.
    */
   fence?: ShardFence;
+}
+
+/**
+ * A message as it was when a moderator removed it (`msg.remove`, `flag.resolve` removed):
+ * kept for audit and for the moderators' view of its flags, never shown to members.
+ */
+export interface RemovedOriginal {
+  messageId: string;
+  channelId: string;
+  removedBy: string;
+  reason: string;
+  removedAt: number;
+  /** The message before the removal (its text, files, mentions…). */
+  original: StoredMessage;
 }
 
 /** A node's claim on a shard: the fencing epoch it got when it took the shard. */
@@ -233,6 +259,24 @@ export interface MessageHistory {
   threadFollows(channelId: string, rootId: string): Promise<ThreadFollow[]>;
 }
 
+/**
+ * Flags (reports of messages to the moderators). A channel's actor writes its flags in its
+ * commits (`ChannelWrite.flags`) and reads them back here; the moderators' queue lists
+ * them across channels. Reads see only committed data.
+ */
+export interface FlagStore {
+  /** One flag of this channel (without `message`), or null. */
+  getFlag(channelId: string, flagId: string): Promise<Flag | null>;
+  /** The open flag `reporterId` made of a message of this channel, or null. */
+  findOpenFlag(channelId: string, messageId: string, reporterId: string): Promise<Flag | null>;
+  /**
+   * Flags of every channel, newest first (by id, which is time-ordered), with `message` as
+   * moderators see it (the original text of a removed message). `before`: only flags with
+   * an id below it (the previous page's last id).
+   */
+  listFlags(opts: { status?: "open" | "resolved"; before?: string; limit: number }): Promise<Flag[]>;
+}
+
 /** Scheduled messages across channels, for the poller that wakes their channels when they fall due. */
 export interface ScheduleQueue {
   /** Pending scheduled messages due at or before `now`, across all channels, oldest first. */
@@ -248,21 +292,25 @@ export interface ChannelListing extends Channel {
 /** Users and cross-channel listings. */
 export interface Directory {
   /**
-   * Creates the user from token claims, or refreshes username and role. The display
+   * Creates the user from token claims, or refreshes username and role (unless an admin
+   * set the role: `Accounts.setRole` wins over the claim). The display
    * name comes from the claims only on creation; later the user sets it (`updateProfile`).
+   * Usernames are unique regardless of case: when another user holds the claimed one (in
+   * any case), an existing user keeps theirs and a new one gets the first free
+   * `<username>-2`, `<username>-3`, …
    */
   upsertUser(user: { id: string; username: string; displayName: string; role: SiteRole }): Promise<User>;
   /** One user, or null. */
   getUser(userId: string): Promise<User | null>;
+  /** Users by id after `afterId`, at most `limit`, deactivated ones included (a re-index pages through them). */
+  listUsers(afterId: string, limit: number): Promise<User[]>;
   /** The users with these usernames (case-insensitive), deactivated ones included. */
   getUsersByUsername(usernames: string[]): Promise<User[]>;
   /** Changes profile fields; returns the new profile, or null when the user does not exist. */
   updateProfile(
     userId: string,
-    patch: { displayName?: string; title?: string; timeZone?: string },
+    patch: { displayName?: string; title?: string; timeZone?: string; avatarFileId?: string | null },
   ): Promise<User | null>;
-  /** Active users whose username, or a word of whose display name, starts with `prefix` (case-insensitive), by username. */
-  searchUsers(prefix: string, limit: number): Promise<User[]>;
   /** The id of the channel that holds a message, or null. Access is checked by that channel. */
   locateMessage(messageId: string): Promise<string | null>;
   /** The channels the user belongs to, and with `includePublic` every public channel too. */
@@ -320,12 +368,13 @@ export interface SharedSecrets {
    * stored yet (it is then stored). Concurrent callers all get the same key.
    */
   sharedDevIssuerKey(candidate: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /**
+   * The key that seals the sign-in cookies (a JWK of kind `oct`): the stored one, or
+   * `candidate` when none is stored yet (it is then stored). Concurrent callers all get the same key.
+   */
+  sharedSessionKey(candidate: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 
-/**
- * The store: every port above over one database, plus its lifecycle. The composition root
- * opens it; each actor and service is handed only the ports it uses.
- */
 /**
  * What full-text search holds of a message: its text and the fields the filters need.
  * `version` is the seq of the channel event that produced it: a document never replaces
@@ -372,10 +421,22 @@ export interface SearchResult {
   hits: SearchHit[];
   hasMore: boolean;
   /** Answered by the fallback index because the configured one failed. */
-  degraded?: boolean;
+  degraded?: true;
 }
 
-/** The full-text index of messages (Postgres full-text by default). */
+/**
+ * A user as the search index holds them. `version` is the id of the user-event outbox
+ * entry that carried this state: an older one never replaces a newer one.
+ */
+export interface IndexedUser {
+  user: User;
+  version: number;
+}
+
+/**
+ * The full-text index of messages and of people (Postgres full-text by default, where the
+ * users table is its own index of people).
+ */
 export interface SearchIndex {
   /** Adds or replaces documents, each unless the index holds a newer version of it. */
   index(docs: SearchDocument[]): Promise<void>;
@@ -383,6 +444,21 @@ export interface SearchIndex {
   remove(messageIds: string[]): Promise<void>;
   /** One page of hits, and whether there are more. */
   search(req: SearchRequest): Promise<SearchResult>;
+  /** Adds or replaces people, each unless the index holds a newer version of them. */
+  indexUsers(users: IndexedUser[]): Promise<void>;
+  /**
+   * Active users matched by every word of `query` (at most 5): each word starts their
+   * username or a word of their display name (case-insensitive). An exact username first,
+   * then by username.
+   */
+  searchUsers(query: string, limit: number): Promise<UserSearchResult>;
+}
+
+/** People found. */
+export interface UserSearchResult {
+  users: User[];
+  /** Answered by the fallback index because the configured one failed. */
+  degraded?: true;
 }
 
 /**
@@ -396,19 +472,219 @@ export interface LogFeed {
     follower: string,
     limit: number,
   ): Promise<Array<{ channelId: string; handledSeq: number; lastSeq: number }>>;
-  /** `follower` has handled this channel's log up to `seq` (never moves back). */
-  markFed(follower: string, channelId: string, seq: number): Promise<void>;
+  /** `follower` has handled each channel's log up to its `seq` (a position never moves back); one statement. */
+  markFed(follower: string, positions: ReadonlyArray<{ channelId: string; seq: number }>): Promise<void>;
+  /** The position `follower` has marked under `key` (a channel id, or another log's name), 0 when none. */
+  fedPosition(follower: string, key: string): Promise<number>;
   /** Forgets every position of `follower`: it starts every log again from the beginning. */
   forgetFollower(follower: string): Promise<void>;
+}
+
+/**
+ * The user-event outbox: each change to a user's profile or settings writes its event in
+ * the same statement as the change, so the relay to Kafka misses none.
+ */
+export interface UserEventLog {
+  /** Events after `afterId`, by id, at most `limit`. Ids may have gaps (see UserEventFollower). */
+  readUserEvents(afterId: number, limit: number): Promise<UserEvent[]>;
 }
 
 /** Where the event stream goes (Kafka): records in order, durable once the promise resolves. */
 export interface EventStream {
   /** Writes the records, in order per key; rejects when they may not all be written. */
-  publish(records: readonly StreamRecord[]): Promise<void>;
+  publish(records: readonly (StreamRecord | AuditStreamRecord)[]): Promise<void>;
   close(): Promise<void>;
 }
 
+/** What a consumer of the event stream does with a batch of events; the batch counts as done once it resolves. */
+export type HandleStreamEvents = (events: readonly StreamEvent[]) => Promise<void>;
+
+/**
+ * A consumer of the event stream in a group shared by the nodes (Kafka): the stream's
+ * partitions are spread over the group's members, so each event is handled by one of them.
+ * Events of one key (a channel, a user) arrive in order. Delivery is at least once: a batch
+ * counts as consumed (its offsets committed) only after `handle` resolved; while it rejects,
+ * the same batch is tried again with backoff, and after a restart or a rebalance a batch may
+ * come again. Handlers must be idempotent.
+ */
+export interface StreamConsumer {
+  /** Starts consuming in the background (connecting, and again after a failure) until `close`. */
+  run(handle: HandleStreamEvents): void;
+  /**
+   * `failing` while the last batch (or the connection) failed; `lagEvents`: records the
+   * group has not committed yet over its topics (high watermark minus committed offsets),
+   * as last measured.
+   */
+  readonly status: { failing: boolean; lagEvents: number };
+  close(): Promise<void>;
+}
+
+/** A file as the store keeps it: its metadata and its scan's state. */
+export interface FileRecord extends FileInfo {
+  /** The signature found, for an infected file. */
+  signature: string | null;
+  /** Scans tried so far (each claim counts one). */
+  scanAttempts: number;
+  /** When a pending file's next scan is due (a claimed one's lease ends then). */
+  nextScanAt: number | null;
+  /** When an infected file was quarantined; its bytes are deleted 30 days later. */
+  quarantinedAt: number | null;
+}
+
+/** What a scan of a file found, or that it must be tried again. */
+export type ScanOutcome =
+  | { status: "clean"; thumbnails: FileInfo["thumbnails"] }
+  | { status: "infected"; signature: string }
+  | { status: "failed"; reason: string }
+  | { retryAt: number };
+
+/** Files' metadata and scan state (the bytes are in a BlobStore). */
+export interface FileStore {
+  /** Records a new file (status `uploading`). */
+  createFile(file: FileInfo): Promise<void>;
+  getFile(fileId: string): Promise<FileRecord | null>;
+  /** The files of these ids that exist. */
+  getFiles(fileIds: string[]): Promise<FileRecord[]>;
+  /**
+   * The upload is complete: `uploading` becomes `status` (`pending` to be scanned from
+   * `now` on, or `unscanned`). Returns the file, or null when it was not `uploading`.
+   */
+  completeUpload(fileId: string, status: "pending" | "unscanned", now: number): Promise<FileRecord | null>;
+  /**
+   * Claims up to `limit` pending files whose scan is due, for `leaseMs`: no other claim
+   * takes them until then (so each is scanned by one scanner at a time, cluster-wide).
+   */
+  claimScans(now: number, leaseMs: number, limit: number): Promise<FileRecord[]>;
+  /**
+   * Records a scan: final (clean with its thumbnails, infected, which quarantines it and
+   * writes the audit log in the same statement, or failed), or a retry at `retryAt`.
+   * Returns the file, or null when it is not pending any more.
+   */
+  recordScan(fileId: string, outcome: ScanOutcome, now: number): Promise<FileRecord | null>;
+  /** Whether a message of `channelId` that is not deleted carries the file. */
+  isFileShared(fileId: string, channelId: string): Promise<boolean>;
+  /** Files quarantined before `cutoff` whose bytes are still kept, for the lifecycle job. */
+  quarantinedBefore(cutoff: number, limit: number): Promise<FileRecord[]>;
+  /** A quarantined file's bytes are deleted: it is not listed by `quarantinedBefore` again. */
+  markPurged(fileId: string): Promise<void>;
+  /** Uploads begun before `cutoff` and never completed (abandoned), for the lifecycle job. */
+  abandonedUploads(cutoff: number, limit: number): Promise<FileRecord[]>;
+  /** Forgets an abandoned upload (only while it is still `uploading`). */
+  dropUpload(fileId: string): Promise<void>;
+}
+
+/** The buckets files live in (the seed's three). */
+export type BlobBucket = "files" | "avatars" | "thumbnails";
+
+/** A URL a client uses directly (an upload's PUT, a download's GET), good until `expiresAt` (ms). */
+export interface SignedUrl {
+  url: string;
+  expiresAt: number;
+}
+
+/**
+ * Where file bytes live: local disk through Colink's own HTTP server (the embedded default)
+ * or S3. Clients upload and download directly with signed URLs; the server reads an object
+ * only as a stream (to scan it, to make thumbnails), never whole into memory.
+ */
+export interface BlobStore {
+  /** A URL the client PUTs exactly `size` bytes of `contentType` to. */
+  uploadUrl(
+    bucket: BlobBucket,
+    key: string,
+    opts: { contentType: string; size: number; expiresInSec: number },
+  ): Promise<SignedUrl>;
+  /** A URL the client GETs the object from; `fileName` becomes its Content-Disposition. */
+  downloadUrl(
+    bucket: BlobBucket,
+    key: string,
+    opts: { expiresInSec: number; fileName?: string; contentType?: string },
+  ): Promise<SignedUrl>;
+  /** The object's size, or null when there is none. */
+  stat(bucket: BlobBucket, key: string): Promise<{ size: number } | null>;
+  /** The object's bytes as a stream; rejects when there is none. */
+  read(bucket: BlobBucket, key: string): Promise<AsyncIterable<Uint8Array>>;
+  /** Writes an object the server made (a thumbnail). */
+  write(bucket: BlobBucket, key: string, body: Uint8Array, contentType: string): Promise<void>;
+  /** Removes the object; nothing happens when there is none. */
+  remove(bucket: BlobBucket, key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** An open object's bytes: a Node Readable, which `destroy` closes whether it was read or not. */
+export type ObjectBytes = AsyncIterable<Uint8Array> & { destroy(): unknown };
+
+/** What a signed URL allows, or why it allows nothing (the store's answer). */
+export type BlobGrant =
+  | {
+      ok: true;
+      op: "put";
+      bucket: BlobBucket;
+      key: string;
+      /** Exactly this many bytes must arrive. */
+      size: number;
+      /** The request's Content-Type must be this one. */
+      contentType: string;
+      /** ms since epoch. */
+      expiresAt: number;
+    }
+  | {
+      ok: true;
+      op: "get";
+      bucket: BlobBucket;
+      key: string;
+      contentType: string | null;
+      fileName: string | null;
+      expiresAt: number;
+    }
+  | { ok: false; refusal: "expired" | "bad_signature" | "malformed"; message: string };
+
+/**
+ * The local disk's signed URLs, as the HTTP routes that serve them (transport/blob-routes.ts)
+ * use the store behind them (the local-disk adapter).
+ */
+export interface SignedBlobAccess {
+  /** What the URL with this method, bucket, key (decoded) and query allows at `now` (ms). */
+  verify(method: string, bucket: string, key: string, params: URLSearchParams, now: number): BlobGrant;
+  /**
+   * Stores exactly `size` bytes of `body` as the object, pulling it only as fast as it can
+   * write; rejects with `too_large` as soon as there are more, `bad_request` when fewer.
+   */
+  receive(bucket: BlobBucket, key: string, size: number, body: AsyncIterable<Uint8Array>): Promise<void>;
+  /** The object's size and bytes (destroyed to close the file early), or null when there is none. */
+  openObject(bucket: BlobBucket, key: string): Promise<{ size: number; body: ObjectBytes } | null>;
+}
+
+/** What a virus scan found. */
+export type ScanVerdict = { infected: false } | { infected: true; signature: string };
+
+/** A virus scanner (ClamAV's clamd). It rejects when it cannot tell (down, timed out, too large): the file stays pending. */
+export interface Scanner {
+  scan(body: AsyncIterable<Uint8Array>): Promise<ScanVerdict>;
+  /** Resolves when the scanner answers. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The small and medium thumbnails of an image, as WebP. */
+export interface Thumbnail {
+  size: "small" | "medium";
+  width: number;
+  height: number;
+  bytes: Uint8Array;
+}
+
+/** Makes thumbnails off the actors' and the gateway's threads (a worker pool). */
+export interface Thumbnailer {
+  /** Thumbnails of the image, or null when the bytes are not an image it can read. */
+  thumbnails(image: Uint8Array): Promise<Thumbnail[] | null>;
+  close(): Promise<void>;
+}
+
+/**
+ * The store: every port above over one database, plus its lifecycle. The composition root
+ * opens it; each actor and service is handed only the ports it uses.
+ */
 export interface Store
   extends ChannelLog,
     MessageHistory,
@@ -418,7 +694,12 @@ export interface Store
     ShardFencing,
     SharedSecrets,
     LogFeed,
-    SearchIndex {
+    UserEventLog,
+    FileStore,
+    SearchIndex,
+    AuditLog,
+    Accounts,
+    FlagStore {
   /** Runs the SQL migrations that have not run yet. Safe to call on every start. */
   migrate(): Promise<void>;
   /** Resolves when the database answers. */
@@ -460,6 +741,46 @@ export interface DevSession {
   sessionExpiresAt: number;
 }
 
+/** What an OpenID provider's token endpoint gave. */
+export interface ProviderTokens {
+  accessToken: string;
+  /** When the access token expires, epoch ms. */
+  expiresAt: number;
+  /** Null when the provider gave none. */
+  refreshToken: string | null;
+  /** When the refresh token lapses unless used (Keycloak's session idle time), epoch ms; null when the provider does not say. */
+  refreshExpiresAt: number | null;
+}
+
+/**
+ * Sign-in at an OpenID provider (Keycloak), run by Colink's server for the browser: the
+ * authorization-code flow with PKCE (S256) of one client, refresh and revocation. Methods
+ * throw ColinkError `unauthenticated` when the provider refuses (a code used twice or
+ * expired, a wrong verifier, a session that ended) and `unavailable` (retryable) when it
+ * cannot be reached or answers something else.
+ */
+export interface OidcLogin {
+  /** Where to send the browser to sign in: the provider's authorization endpoint with this request. */
+  authorizationUrl(req: { redirectUri: string; state: string; nonce: string; codeChallenge: string }): string;
+  /**
+   * Trades an authorization code for tokens, and checks the ID token that comes with them
+   * (signature, issuer, audience and `nonce`).
+   */
+  exchangeCode(req: {
+    code: string;
+    codeVerifier: string;
+    redirectUri: string;
+    nonce: string;
+  }): Promise<ProviderTokens>;
+  /** New tokens for a refresh token. */
+  refresh(refreshToken: string): Promise<ProviderTokens>;
+  /**
+   * Revokes a refresh token (RFC 7009); Keycloak then ends the session it belongs to. Resolves
+   * too when the token was not valid any more.
+   */
+  revoke(refreshToken: string): Promise<void>;
+}
+
 /**
  * Messages between the nodes of a cluster. Topics are opaque names; a node hears only
  * the topics it subscribed to, and never its own messages. Order is kept per publishing
@@ -483,16 +804,26 @@ export interface NodeBus {
 }
 
 /**
- * Request counters per key in fixed time windows, shared by the nodes of a cluster (rate
- * limits that hold across nodes). Counts are exchanged in batches, so a limit may be
- * passed by what the nodes let through between two exchanges.
+ * Where rate limits count: fixed-window counters, `points` events per key per window of
+ * `windowSec`, a key's window starting at its first event. Every node using the same
+ * store (Redis in a cluster) shares the counts, so a user spread over nodes has one
+ * budget. A store that cannot be reached counts in this process meanwhile: a lost store
+ * neither lets everyone through unbounded nor refuses everyone. `take` rejects only on a
+ * fault of the store's own code, never because the store is away.
  */
-export interface RateCounters {
+export interface RateStore {
+  /** The counter of one budget; `name` keeps budgets apart in a shared store. */
+  counter(name: string, points: number, windowSec: number): RateCounter;
+  close(): Promise<void>;
+}
+
+/** One budget's counter (see RateStore). */
+export interface RateCounter {
   /**
-   * Adds this node's counts of window `window` (a window number) and returns, for the same
-   * keys, the totals of all nodes in that window.
+   * Counts one event of `key`: resolves with 0 when it is within the budget, else with
+   * the milliseconds until the key's window ends (a refused event counts too).
    */
-  addCounts(window: number, windowMs: number, counts: Map<string, number>): Promise<Map<string, number>>;
+  take(key: string): Promise<number>;
 }
 
 /** One user's presence as the cluster keeps it (the user actor's latest entry). */
@@ -532,4 +863,81 @@ export interface ClusterRegistry extends PresenceShare {
   /** Resolves when the registry answers. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+// ---- The audit log and account administration (issue 23) ----
+
+/** Where an audited request came from, and who made it. */
+export interface AuditOrigin {
+  /** The user (or `system:…`) who acted. */
+  actorId: string;
+  /** The client's address; empty for the server's own actions. */
+  ip: string;
+  /** The request's id (HTTP X-Request-Id, or one made per WebSocket request). */
+  requestId: string;
+  /** Epoch ms. */
+  at: number;
+}
+
+/** An entry to append to the audit log: the store adds its id, `prevHash` and `hash`. */
+export interface AuditRecord extends AuditOrigin {
+  action: AuditAction;
+  target: string;
+  details: Record<string, unknown>;
+}
+
+/** Which entries `listAudit` returns: every given filter must match. */
+export interface AuditFilter {
+  actor?: string;
+  action?: string;
+  target?: string;
+  /** Epoch ms, inclusive. */
+  from?: number;
+  /** Epoch ms, inclusive. */
+  to?: number;
+  /** Entries with ids below this one (the previous page's `nextCursor`). */
+  before?: string;
+  limit: number;
+}
+
+/**
+ * The tamper-evident audit log: a hash chain in id order. Guarantees: appends are
+ * serialised (concurrent writers never fork the chain), an entry is durable when
+ * `recordAudit` resolves, and any SQL statement of the store that inserts into the log
+ * (in the same transaction as the change it records) is chained the same way.
+ */
+export interface AuditLog {
+  /** Appends an entry; returns it with its id and hashes. */
+  recordAudit(entry: AuditRecord): Promise<AuditEntry>;
+  /** Entries newest first, at most `limit`, and the cursor of the next page when there may be more. */
+  listAudit(filter: AuditFilter): Promise<{ entries: AuditEntry[]; nextCursor?: string }>;
+  /** Recomputes the chain from the first entry: ok, or the first entry where it breaks and why. */
+  verifyAudit(): Promise<AuditVerdict>;
+  /** Entries after id `afterId`, oldest first, at most `limit` (the event stream's relay). */
+  readAudit(afterId: number, limit: number): Promise<Array<AuditEntry & { seq: number }>>;
+}
+
+/** What the transport must know of a user to let their tokens in: deactivated, and an admin's role. */
+export interface AccountState {
+  deactivated: boolean;
+  /** The role an admin set (role.set), which wins over the token's claim; null when the claim decides. */
+  roleFromAdmin: SiteRole | null;
+}
+
+/**
+ * Account administration: each change writes the user's event (user.updated, for the
+ * event stream and the people index) and its audit entry in the same statement.
+ */
+export interface Accounts {
+  /** Deactivates or reactivates a user; null when there is no such user. Audited even when nothing changed. */
+  setDeactivated(userId: string, deactivated: boolean, origin: AuditOrigin): Promise<User | null>;
+  /** Sets a user's role, which wins over the token's claim from then on; null when there is no such user. */
+  setRole(userId: string, role: SiteRole, origin: AuditOrigin): Promise<User | null>;
+  /**
+   * Users for the admin page, deactivated ones included, by lowercase username: those after
+   * `after` (a lowercase username), matched by every word of `q` as search.users matches.
+   */
+  listAccounts(opts: { q?: string; after?: string; limit: number }): Promise<User[]>;
+  /** What the transport checks tokens against; null when the user was never seen. */
+  accountOf(userId: string): Promise<AccountState | null>;
 }

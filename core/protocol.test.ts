@@ -113,3 +113,61 @@ describe("frames", () => {
     if (!r.ok) expect(r.id).toBe(id);
   });
 });
+
+describe("strings in a request must be well-formed UTF-8", () => {
+  /** A MessagePack str (fixstr, str8 or str16) holding `bytes` as they are. */
+  const str = (bytes: number[]): number[] => {
+    if (bytes.length < 32) return [0xa0 | bytes.length, ...bytes];
+    if (bytes.length < 256) return [0xd9, bytes.length, ...bytes];
+    return [0xda, bytes.length >> 8, bytes.length & 0xff, ...bytes];
+  };
+  /** `[0, 1, op, {k: v}]` with `op`, `k` and `v` given as raw str bytes. */
+  const request = (op: number[], key: number[], value: number[]) =>
+    new Uint8Array([0x94, 0x00, 0x01, ...str(op), 0x81, ...str(key), ...str(value)]);
+  const ascii = (s: string) => [...Buffer.from(s)];
+  const review = [0xa5, 0x61, 0xff, 0xfe, 0x80, 0x62];
+
+  it("refuses the review's text bytes a5 61 ff fe 80 62 wherever a string stands, on the request's id", () => {
+    const cases = [
+      request(ascii("msg.send"), ascii("text"), review),
+      request(ascii("msg.send"), ascii("text"), [...ascii("x".repeat(300)), ...review]), // str16: decoded natively
+      request(ascii("msg.send"), review, ascii("hello")), // a map key
+      request(review, ascii("text"), ascii("hello")), // the op
+      request(ascii("msg.send"), ascii("text"), [0xed, 0xa0, 0x80]), // an encoded surrogate
+    ];
+    for (const bytes of cases) {
+      expect(decodeRequest(bytes)).toEqual({ ok: false, id: 1, reason: "a string is not valid UTF-8" });
+    }
+  });
+
+  it("without a readable id there is nothing to answer; the next frame starts afresh", () => {
+    const badId = new Uint8Array([0x94, 0x00, ...str([0xff]), ...str(ascii("user.me")), 0x80]);
+    expect(decodeRequest(badId)).toEqual({
+      ok: false,
+      id: null,
+      reason: "request id must be an unsigned integer",
+    });
+    expect(decodeRequest(request(ascii("user.me"), ascii("k"), ascii("v")))).toMatchObject({ ok: true });
+  });
+
+  it("reads well-formed UTF-8 as before, and bin payloads stay bytes", () => {
+    const thumbs = [...Buffer.from("👍 é €")];
+    expect(decodeRequest(request(ascii("msg.send"), ascii("text"), thumbs))).toMatchObject({
+      ok: true,
+      args: { text: "👍 é €" },
+    });
+    const bin = new Uint8Array([
+      0x94,
+      0x00,
+      0x01,
+      ...str(ascii("x")),
+      0x81,
+      ...str(ascii("b")),
+      0xc4,
+      2,
+      0xff,
+      0xfe,
+    ]);
+    expect(decodeRequest(bin)).toMatchObject({ ok: true, args: { b: new Uint8Array([0xff, 0xfe]) } });
+  });
+});

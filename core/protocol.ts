@@ -6,6 +6,7 @@
 import { Decoder } from "@msgpack/msgpack";
 import type { ErrorBody } from "./errors.js";
 import { encodeMessagePack } from "./msgpack-encoder.js";
+import { isWellFormedUtf8 } from "./utf8.js";
 
 /** The first element of every frame. */
 export const FrameKind = { request: 0, ok: 1, error: 2, event: 3 } as const;
@@ -24,16 +25,68 @@ export type Frame = RequestFrame | OkFrame | ErrorFrame | EventFrame;
 /** Largest request id a client may use (fits an unsigned 32-bit integer). */
 export const maxRequestId = 0xffff_ffff;
 
+/**
+ * False once the frame being decoded held a str whose bytes are not well-formed UTF-8.
+ * `decodeRequest` sets it before each frame and reads it after (decoding is synchronous).
+ */
+let strsWellFormed = true;
+
+/** The decoder's per-str step, which @msgpack/msgpack keeps private (see `utf8Checked`). */
+interface StrStep {
+  decodeUtf8String(this: StrStepState, byteLength: number, headerOffset: number): unknown;
+}
+/** The decoder's state that the step reads: the frame and where the str's header starts. */
+interface StrStepState {
+  bytes: Uint8Array;
+  pos: number;
+}
+
+/**
+ * From this many bytes on, @msgpack/msgpack decodes a str with `TextDecoder` (its
+ * TEXT_DECODER_THRESHOLD is 200), which turns ill-formed bytes into U+FFFD; shorter ones
+ * it decodes in JavaScript, leniently (each stray byte becomes a code point).
+ */
+const libraryTextDecoderFrom = 201;
+
+/**
+ * `decoder`, noting in `strsWellFormed` any str (value or map key) whose bytes are not
+ * well-formed UTF-8. The library has no option to refuse them (a short str `a5 61 ff fe
+ * 80 62` became "aÿþ\x80b"), so its per-str step is wrapped on this one instance. A short
+ * str's bytes are checked in place (no copy). A long one's decoded text is scanned for
+ * U+FFFD instead, a native search: without one, its bytes were well formed, so the bytes
+ * get a second pass only when the text has a U+FFFD. The frame is still decoded to its
+ * end, so that its request id can be answered. The wrapped step and the threshold are
+ * the library's private matters; the protocol tests send ill-formed strs of both sizes,
+ * so a version that changed them fails those tests (and one without the step, this load).
+ */
+function utf8Checked(decoder: Decoder): Decoder {
+  const internals = decoder as unknown as StrStep;
+  const decodeStr = internals.decodeUtf8String;
+  if (typeof decodeStr !== "function") throw new Error("@msgpack/msgpack: decodeUtf8String is gone");
+  internals.decodeUtf8String = function (this: StrStepState, byteLength, headerOffset) {
+    const bytes = this.bytes;
+    const start = this.pos + headerOffset;
+    // Throws for a str longer than the frame (or than maxStrLength): nothing to check.
+    const text = decodeStr.call(this, byteLength, headerOffset) as string;
+    if (strsWellFormed && (byteLength < libraryTextDecoderFrom || text.includes("\uFFFD")))
+      strsWellFormed = isWellFormedUtf8(bytes, start, start + byteLength);
+    return text;
+  };
+  return decoder;
+}
+
 // Limits on nested sizes stop a small frame from claiming huge allocations. Strings are
 // bounded by the frame itself (COLINK_MAX_PAYLOAD_BYTES), so their cap is the largest
 // payload limit allowed.
-const decoder = new Decoder({
-  maxStrLength: 64 * 1024 * 1024,
-  maxBinLength: 64 * 1024 * 1024,
-  maxArrayLength: 10_000,
-  maxMapLength: 1_000,
-  maxExtLength: 0,
-});
+const decoder = utf8Checked(
+  new Decoder({
+    maxStrLength: 64 * 1024 * 1024,
+    maxBinLength: 64 * 1024 * 1024,
+    maxArrayLength: 10_000,
+    maxMapLength: 1_000,
+    maxExtLength: 0,
+  }),
+);
 
 /** Encodes a frame to bytes. The result is a view into a fresh buffer, safe to keep. */
 export function encodeFrame(frame: Frame): Uint8Array {
@@ -61,6 +114,7 @@ export function isPlainMap(v: unknown): v is Record<string, unknown> {
  */
 export function decodeRequest(bytes: Uint8Array): DecodedRequest {
   let value: unknown;
+  strsWellFormed = true;
   try {
     value = decoder.decode(bytes);
   } catch {
@@ -74,6 +128,7 @@ export function decodeRequest(bytes: Uint8Array): DecodedRequest {
   if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id > maxRequestId) {
     return { ok: false, id: null, reason: "request id must be an unsigned integer" };
   }
+  if (!strsWellFormed) return { ok: false, id, reason: "a string is not valid UTF-8" };
   if (typeof op !== "string" || op.length === 0 || op.length > 64) {
     return { ok: false, id, reason: "op must be a non-empty string" };
   }

@@ -6,6 +6,9 @@
  */
 import { fail } from "./errors.js";
 
+/** How many words of a people search count (`search.users`); the rest are ignored. */
+export const maxUserSearchWords = 5;
+
 /** A parsed query. */
 export interface SearchQuery {
   /** Words every hit holds (matched by stem). */

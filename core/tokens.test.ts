@@ -203,6 +203,35 @@ describe("createTokenVerifier", () => {
     await expectUnauthenticated(await sign({ sub: "x".repeat(129) }), "token subject too long");
   });
 
+  it("rejects a sub outside the user id alphabet (a NUL gave HTTP 500), and takes the subjects issuers make", async () => {
+    const refused = "token subject has characters a user id cannot have";
+    for (const sub of [
+      "a\u0000b",
+      "\u0000",
+      "a,b",
+      "a b",
+      "tab\t",
+      "new\nline",
+      "é",
+      "👍",
+      "a/b",
+      "a%00",
+      "<x>",
+    ]) {
+      await expectUnauthenticated(await sign({ sub }), refused);
+    }
+    // Keycloak's UUIDs, Auth0's provider|id, e-mail-like and dotted subjects, dev ids.
+    for (const sub of [
+      "f81d4fae-7dec-11d0-a765-00a0c91e6bf6",
+      "auth0|5f7c8ec7",
+      "ana@corp.example",
+      "a.b:c_d",
+      "U0123",
+    ]) {
+      await expect(verifier.verify(await sign({ sub }))).resolves.toMatchObject({ userId: sub });
+    }
+  });
+
   it("rejects alg none, with or without a signature part", async () => {
     const header = base64url.encode(JSON.stringify({ alg: "none", typ: "JWT" }));
     const payload = base64url.encode(

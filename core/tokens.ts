@@ -5,6 +5,7 @@
  */
 import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { ColinkError } from "./errors.js";
+import { isUserId, maxUserIdLength } from "./ids.js";
 import type { TokenVerifier } from "./ports.js";
 import type { Principal, SiteRole } from "./types.js";
 
@@ -27,7 +28,7 @@ export const DEFAULT_TOKEN_ALGORITHMS: readonly string[] = [
 export const DEFAULT_MAX_TOKEN_LENGTH = 16 * 1024;
 
 /** Longest `sub` accepted: it becomes the user id. */
-export const MAX_SUBJECT_LENGTH = 128;
+export const MAX_SUBJECT_LENGTH = maxUserIdLength;
 
 /** Options of `createTokenVerifier`. */
 export interface TokenVerifierOptions {
@@ -191,6 +192,9 @@ function principalOf(payload: JWTPayload, roleClaim: string): Principal {
   const sub = payload.sub;
   if (typeof sub !== "string" || sub === "") throw unauthenticated("token subject missing");
   if (sub.length > MAX_SUBJECT_LENGTH) throw unauthenticated("token subject too long");
+  // The subject becomes the user id, which is stored, put in topics and DM ids, and named
+  // in op args: one outside the id alphabet (a NUL, a `,`) is refused here, at the door.
+  if (!isUserId(sub)) throw unauthenticated("token subject has characters a user id cannot have");
   const username = text(payload.preferred_username) ?? text(payload.username) ?? sub;
   const displayName = text(payload.name) ?? username;
   return { userId: sub, username, displayName, role: siteRoleOf(payload, roleClaim) };

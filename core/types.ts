@@ -37,6 +37,39 @@ export interface Principal {
   role: SiteRole;
 }
 
+/**
+ * A file's scan status. `uploading` until the upload is complete; then `pending` until
+ * scanned (`clean`, `infected`, or `failed` when it cannot be scanned at all), or
+ * `unscanned` where no scanner is configured.
+ */
+export const FileStatuses = ["uploading", "pending", "clean", "infected", "failed", "unscanned"] as const;
+/** A file's scan status. */
+export type FileStatus = (typeof FileStatuses)[number];
+
+/** Schema of a file's metadata. */
+export const FileSchema = T.Object({
+  id: T.String(),
+  channelId: T.Union([T.String(), T.Null()], {
+    description: "the channel it was uploaded to, and may be shared in; null for an avatar",
+  }),
+  uploaderId: T.String(),
+  name: T.String(),
+  contentType: T.String(),
+  size: T.Integer({ description: "bytes" }),
+  status: literals(FileStatuses),
+  thumbnails: T.Array(
+    T.Object({
+      size: T.Union([T.Literal("small"), T.Literal("medium")]),
+      width: T.Integer(),
+      height: T.Integer(),
+    }),
+    { description: "made for clean images once scanned" },
+  ),
+  createdAt: T.Integer(),
+});
+/** A file's metadata. */
+export type FileInfo = Static<typeof FileSchema>;
+
 /** Schema of a user profile. */
 export const UserSchema = T.Object({
   id: T.String(),
@@ -139,6 +172,34 @@ export interface ChannelEvent {
   at: number;
 }
 
+/**
+ * Changes to a user that the event stream carries: to their profile and settings
+ * (`user.events`), and to the files they uploaded (`file.events`).
+ */
+export const UserEventTypes = [
+  "user.created",
+  "user.updated",
+  "settings.updated",
+  "file.uploaded",
+  "file.scanned",
+  "file.purged",
+] as const;
+/** A type of user event. */
+export type UserEventType = (typeof UserEventTypes)[number];
+
+/**
+ * A change to a user, kept in the user-event outbox with the change itself (one
+ * statement), for the relay to Kafka. `id` grows with each change, across users.
+ */
+export interface UserEvent {
+  id: number;
+  userId: string;
+  type: UserEventType;
+  /** `{user}` for profile events, `{settings}` for settings, `{file}` for files (and `signature` when infected). */
+  data: Record<string, unknown>;
+  at: number;
+}
+
 /** Presence statuses. `offline` is derived (no live session); clients set the others. */
 export const PresenceStatuses = ["online", "away", "dnd", "offline"] as const;
 /** A presence status. */
@@ -224,3 +285,81 @@ export const MessageVersionSchema = T.Object({
 });
 /** A previous version of an edited message. */
 export type MessageVersion = Static<typeof MessageVersionSchema>;
+
+// ---- The audit log (issue 23) ----
+
+/**
+ * What the audit log records: admin and moderator actions, and security events. The
+ * action is named after the op that did it (`user.deactivate`), or the event
+ * (`auth.login`, `auth.token_refused`, `file.quarantine`).
+ */
+export const AuditActions = [
+  "user.deactivate",
+  "user.reactivate",
+  "role.set",
+  "ch.archive",
+  "msg.remove",
+  "flag.resolve",
+  "auth.login",
+  "auth.token_refused",
+  "file.quarantine",
+] as const;
+/** An audit action. */
+export type AuditAction = (typeof AuditActions)[number];
+
+/** The previous hash of the first entry of the chain. */
+export const auditGenesisHash = "0".repeat(64);
+
+/** Schema of one entry of the audit log, as `audit.list` returns it. */
+export const AuditEntrySchema = T.Object({
+  id: T.String({ description: "position in the chain (a decimal integer; ids grow, with gaps)" }),
+  at: T.Integer({ description: "epoch ms" }),
+  actorId: T.String({ description: "who: a user id, or `system:…` for the server itself, `anonymous`" }),
+  action: T.String({ description: "what: user.deactivate, role.set, auth.login, …" }),
+  target: T.String({ description: "on what: a user, channel, message, flag or file id; may be empty" }),
+  details: T.Record(T.String(), T.Unknown()),
+  ip: T.String({ description: "the client address of the request (empty for the server's own actions)" }),
+  requestId: T.String({ description: "the request's id (HTTP X-Request-Id, or made per WebSocket request)" }),
+  prevHash: T.String({ description: "the previous entry's hash; 64 zeros for the first" }),
+  hash: T.String({
+    description:
+      "sha256 hex of the jsonb text of [id, at, actorId, action, target, details, ip, requestId, prevHash] (docs/operations.md)",
+  }),
+});
+/** One entry of the audit log. */
+export type AuditEntry = Static<typeof AuditEntrySchema>;
+
+/** Schema of what `audit.verify` found. */
+export const AuditVerdictSchema = T.Object({
+  ok: T.Boolean(),
+  checked: T.Integer({ description: "entries checked" }),
+  brokenAt: T.Optional(T.String({ description: "the id of the first entry where the chain breaks" })),
+  reason: T.Optional(T.String()),
+});
+/** What `audit.verify` found. */
+export type AuditVerdict = Static<typeof AuditVerdictSchema>;
+// ---- moderation: flags (issue 23) -------------------------------------------------------
+
+/** How a moderator resolved a flag. */
+export const FlagResolutions = ["removed", "dismissed"] as const;
+/** How a moderator resolved a flag. */
+export type FlagResolution = (typeof FlagResolutions)[number];
+
+/** Schema of a flag: a report of a message to the moderators. */
+export const FlagSchema = T.Object({
+  id: T.String({ description: "the flag's id; it names its channel, as a file id does" }),
+  messageId: T.String(),
+  channelId: T.String(),
+  reporterId: T.String(),
+  reason: T.String(),
+  createdAt: T.Integer(),
+  status: T.Union([T.Literal("open"), T.Literal("resolved")]),
+  resolution: T.Optional(literals(FlagResolutions)),
+  resolvedBy: T.Optional(T.String()),
+  resolvedAt: T.Optional(T.Integer()),
+  note: T.Optional(T.String()),
+  /** The flagged message as moderators see it: its text is kept even after a removal. */
+  message: T.Optional(MessageSchema),
+});
+/** A flag: a report of a message to the moderators. */
+export type Flag = Static<typeof FlagSchema>;

@@ -194,7 +194,9 @@ beforeAll(async () => {
     "very long": "x".repeat(20_000),
     "with spaces": "not a token at all",
   };
-});
+  // Two PGlite servers start side by side (about 9 s each on a quiet machine): a loaded one
+  // (CI beside a benchmark) took over the default 60 s.
+}, 120_000);
 
 afterAll(async () => {
   await Promise.all(sockets.map((s) => s.close()));
@@ -574,6 +576,22 @@ describe("with COLINK_DEV_AUTH=off", () => {
         expect((await b.closed()).code).toBe(4001);
       }
     });
+  });
+});
+
+describe("the start banner", () => {
+  it("warns when the dev issuer is on and the server listens beyond loopback, not on loopback", async () => {
+    const open = await startServer("pglite", { COLINK_HOST: "0.0.0.0" });
+    try {
+      expect(open.output()).toMatch(
+        /WARNING: the dev issuer is on \(COLINK_DEV_AUTH\) and the server listens on 0\.0\.0\.0/,
+      );
+      // It still serves (the warning is not a refusal).
+      expect((await fetch(`${open.baseUrl}/health`)).status).toBe(200);
+    } finally {
+      await open.cleanup();
+    }
+    expect(server.output()).not.toContain("WARNING");
   });
 });
 

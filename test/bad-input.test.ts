@@ -6,11 +6,13 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode } from "../core/errors.js";
-import { isOpName, type OpName, ops, parseArgs } from "../core/ops.js";
+import type { OpName } from "../core/ops.js";
 import { decodeRequest, type EventFrame, encodeValue, FrameKind } from "../core/protocol.js";
 import type { Message } from "../core/types.js";
 import { api, connectAs, devToken, startServer, type TestServer } from "./harness.js";
 import { isCodedClose, RawSocket, type Reply } from "./raw-socket.js";
+import { type Expectation, encodeFuzz, fuzzArbitrary } from "./support/fuzz-frames.js";
+import { allLimitsOff } from "./support/limits.js";
 
 const maxPending = 4;
 const maxPayload = 64 * 1024;
@@ -115,6 +117,9 @@ beforeAll(async () => {
     // client may read them slowly. This suite is not about slow consumers (past twice
     // this limit uWS drops the connection with 1006), so give it room.
     COLINK_MAX_BACKPRESSURE_BYTES: String(64 * 1024 * 1024),
+    // The fuzzers open hundreds of connections a second and fire every op, for two users
+    // from one address: each answer must be the one their input earns, not `rate_limited`.
+    ...allLimitsOff,
   });
   alice = await devToken(server, "alice");
   bob = await devToken(server, "bob");
@@ -381,6 +386,75 @@ describe("requests with a readable id get an error reply on that id", () => {
     expect(ok[2]).toMatchObject({ message: { text: "emoji \u{1F600} \u0001\u001f", seq: 3 } });
   });
 
+  it("a string that is not well-formed UTF-8, anywhere in the request: bad_request, nothing stored", async () => {
+    // A channel of its own: the other tests count aliceChannel's seqs.
+    const created = await api(server, alice.token, "POST", "/v1/channels", { name: "utf8", kind: "public" });
+    const channel = (created.body.channel as { id: string }).id;
+    const lastSeq = async () => {
+      const res = await api(server, alice.token, "GET", `/v1/channels/${channel}`);
+      return (res.body.channel as { lastSeq: number }).lastSeq;
+    };
+    const before = await lastSeq();
+    const str = (b: number[]) => [0xa0 | b.length, ...b];
+    const text = (t: string) => str([...Buffer.from(t)]);
+    // The security review's bytes: acked and stored as "aÿþ\x80b" before.
+    const review = [0xa5, 0x61, 0xff, 0xfe, 0x80, 0x62];
+    const sendWith = (id: number, key: number[], value: number[]) =>
+      requestWithRawArgs(id, "msg.send", [
+        0x83,
+        ...text("channelId"),
+        ...text(channel),
+        ...text("clientMsgId"),
+        ...text(`utf8-${id}`),
+        ...key,
+        ...value,
+      ]);
+    const s = await open();
+    const frames = [
+      sendWith(1, text("text"), str(review)),
+      sendWith(2, text("text"), [0xd9, 201, ...Buffer.from("x".repeat(200)), 0xff]), // str8, over 200 bytes
+      sendWith(3, text("text"), str([0xed, 0xa0, 0x80])), // a surrogate, encoded
+      sendWith(4, text("text"), str([0xc0, 0xaf])), // an overlong "/"
+      sendWith(5, str(review), text("hello")), // a map key
+      concat([0x94], encodeValue(0), encodeValue(6), str([0x6d, 0x73, 0x67, 0xff]), encodeValue({})), // the op
+    ];
+    // Ids 1–6, which the socket's own counter (s.call) then skips past.
+    for (const [i, bytes] of frames.entries()) {
+      s.sendRaw(bytes);
+      expect(s.id()).toBe(i + 1);
+      expect(await s.reply(i + 1)).toEqual([
+        FrameKind.error,
+        i + 1,
+        { code: "bad_request", message: "a string is not valid UTF-8", retryable: false },
+      ]);
+    }
+    expect(s.isOpen).toBe(true);
+    expect(await lastSeq()).toBe(before);
+    // The same text well formed is taken.
+    const ok = await s.call("msg.send", {
+      channelId: channel,
+      text: "a\u00ff\u00feb",
+      clientMsgId: "utf8-ok",
+    });
+    expect(ok[2]).toMatchObject({ message: { text: "a\u00ff\u00feb" } });
+    // Without a readable request id there is nothing to answer: close 4002.
+    await expectClose(
+      concat([0x94], encodeValue(0), str([0xff]), encodeValue("user.me"), encodeValue({})),
+      4002,
+    );
+    // Over HTTP, a body that is not UTF-8 is a 400 bad_request, and nothing is stored.
+    const res = await fetch(`${server.baseUrl}/v1/channels/${channel}/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${alice.token}`, "content-type": "application/json" },
+      body: new Uint8Array([...Buffer.from('{"text":"'), ...review, ...Buffer.from('"}')]),
+    });
+    expect({ status: res.status, body: await res.json() }).toEqual({
+      status: 400,
+      body: { error: { code: "bad_request", message: "body is not valid UTF-8", retryable: false } },
+    });
+    expect(await lastSeq()).toBe(before + 1);
+  });
+
   it("message text longer than COLINK_MAX_MESSAGE_CHARS is too_large; blank text is bad_request", async () => {
     const s = await open();
     const c = aliceChannel;
@@ -632,232 +706,6 @@ describe("bad HTTP bodies", () => {
 // ---------------------------------------------------------------------------------------
 // Fuzz: >10,000 frames of random bytes and structurally plausible but wrong requests.
 
-/** One generated frame. `id` requests get their id assigned when sent. */
-type FuzzFrame =
-  | { kind: "bytes"; bytes: Uint8Array }
-  | { kind: "text"; text: string }
-  | { kind: "value"; value: unknown }
-  | { kind: "request"; op: unknown; args: unknown }
-  /** An edit or delete of a message the fuzz created earlier (chosen when sent). */
-  | { kind: "known"; op: "msg.edit" | "msg.delete"; pick: number; text: string };
-
-const opNames = Object.keys(ops) as OpName[];
-
-function fuzzArbitrary(channelId: string, others: string[]): fc.Arbitrary<FuzzFrame> {
-  const anyValue = fc.anything({ maxDepth: 3, maxKeys: 6 });
-  const channelIdArb = fc.oneof(
-    { weight: 6, arbitrary: fc.constant(channelId) },
-    { weight: 2, arbitrary: fc.constantFrom(...others) },
-    { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/) },
-    { weight: 1, arbitrary: anyValue },
-  );
-  const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((n) => `x${String.fromCharCode(n)}y`);
-  const textArb = fc.oneof(
-    { weight: 6, arbitrary: fc.string({ unit: "binary", minLength: 1, maxLength: 40 }) },
-    { weight: 2, arbitrary: fc.string({ unit: "grapheme", maxLength: 40 }) },
-    { weight: 1, arbitrary: loneSurrogate },
-    { weight: 1, arbitrary: fc.constantFrom("a\u0000b", "   ", "", "x".repeat(maxMessageChars + 1)) },
-    { weight: 1, arbitrary: anyValue },
-  );
-  const seqArb = fc.oneof(fc.nat({ max: 2000 }), fc.integer(), fc.double(), anyValue);
-  const keyArb = fc.string({ minLength: 1, maxLength: 70 });
-  const idArb = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), anyValue);
-  const nameArb = fc.oneof(fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,12}$/), fc.string({ maxLength: 90 }));
-  // Ops that would take the fuzz channel away (leave, archive) go to other channels only.
-  const otherChannel = fc.oneof(fc.constantFrom(...others), fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/));
-  const baseArgs: Partial<Record<OpName, fc.Arbitrary<Record<string, unknown>>>> = {
-    auth: fc.record({ token: fc.oneof(fc.string({ maxLength: 200 }), anyValue) }),
-    "ch.create": fc.record(
-      {
-        name: nameArb,
-        kind: fc.constantFrom("public", "private", "dm", "group_dm", "x"),
-        topic: fc.string(),
-      },
-      { requiredKeys: ["name", "kind"] },
-    ),
-    "ch.get": fc.record({ channelId: channelIdArb }),
-    "ch.list": fc.record(
-      { includePublic: fc.oneof(fc.boolean(), anyValue), includeArchived: fc.boolean() },
-      { requiredKeys: [] },
-    ),
-    "ch.update": fc.record(
-      { channelId: channelIdArb, name: nameArb, topic: fc.string({ maxLength: 300 }) },
-      { requiredKeys: ["channelId"] },
-    ),
-    "ch.archive": fc.record({ channelId: otherChannel }),
-    "ch.join": fc.record({ channelId: channelIdArb }),
-    "ch.invite": fc.record({ channelId: channelIdArb, userId: idArb }),
-    "ch.leave": fc.record({ channelId: otherChannel }),
-    "ch.kick": fc.record({ channelId: otherChannel, userId: idArb }),
-    "ch.members": fc.record({ channelId: channelIdArb }),
-    sub: fc.record({ channelId: channelIdArb, sinceSeq: seqArb }, { requiredKeys: ["channelId"] }),
-    unsub: fc.record({ channelId: channelIdArb }),
-    "msg.send": fc.record({
-      channelId: channelIdArb,
-      text: textArb,
-      clientMsgId: fc.oneof(keyArb, anyValue),
-    }),
-    "msg.edit": fc.record({ channelId: channelIdArb, messageId: idArb, text: textArb }),
-    "msg.delete": fc.record({ channelId: channelIdArb, messageId: idArb }),
-    "msg.history": fc.record(
-      {
-        channelId: channelIdArb,
-        beforeSeq: seqArb,
-        afterSeq: seqArb,
-        limit: fc.oneof(fc.integer({ min: -5, max: 300 }), anyValue),
-      },
-      { requiredKeys: ["channelId"] },
-    ),
-    "user.me": fc.constant({}),
-  };
-  // Valid-looking args, then maybe a field removed, replaced or added.
-  const mutated = fc
-    .constantFrom(...opNames)
-    .chain((op) =>
-      fc.tuple(
-        fc.constant(op),
-        baseArgs[op] ?? fc.constant({}),
-        fc.constantFrom("none", "none", "drop", "replace", "extra"),
-        keyArb,
-        anyValue,
-        fc.nat(),
-      ),
-    )
-    .map(([op, args, how, key, value, pick]): FuzzFrame => {
-      const a: Record<string, unknown> = { ...args };
-      const keys = Object.keys(a);
-      const target = keys.length > 0 ? keys[pick % keys.length]! : key;
-      if (how === "drop") delete a[target];
-      else if (how === "replace") a[target] = value;
-      else if (how === "extra") a[key] = value;
-      return { kind: "request", op, args: a };
-    });
-  const wrongOp = fc
-    .tuple(
-      fc.oneof(fc.string({ maxLength: 70 }), anyValue),
-      fc.oneof(fc.dictionary(keyArb, anyValue), anyValue),
-    )
-    .map(([op, args]): FuzzFrame => ({ kind: "request", op, args }));
-  const badIdValue = fc
-    .tuple(
-      fc.oneof(
-        fc.integer({ max: -1 }),
-        fc.double({ noInteger: true }),
-        fc.string(),
-        fc.constant(2 ** 32),
-        fc.constant(2 ** 53),
-      ),
-      fc.constantFrom(...opNames),
-    )
-    .map(([id, op]): FuzzFrame => ({ kind: "value", value: [0, id, op, {}] }));
-  const wrongShape = fc.oneof(
-    anyValue,
-    fc.array(anyValue, { maxLength: 6 }),
-    fc.tuple(fc.integer({ min: 1, max: 9 }), fc.nat(), fc.constantFrom(...opNames), fc.constant({})),
-  );
-  // Well-formed writes to the fuzz channel, so that its log grows past the in-memory
-  // window: sends (some retried with the same clientMsgId), edits, deletes, topic changes.
-  const writes = fc.oneof(
-    {
-      weight: 8,
-      arbitrary: fc
-        .tuple(
-          fc.string({ unit: "binary", minLength: 1, maxLength: 200 }),
-          fc.oneof(fc.constantFrom(...Array.from({ length: 40 }, (_, i) => `retry-${i}`)), fc.uuid()),
-        )
-        .map(
-          ([text, clientMsgId]): FuzzFrame => ({
-            kind: "request",
-            op: "msg.send",
-            args: { channelId, text, clientMsgId },
-          }),
-        ),
-    },
-    {
-      weight: 3,
-      arbitrary: fc
-        .tuple(
-          fc.constantFrom("msg.edit" as const, "msg.delete" as const),
-          fc.nat(),
-          fc.string({ minLength: 1 }),
-        )
-        .map(([op, pick, text]): FuzzFrame => ({ kind: "known", op, pick, text })),
-    },
-    {
-      weight: 1,
-      arbitrary: fc
-        .string({ unit: "grapheme", maxLength: 60 })
-        .map((topic): FuzzFrame => ({ kind: "request", op: "ch.update", args: { channelId, topic } })),
-    },
-  );
-  return fc.oneof(
-    { weight: 12, arbitrary: writes },
-    {
-      weight: 14,
-      arbitrary: fc.uint8Array({ maxLength: 300 }).map((bytes): FuzzFrame => ({ kind: "bytes", bytes })),
-    },
-    { weight: 4, arbitrary: wrongShape.map((value): FuzzFrame => ({ kind: "value", value })) },
-    { weight: 2, arbitrary: badIdValue },
-    { weight: 1, arbitrary: fc.string({ maxLength: 50 }).map((text): FuzzFrame => ({ kind: "text", text })) },
-    { weight: 55, arbitrary: mutated },
-    { weight: 12, arbitrary: wrongOp },
-  );
-}
-
-function validArgs(op: OpName, args: unknown): boolean {
-  try {
-    parseArgs(op, args);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** How the server must answer a frame on a connection. */
-type Expectation = { reply: number; code?: string } | { close: number };
-
-function encodeFuzz(
-  frame: FuzzFrame,
-  id: () => number,
-  authed: boolean,
-  channelId: string,
-  known: string[],
-): { wire: Uint8Array | string; expect: Expectation } {
-  if (frame.kind === "text") return { wire: frame.text, expect: { close: 4002 } };
-  if (frame.kind === "known") {
-    const messageId = known[frame.pick % Math.max(1, known.length)] ?? "M0";
-    const args =
-      frame.op === "msg.edit" ? { channelId, messageId, text: frame.text } : { channelId, messageId };
-    return encodeFuzz({ kind: "request", op: frame.op, args }, id, authed, channelId, known);
-  }
-  let wire: Uint8Array;
-  if (frame.kind === "bytes") wire = frame.bytes;
-  else if (frame.kind === "value") {
-    try {
-      wire = encodeValue(frame.value);
-    } catch {
-      wire = new Uint8Array([0xc1]);
-    }
-  } else {
-    const n = id();
-    try {
-      wire = encodeValue([0, n, frame.op, frame.args]);
-    } catch {
-      wire = encodeValue([0, n, frame.op, {}]);
-    }
-  }
-  // The oracle is the server's own strict decoder: it decides close versus reply.
-  const d = decodeRequest(wire);
-  if (!d.ok && d.id === null) return { wire, expect: { close: 4002 } };
-  if (!d.ok) return { wire, expect: { reply: d.id as number, code: "bad_request" } };
-  // Without a token, a valid request other than auth closes with 4004; a valid auth with
-  // a (random, hence refused) token closes with 4001 after its error reply.
-  if (!authed && isOpName(d.op) && validArgs(d.op, d.args)) {
-    return { wire, expect: { close: d.op === "auth" ? 4001 : 4004 } };
-  }
-  return { wire, expect: { reply: d.id } };
-}
-
 describe("fuzz", () => {
   it("survives >10,000 random and plausible-but-wrong frames, then works and is consistent", async () => {
     const started = Date.now();
@@ -868,10 +716,13 @@ describe("fuzz", () => {
         id: string;
       }
     ).id;
-    const frames = fc.sample(fuzzArbitrary(channelId, [bobPrivate, bobPublic, aliceChannel]), {
-      numRuns: 10_400,
-      seed,
-    });
+    const frames = fc.sample(
+      fuzzArbitrary(channelId, [bobPrivate, bobPublic, aliceChannel], maxMessageChars),
+      {
+        numRuns: 10_400,
+        seed,
+      },
+    );
     const knownCodes = new Set<string>(Object.values(ErrorCode));
     const stats = {
       sent: 0,

@@ -35,6 +35,8 @@ class RecordingOutlet implements Outlet {
     this.log.push({ kind: "revoke", topic: `${topic}/${userId}` });
   }
 
+  accountChanged(): void {}
+
   wait(callId: number): Promise<Outcome & { grant?: Grant; packed?: Uint8Array }> {
     return new Promise((resolve) => this.waiters.set(callId, resolve));
   }
@@ -185,6 +187,35 @@ describe("ChannelActor (no sockets)", () => {
       channel: { lastSeq: number };
     };
     expect(channel.lastSeq).toBe(2 + 1 + 1001);
+  });
+
+  it("recovers two such keys, one in the commit in flight and one in the open batch, at once", async () => {
+    const a = await ok(alice, "msg.send", { channelId: "C1", text: "a", clientMsgId: "old-a" });
+    const b = await ok(alice, "msg.send", { channelId: "C1", text: "b", clientMsgId: "old-b" });
+    await Promise.all(
+      Array.from({ length: 1001 }, (_, i) =>
+        ok(alice, "msg.send", { channelId: "C1", text: `g${i}`, clientMsgId: `g${i}` }),
+      ),
+    );
+    host.passivate(-1);
+    flaky.delayMs = 30;
+    // The first repeat's commit is in flight when the second arrives (the fuzz found this:
+    // the reload forgot the first key while learning the second, and back, for ever).
+    const commits = flaky.commits;
+    const againA = ok(alice, "msg.send", { channelId: "C1", text: "a?", clientMsgId: "old-a" });
+    while (flaky.commits === commits) await new Promise((r) => setTimeout(r, 1));
+    const againB = ok(alice, "msg.send", { channelId: "C1", text: "b?", clientMsgId: "old-b" });
+    const within = (p: Promise<unknown>) =>
+      Promise.race([
+        p,
+        new Promise((_, reject) => setTimeout(() => reject(new Error("no answer in 5 s")), 5000)),
+      ]);
+    expect(((await within(againA)) as { message: Message }).message).toEqual(a.message);
+    expect(((await within(againB)) as { message: Message }).message).toEqual(b.message);
+    const { channel } = (await ok(alice, "ch.get", { channelId: "C1" })) as unknown as {
+      channel: { lastSeq: number };
+    };
+    expect(channel.lastSeq).toBe(2 + 2 + 1001);
   });
 
   it("answers a request whose read outlives the commit in flight (the batch stays open for it)", async () => {

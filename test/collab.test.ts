@@ -24,7 +24,8 @@ function recordAll(client: ColinkClient): Seen[] {
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(storeKinds)("collaboration on %s", (store: StoreKind) => {
-  const { connect } = serverForBlock(store);
+  const fixture = serverForBlock(store);
+  const { connect } = fixture;
 
   it("opens one DM per set of people, even under 10 concurrent opens", async () => {
     const ann = await connect("dm-ann");
@@ -188,6 +189,57 @@ describe.each(storeKinds)("collaboration on %s", (store: StoreKind) => {
       "reaction.removed",
     ]);
     for (const emoji of ["Thumbs Up", "👍👍", "", "<b>"]) {
+      await expect(a.client.request("react.add", { ...ref, emoji })).rejects.toMatchObject({
+        code: "bad_request",
+      });
+    }
+  });
+
+  it("reaction emoji: keycaps are taken, and invisible variation selectors make no second reaction", async () => {
+    const a = await connect("emoji-a");
+    const b = await connect("emoji-b");
+    const { channel } = await a.client.request("ch.create", { name: "emoji", kind: "public" });
+    await b.client.request("ch.join", { channelId: channel.id });
+    const events: Seen[] = [];
+    await a.client.subscribe(channel.id, (type, data) => events.push({ topic: "", type, data }));
+    const { message } = await a.client.send(channel.id, "vote");
+    const ref = { channelId: channel.id, messageId: message.id };
+    const keycap = "1\uFE0F\u20E3";
+    // 1️⃣ was refused; 👍 followed by 30 U+FE0F was a second 👍 that looks the same.
+    await a.client.request("react.add", { ...ref, emoji: keycap });
+    await b.client.request("react.add", { ...ref, emoji: "1\u20E3" });
+    await a.client.request("react.add", { ...ref, emoji: "👍" });
+    const byB = await b.client.request("react.add", { ...ref, emoji: `👍${"\uFE0F".repeat(30)}` });
+    expect(byB.message.reactions).toEqual([
+      { emoji: keycap, count: 2, me: true },
+      { emoji: "👍", count: 2, me: true },
+    ]);
+    // Removing by any form of it removes the one reaction.
+    const removed = await b.client.request("react.remove", { ...ref, emoji: "👍\uFE0F" });
+    expect(removed.message.reactions).toEqual([
+      { emoji: keycap, count: 2, me: true },
+      { emoji: "👍", count: 1, me: false },
+    ]);
+    await until(() => events.filter((e) => e.type.startsWith("reaction.")).length === 5);
+    expect(events.filter((e) => e.type.startsWith("reaction.")).map((e) => [e.type, e.data.emoji])).toEqual([
+      ["reaction.added", keycap],
+      ["reaction.added", keycap],
+      ["reaction.added", "👍"],
+      ["reaction.added", "👍"],
+      ["reaction.removed", "👍"],
+    ]);
+    // Over HTTP too, by path: the same one reaction.
+    const res = await fetch(
+      `${fixture.server.baseUrl}/v1/messages/${message.id}/reactions/${encodeURIComponent("1\u20E3")}`,
+      { method: "DELETE", headers: { authorization: `Bearer ${b.token}` } },
+    );
+    expect(res.status).toBe(200);
+    const h = await a.client.request("msg.history", { channelId: channel.id });
+    expect(h.messages[0]!.reactions).toEqual([
+      { emoji: keycap, count: 1, me: true },
+      { emoji: "👍", count: 1, me: true },
+    ]);
+    for (const emoji of ["🇫", "👍\u200D👍", "1\uFE0F", "\uFE0F"]) {
       await expect(a.client.request("react.add", { ...ref, emoji })).rejects.toMatchObject({
         code: "bad_request",
       });

@@ -90,7 +90,7 @@ function url(value: string | null, where: string): URL {
 const compose = mapping(parse(read("docker-compose.yml"), { merge: true }), "docker-compose.yml");
 const services = mapping(compose.services, "services");
 const service = (name: string) => mapping(services[name], `services.${name}`);
-const infrastructure = ["postgres", "redis", "traefik", "opensearch", "kafka"];
+const infrastructure = ["postgres", "redis", "traefik", "opensearch", "kafka", "minio", "clamav"];
 const nodeNames = Object.keys(services).filter((name) => !infrastructure.includes(name));
 const knownVariables = new Set<string>([...settingVariables, ...Object.values(limitVariables)]);
 
@@ -304,5 +304,27 @@ describe("Dockerfile", () => {
       expect(node.config.kafkaBrokers, `${node.name} KAFKA_BROKERS`).toEqual(["kafka:9092"]);
     }
     expect(kafkaEnv.KAFKA_ADVERTISED_LISTENERS).toBe("PLAINTEXT://kafka:9092");
+  });
+
+  it("keeps files in the compose file's MinIO, signed for the host browsers reach, scanned by its ClamAV", () => {
+    expect(service("minio").image).toMatch(/^minio\/minio/);
+    expect(service("clamav").image).toMatch(/^clamav\/clamav:1\./);
+    const minioEnv = keyValues(service("minio").environment, "minio.environment");
+    const published = (service("minio").ports as string[]).map((p) => p.split(":"));
+    for (const node of nodes) {
+      const s3 = node.config.files.s3;
+      expect(s3, `${node.name} S3_BUCKET_FILES`).not.toBeNull();
+      expect(url(s3!.endpoint, `${node.name} S3_ENDPOINT`).host).toBe("minio:9000");
+      expect(s3!.forcePathStyle).toBe(true);
+      expect(s3!.credentials).toEqual({
+        accessKeyId: minioEnv.MINIO_ROOT_USER,
+        secretAccessKey: minioEnv.MINIO_ROOT_PASSWORD,
+      });
+      // Browsers reach MinIO on the host port it is published on.
+      const publicPort = url(s3!.publicEndpoint, `${node.name} S3_PUBLIC_ENDPOINT`).port;
+      expect(published).toContainEqual([publicPort, "9000"]);
+      expect(node.config.files.clamav).toEqual({ host: "clamav", port: 3310 });
+      expect(node.config.files.policy.unscanned).toBe("block");
+    }
   });
 });

@@ -16,6 +16,7 @@ import {
   readStream,
   type StreamedRecord,
   startKafka,
+  subjectOf,
   type TestKafka,
 } from "./support/kafka.js";
 
@@ -95,7 +96,7 @@ describe("the event stream, end to end", () => {
       );
       const records = [...reader.records];
       for (const record of records) {
-        expect(record.key).toBe(record.event.channelId);
+        expect(record.key).toBe(subjectOf(record.event));
         expect(record.eventId).toBe(record.event.id);
       }
       const kept = dedupedStream(records);
@@ -176,8 +177,17 @@ describe("the event stream, end to end", () => {
       20_000,
       "the relay to report that it cannot publish",
     );
+    // /ready tells operators: still ready (sends go on), the relay failing and behind.
+    const during = await (await fetch(`${server.baseUrl}/ready`)).json();
+    expect(during).toMatchObject({ status: "ready", checks: { stream: { status: "failing" } } });
+    expect(during.checks.stream.lagEvents).toBeGreaterThan(0);
     await kafka.restart();
     await expectStreamHoldsEverything(alice, channelIds, "after the Kafka outage");
+    await expect
+      .poll(async () => (await (await fetch(`${server.baseUrl}/ready`)).json()).checks.stream, {
+        timeout: 10_000,
+      })
+      .toEqual({ status: "ok", lagEvents: 0 });
 
     // The server is killed in the middle of a stream of sends and started again: the SDK
     // resends what was not acknowledged, and the relay resumes from its last position.
@@ -197,4 +207,73 @@ describe("the event stream, end to end", () => {
     await Promise.all(crashLoops);
     await expectStreamHoldsEverything(alice, channelIds, "after the server crash");
   }, 120_000);
+
+  it("relays users' profile and settings changes to user.events, and presence changes to presence.events", async () => {
+    const dana = await connect("stream-dana");
+    const { user } = await dana.request("user.me", {});
+    const { user: renamed } = await dana.request("user.update", { displayName: "Dana Streams" });
+    const { settings } = await dana.request("user.settings.set", { theme: "dark" });
+    await dana.request("presence.set", { status: "away" });
+
+    const reader = await readStream(kafka.brokers, ["user.events", "presence.events"]);
+    try {
+      const about = (topic: string) =>
+        reader.records.filter((r) => r.topic === topic && r.key === user.id).map((r) => r.event);
+      await reader.until(
+        () =>
+          about("user.events").length >= 3 &&
+          about("presence.events").some((e) => e.payload.status === "away"),
+        relayDeadlineMs,
+        "dana's user and presence events",
+      );
+      // Each record keyed and identified as documented (docs/events.md).
+      for (const r of reader.records) {
+        expect(r.key).toBe(subjectOf(r.event));
+        expect(r.eventId).toBe(r.event.id);
+      }
+      const userEvents = about("user.events");
+      expect(userEvents.map((e) => e.type)).toEqual(["user.created", "user.updated", "settings.updated"]);
+      expect(userEvents.map((e) => e.payload)).toEqual([{ user }, { user: renamed }, { settings }]);
+      expect(userEvents.every((e) => e.actor === user.id && e.id === `user:${e.seq}`)).toBe(true);
+      const presence = about("presence.events").map((e) => e.payload.status);
+      expect(presence[0]).toBe("online");
+      expect(presence.at(-1)).toBe("away");
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it("relays a completed upload to file.events, keyed by its uploader", async () => {
+    const erin = await connect("stream-erin");
+    const { user } = await erin.request("user.me", {});
+    const { channel } = await erin.request("ch.create", { name: "uploads", kind: "public" });
+    const bytes = Buffer.from("minutes of the stream meeting");
+    const begun = await erin.request("file.begin", {
+      channelId: channel.id,
+      name: "minutes.txt",
+      size: bytes.length,
+      contentType: "text/plain",
+    });
+    const put = await fetch(new URL(begun.uploadUrl, server!.baseUrl), {
+      method: "PUT",
+      headers: { "content-type": "text/plain" },
+      body: bytes,
+    });
+    expect(put.status).toBeLessThan(300);
+    // No scanner here: the file is unscanned once complete.
+    const { file } = await erin.request("file.complete", { fileId: begun.fileId });
+
+    const reader = await readStream(kafka.brokers, ["file.events"]);
+    try {
+      await reader.until(
+        () => reader.records.some((r) => r.key === user.id),
+        relayDeadlineMs,
+        "erin's file event",
+      );
+      const mine = reader.records.filter((r) => r.key === user.id).map((r) => r.event);
+      expect(mine.map((e) => [e.type, e.actor, e.payload])).toEqual([["file.uploaded", user.id, { file }]]);
+    } finally {
+      await reader.close();
+    }
+  });
 });

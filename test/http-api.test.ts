@@ -5,7 +5,9 @@
  * from outsiders (404, never 403), idempotent POSTs (invariant 4), history paging, the
  * body size limit, and the same changes seen over the WebSocket by an SDK client.
  */
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { importJWK, type JWK, SignJWT } from "jose";
 import postgres from "postgres";
@@ -15,6 +17,7 @@ import { type ErrorCode, httpStatusOf } from "../core/errors.js";
 import { newMessage } from "../core/message-rules.js";
 import type { Channel, Member, Message, User } from "../core/types.js";
 import { devToken, type StoreKind, storeKinds, type TestServer, testDatabaseUrl, until } from "./harness.js";
+import { RawSocket } from "./raw-socket.js";
 import { serverForBlock } from "./support/server-fixture.js";
 
 type Json = Record<string, unknown>;
@@ -103,7 +106,9 @@ type HistoryReply = { messages: Message[]; hasMore: boolean };
 const jsonHeaders = { "content-type": "application/json" };
 
 describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
-  const fixture = serverForBlock(store);
+  // "pages through 250 messages" posts 250 from one user in a few seconds: not a test of
+  // the send budgets (test/limits.test.ts).
+  const fixture = serverForBlock(store, { COLINK_RATE_SEND: "0", COLINK_RATE_SEND_PER_IP: "0" });
 
   const login = async (name: string): Promise<Actor> => {
     const { token, userId } = await devToken(fixture.server, name);
@@ -146,7 +151,15 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
     const health = await call(fixture.server, "GET", "/health");
     expect(health).toMatchObject({ status: 200, contentType: "application/json", body: { status: "ok" } });
     const ready = await call(fixture.server, "GET", "/ready");
-    expect(ready).toMatchObject({ status: 200, body: { status: "ready" } });
+    expect(ready).toMatchObject({
+      status: 200,
+      body: {
+        status: "ready",
+        checks: { store: "up", search: { index: "postgres", status: "ok", lagEvents: expect.any(Number) } },
+      },
+    });
+    // No Kafka configured: no relay to report on.
+    expect(ready.body).not.toHaveProperty("checks.stream");
 
     const token = (await devToken(fixture.server, "routes")).token;
     // Any other GET is the web client's (test/web-serving.test.ts); other methods are not.
@@ -1041,6 +1054,70 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
     expectError(await member.post(`/v1/channels/${channel.id}/members`), 404, "not_found");
   });
 
+  it("answers every route that names only a message alike for one the caller cannot see and one that does not exist", async () => {
+    const owner = await login("leak-owner");
+    const friend = await login("leak-friend");
+    const outsider = await login("leak-outsider");
+    const hidden = await createChannel(owner, "leak-hidden", "private");
+    const secret = await post(owner, hidden.id, "classified");
+    const reply = await owner.post<MessageReply>(`/v1/channels/${hidden.id}/messages`, {
+      text: "in the thread",
+      threadRootId: secret.id,
+    });
+    expect(reply.status).toBe(201);
+    const gone = await post(owner, hidden.id, "deleted later");
+    expect((await owner.del(`/v1/messages/${gone.id}`)).status).toBe(200);
+    const dm = await owner.post<ChannelReply>("/v1/dms", { userIds: [friend.id] });
+    expect(dm.status).toBe(200);
+    const whisper = await post(owner, dm.body.channel.id, "between us");
+    const missing = "M00000000000000000000";
+
+    // Each route that takes only a message (or thread root) id, as the security review tried them.
+    const routes: Array<[string, (id: string) => Promise<Reply>]> = [
+      ["GET versions", (id) => outsider.get(`/v1/messages/${id}/versions`)],
+      ["PATCH message", (id) => outsider.patch(`/v1/messages/${id}`, { text: "defaced" })],
+      ["DELETE message", (id) => outsider.del(`/v1/messages/${id}`)],
+      ["PUT pin", (id) => call(fixture.server, "PUT", `/v1/messages/${id}/pin`, { token: outsider.token })],
+      ["DELETE pin", (id) => outsider.del(`/v1/messages/${id}/pin`)],
+      ["POST reaction", (id) => outsider.post(`/v1/messages/${id}/reactions`, { emoji: "thumbsup" })],
+      ["DELETE reaction", (id) => outsider.del(`/v1/messages/${id}/reactions/thumbsup`)],
+      ["GET thread", (id) => outsider.get(`/v1/threads/${id}`)],
+      [
+        "PUT follow",
+        (id) => call(fixture.server, "PUT", `/v1/threads/${id}/follow`, { token: outsider.token }),
+      ],
+      ["DELETE follow", (id) => outsider.del(`/v1/threads/${id}/follow`)],
+    ];
+    const invisible = { secret: secret.id, reply: reply.body.message.id, deleted: gone.id, dm: whisper.id };
+    for (const [route, request] of routes) {
+      const absent = await request(missing);
+      expectError(absent, 404, "not_found");
+      const thread = route.includes("thread") || route.includes("follow");
+      expect(absent.body, route).toEqual({
+        error: {
+          code: "not_found",
+          message: thread ? "thread not found" : "message not found",
+          retryable: false,
+        },
+      });
+      for (const [what, id] of Object.entries(invisible)) {
+        const got = await request(id);
+        expect({ status: got.status, body: got.body }, `${route} of the ${what} message`).toEqual({
+          status: absent.status,
+          body: absent.body,
+        });
+      }
+    }
+
+    // Nothing was changed; the owner still sees it all as it was.
+    const versions = await owner.get(`/v1/messages/${secret.id}/versions`);
+    expect(versions.status).toBe(200);
+    const thread = await owner.get<{ root: Message; messages: Message[] }>(`/v1/threads/${secret.id}`);
+    expect(thread.status).toBe(200);
+    expect(thread.body.root).toMatchObject({ text: "classified", reactions: [], pinnedAt: null });
+    expect(thread.body.messages.map((m) => m.text)).toEqual(["in the thread"]);
+  });
+
   it("answers an outsider's leave of a private channel as if the channel did not exist", async () => {
     const owner = await login("oracle-owner");
     const outsider = await login("oracle-outsider");
@@ -1075,6 +1152,85 @@ describe.each(storeKinds)("HTTP API on %s", (store: StoreKind) => {
     const ch = await createChannel(owner, "http-only-invite", "private");
     const r = await owner.post(`/v1/channels/${ch.id}/members`, { userId: "Uhttponlyuser" });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
+  });
+
+  it("refuses a token whose sub a user id cannot be (a NUL gave 500) with 401, over HTTP and WebSocket", async () => {
+    const jwk = await devIssuerKey(fixture.server);
+    const key = await importJWK(jwk, "EdDSA");
+    const tokenFor = (sub: string) =>
+      new SignJWT({ preferred_username: "oddsub" })
+        .setProtectedHeader({ alg: "EdDSA", kid: jwk.kid })
+        .setSubject(sub)
+        .setIssuer("colink-dev")
+        .setAudience("colink")
+        .setIssuedAt()
+        .setExpirationTime("5m")
+        .sign(key);
+    // A NUL, and the `,` that DM ids are derived with: "a" + "b,c" must not be "a,b" + "c".
+    for (const sub of ["Unul\u0000user", "Ucomma,user"]) {
+      const token = await tokenFor(sub);
+      const me = await call(fixture.server, "GET", "/v1/users/me", { token });
+      expectError(me, 401, "unauthenticated");
+      expect((me.body as { error: Json }).error.message).toBe(
+        "token subject has characters a user id cannot have",
+      );
+      const dm = await call(fixture.server, "POST", "/v1/dms", { token, body: { userIds: ["Ua"] } });
+      expectError(dm, 401, "unauthenticated");
+      const ws = await RawSocket.open(fixture.server.wsUrl, { token });
+      expect((await ws.closed()).code).toBe(4001);
+    }
+    expect(fixture.server.output()).not.toMatch(/internal error/);
+    // A subject of the alphabet is fine.
+    const fine = await call(fixture.server, "GET", "/v1/users/me", {
+      token: await tokenFor("auth0|odd.sub@x"),
+    });
+    expect(fine.status, JSON.stringify(fine.body)).toBe(200);
+  });
+
+  it("keeps usernames unique regardless of case: P1ALICE after p1alice is P1ALICE-2, and @p1alice is one person", async () => {
+    const jwk = await devIssuerKey(fixture.server);
+    const key = await importJWK(jwk, "EdDSA");
+    const tokenFor = (sub: string, username: string) =>
+      new SignJWT({ preferred_username: username })
+        .setProtectedHeader({ alg: "EdDSA", kid: jwk.kid })
+        .setSubject(sub)
+        .setIssuer("colink-dev")
+        .setAudience("colink")
+        .setIssuedAt()
+        .setExpirationTime("5m")
+        .sign(key);
+    const lower = await tokenFor("Ucase-lower", "p1alice");
+    const upper = await tokenFor("Ucase-upper", "P1ALICE");
+    const me = async (token: string) =>
+      (await call<{ user: User }>(fixture.server, "GET", "/v1/users/me", { token })).body.user.username;
+    expect(await me(lower)).toBe("p1alice");
+    expect(await me(upper)).toBe("P1ALICE-2");
+    // Signing in again keeps it.
+    expect(await me(await tokenFor("Ucase-upper", "P1ALICE"))).toBe("P1ALICE-2");
+    // Search and mentions, which ignore case, find one person by the name.
+    const found = await call<{ users: User[] }>(fixture.server, "GET", "/v1/search/users?q=P1ALICE", {
+      token: lower,
+    });
+    expect(found.body.users.map((u) => [u.id, u.username])).toEqual([
+      ["Ucase-lower", "p1alice"],
+      ["Ucase-upper", "P1ALICE-2"],
+    ]);
+    const channel = await call<ChannelReply>(fixture.server, "POST", "/v1/channels", {
+      token: lower,
+      body: { name: "case-check", kind: "public" },
+    });
+    await call(fixture.server, "POST", `/v1/channels/${channel.body.channel.id}/members`, { token: upper });
+    const sent = await call<MessageReply>(
+      fixture.server,
+      "POST",
+      `/v1/channels/${channel.body.channel.id}/messages`,
+      {
+        token: upper,
+        body: { text: "hi @P1ALICE and @p1alice-2" },
+      },
+    );
+    expect(sent.status).toBe(201);
+    expect([...sent.body.message.mentions].sort()).toEqual(["Ucase-lower", "Ucase-upper"]);
   });
 
   it("keeps an archived channel read-only: no edits or deletes of its messages", async () => {
@@ -1154,7 +1310,38 @@ describe.each(storeKinds)("HTTP body limit (COLINK_MAX_PAYLOAD_BYTES=4096) on %s
     const history = await call<HistoryReply>(fixture.server, "GET", path, { token });
     expect(history.body.messages.map((m) => m.id)).toEqual([ok.body.message.id]);
   });
+
+  it("drains a refused body of declared size, so the client reads its 413 and the connection serves on", async () => {
+    const { port } = new URL(fixture.server.baseUrl);
+    const body = Buffer.alloc(1024 * 1024, "x");
+    const head = `POST /v1/channels HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`;
+    const answers = await exchangeOnOneSocket(Number(port), [
+      Buffer.from(head),
+      body,
+      Buffer.from("GET /health HTTP/1.1\r\nhost: t\r\n\r\n"),
+    ]);
+    expect(answers.text).toMatch(/^HTTP\/1\.1 413 [\s\S]*"too_large"[\s\S]*HTTP\/1\.1 200 /);
+    expect(answers.error).toBeUndefined();
+  });
 });
+
+/** Writes `parts` in order on one connection; what came back (two answers, or until an error), and the error. */
+async function exchangeOnOneSocket(port: number, parts: Buffer[]): Promise<{ text: string; error?: string }> {
+  const socket = connect(port, "127.0.0.1");
+  let text = "";
+  let error: string | undefined;
+  socket.on("data", (d: Buffer) => {
+    text += d.toString("latin1");
+  });
+  socket.on("error", (e: NodeJS.ErrnoException) => {
+    error = e.code ?? e.message;
+  });
+  await once(socket, "connect");
+  for (const part of parts) await new Promise<void>((done) => socket.write(part, () => done()));
+  await until(() => (text.match(/HTTP\/1\.1 /g) ?? []).length >= 2 || error !== undefined, 5000);
+  socket.destroy();
+  return error === undefined ? { text } : { text, error };
+}
 
 /** The dev issuer's private key: in the data dir (PGlite) or in the database (Postgres). */
 async function devIssuerKey(server: TestServer): Promise<JWK> {

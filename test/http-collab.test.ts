@@ -482,19 +482,19 @@ describe.each(storeKinds)("HTTP collaboration routes on %s", (store: StoreKind) 
     expect(titled).toEqual({ ...patched, title: "" });
 
     const search = async (q: string) =>
-      ok(await other.get<{ users: User[] }>(`/v1/users/search?q=${encodeURIComponent(q)}`)).users.map(
+      ok(await other.get<{ users: User[] }>(`/v1/search/users?q=${encodeURIComponent(q)}`)).users.map(
         (u) => u.id,
       );
     expect(await search(`zed-${run}`)).toEqual([zed.id]);
     expect(await search(`quux ${run}`)).toEqual([zed.id]);
     expect(await search(`ZED-${run.toUpperCase()}`)).toEqual([zed.id]);
     expect(await search(`nobody-${run}`)).toEqual([]);
-    const limited = await other.get<{ users: User[] }>(`/v1/users/search?q=${run.slice(0, 1)}&limit=1`);
+    const limited = await other.get<{ users: User[] }>(`/v1/search/users?q=${run.slice(0, 1)}&limit=1`);
     expect(ok(limited).users.length).toBeLessThanOrEqual(1);
 
     expectError(await other.get("/v1/users/Unosuchuser"), 404, "not_found");
-    expectError(await other.get("/v1/users/search"), 400, "bad_request");
-    expectError(await other.get("/v1/users/search?q=a&limit=51"), 400, "bad_request");
+    expectError(await other.get("/v1/search/users"), 400, "bad_request");
+    expectError(await other.get("/v1/search/users?q=a&limit=51"), 400, "bad_request");
     expectError(await zed.patch("/v1/users/me", { displayName: "" }), 400, "bad_request");
     expectError(await zed.patch("/v1/users/me", { timeZone: "not a zone!" }), 400, "bad_request");
     expectError(await zed.patch("/v1/users/me", { role: "admin" }), 400, "bad_request");

@@ -25,6 +25,8 @@ export interface RawOptions {
   bearer?: string;
   /** Time allowed for the handshake. Default 5000 ms. */
   openTimeoutMs?: number;
+  /** Source address (127.0.0.x on loopback: another client address). */
+  localAddress?: string;
 }
 
 /** Anything the server sent that did not decode as a frame (never expected). */
@@ -77,7 +79,11 @@ export class RawSocket {
     if (opts.token !== undefined) u.searchParams.set("access_token", opts.token);
     const headers: Record<string, string> = {};
     if (opts.bearer !== undefined) headers.authorization = `Bearer ${opts.bearer}`;
-    const ws = new WebSocket(u.toString(), { headers, perMessageDeflate: false });
+    const ws = new WebSocket(u.toString(), {
+      headers,
+      perMessageDeflate: false,
+      ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+    });
     const raw = new RawSocket(ws);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

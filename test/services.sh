@@ -2,8 +2,11 @@
 # Makes sure every server the test suite talks to is installed and running.
 # Today that is PostgreSQL (127.0.0.1:5432, trust auth, database "test"), the
 # redis-server binary (the cluster tests start private Redis servers on free ports) and
-# Debian's chromium (the SDK's and the web client's browser tests), and Java with unzip
-# and Maven (OpenSearch and Kafka, which the tests download once and start themselves).
+# Debian's chromium (the SDK's and the web client's browser tests), Java with unzip
+# and Maven (OpenSearch, Kafka, S3Mock and Keycloak, which the tests download once and
+# start themselves),
+# and Debian's clamd (the ClamAV scanner's tests start their own; the distribution's
+# clamd and freshclam services are stopped).
 set -euo pipefail
 
 log() { echo "[services] $*"; }
@@ -65,9 +68,10 @@ ensure_chromium() {
 }
 
 ensure_java_tools() {
-  # test/support/opensearch.ts runs OpenSearch (Java 17, unpacked with unzip) and
-  # test/support/kafka.ts runs Kafka (Java 17, its jars fetched with Maven); both download
-  # once into ~/.cache/colink.
+  # test/support/opensearch.ts runs OpenSearch (Java 17, unpacked with unzip),
+  # test/support/kafka.ts runs Kafka (Java 17, its jars fetched with Maven) and
+  # test/support/keycloak.ts runs Keycloak (Java 17, its zip fetched with Maven and unpacked
+  # with unzip); all download once into ~/.cache/colink.
   local missing=()
   command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
   command -v unzip >/dev/null 2>&1 || missing+=(unzip)
@@ -78,6 +82,39 @@ ensure_java_tools() {
     apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
   log "Java ready ($(java -version 2>&1 | head -1))"
+}
+
+ensure_clamav() {
+  # test/support/clamav.ts runs /usr/sbin/clamd itself, on a free port with the project's
+  # one test signature. The services the package brings are not used: the distribution's
+  # clamd loads the full signature database (about 1 GB of memory) and freshclam downloads
+  # it, so both are stopped: through systemd where it runs, else by the pid in their pid
+  # file, and only if that pid is still the program named.
+  if [ ! -x /usr/sbin/clamd ]; then
+    log "installing clamd (Debian package clamav-daemon)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq clamav-daemon >/dev/null
+  fi
+  if [ -d /run/systemd/system ]; then
+    systemctl stop clamav-daemon.socket clamav-daemon.service clamav-freshclam.service \
+      || log "systemctl could not stop the distribution's clamd and freshclam"
+  fi
+  local name pid
+  for name in clamd freshclam; do
+    [ -f "/run/clamav/$name.pid" ] || continue
+    pid=$(tr -dc '0-9' <"/run/clamav/$name.pid")
+    if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ]; then
+      log "stopping the distribution's $name (pid $pid from /run/clamav/$name.pid)"
+      kill "$pid" || log "could not signal $name (pid $pid)"
+      for _ in $(seq 1 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+    fi
+  done
+  # Only pids read from pid files are stopped: a freshclam started otherwise is left, but said.
+  if pgrep -x freshclam >/dev/null 2>&1; then
+    log "freshclam still runs (pid $(pgrep -x freshclam | tr '\n' ' ')) without a pid file in /run/clamav: left alone"
+  fi
+  /usr/sbin/clamd --version >/dev/null || { log "clamd does not run"; exit 1; }
+  log "clamd ready ($(/usr/sbin/clamd --version))"
 }
 
 ensure_debootstrap() {
@@ -94,4 +131,5 @@ ensure_postgres
 ensure_redis
 ensure_chromium
 ensure_java_tools
+ensure_clamav
 ensure_debootstrap

@@ -234,7 +234,7 @@ describe.each(storeKinds)("user features on %s", (store: StoreKind) => {
     const [alpha, beta, , , zed] = users;
     await zed!.client.request("user.update", { displayName: "Sr Zed" });
     const search = async (q: string, limit?: number) =>
-      (await alpha!.client.request("user.search", { q, ...(limit ? { limit } : {}) })).users
+      (await alpha!.client.request("search.users", { q, ...(limit ? { limit } : {}) })).users
         .map((u) => u.username)
         .sort();
 
@@ -245,7 +245,7 @@ describe.each(storeKinds)("user features on %s", (store: StoreKind) => {
     expect(await search("sr%")).toEqual([]);
     expect(await search("sr z")).toEqual(["zed"]);
     expect(await search("sr", 2)).toHaveLength(2);
-    await expect(alpha!.client.request("user.search", { q: "" })).rejects.toMatchObject({
+    await expect(alpha!.client.request("search.users", { q: "" })).rejects.toMatchObject({
       code: "bad_request",
     });
 

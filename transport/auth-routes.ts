@@ -2,22 +2,28 @@
  * The sign-in routes under `/auth`: what the web client needs to know to sign in
  * (`GET /auth/config`), and the dev identity's sign-in, refresh and sign-out. A dev
  * sign-in answers an access token and sets the session cookie (session-cookie.ts) that
- * refreshes it; OIDC sign-in happens between the browser and the issuer.
+ * refreshes it. Single sign-on through the OIDC issuer has its own routes (oidc-routes.ts).
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from "@trufflesuite/uws-js-unofficial";
 import type { Config } from "../core/config.js";
 import { fail } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { DevLogin, DevSession } from "../core/ports.js";
+import type { Principal } from "../core/types.js";
+import { clientAddressOf } from "./client-address.js";
 import type { CorsPolicy, Header } from "./cors.js";
 import type { Dispatcher } from "./dispatcher.js";
+import type { HttpEdge } from "./http-api.js";
 import { bodyMap, HttpFailure, type JsonAnswer, serveJson } from "./http-json.js";
+import type { RequestRateLimits } from "./rate-limit.js";
+import { originOf } from "./request-origin.js";
 import { clearSessionCookie, sessionTokenIn, setSessionCookie } from "./session-cookie.js";
 
 /** What `GET /auth/config` tells the web client. */
 export interface AuthConfig {
   devAuth: boolean;
-  oidc: { issuer: string; clientId: string; scope: string } | null;
+  /** Single sign-on: the issuer, and where the browser goes to sign in through it. */
+  oidc: { issuer: string; loginUrl: string } | null;
 }
 
 /** The web client's sign-in choices from the configuration. */
@@ -25,11 +31,29 @@ export function authConfigOf(config: Config): AuthConfig {
   const { oidcIssuer, oidcWebClientId } = config;
   return {
     devAuth: config.devAuth,
-    oidc:
-      oidcIssuer && oidcWebClientId
-        ? { issuer: oidcIssuer, clientId: oidcWebClientId, scope: config.oidcWebScope }
-        : null,
+    oidc: oidcIssuer && oidcWebClientId ? { issuer: oidcIssuer, loginUrl: "/auth/login" } : null,
   };
+}
+
+/**
+ * Creates the user on first sight (as a socket would) and returns `{user}`: a sign-in's
+ * answer. With `login` (a sign-in route's), the user's actor also audits it (`auth.login`).
+ */
+export async function helloUser(
+  dispatcher: Dispatcher,
+  principal: Principal,
+  login?: { method: "dev" | "oidc"; ip: string },
+): Promise<Record<string, unknown>> {
+  const outcome = await dispatcher.ask({
+    actor: "user",
+    key: principal.userId,
+    op: "user.hello",
+    args: login ? { login: login.method } : {},
+    principal,
+    ...(login ? { origin: originOf(login.ip) } : {}),
+  });
+  if (!outcome.ok) throw new HttpFailure(outcome.error);
+  return outcome.result;
 }
 
 /** The `/auth` routes. */
@@ -42,6 +66,8 @@ export class AuthRoutes {
     private readonly cors: CorsPolicy,
     private readonly maxBodyBytes: number,
     private readonly logger: Logger,
+    /** Every `/auth` request counts against the client address's `auth` budget; the answers' headers. */
+    private readonly entry: HttpEdge & { rates: RequestRateLimits },
   ) {}
 
   register(): void {
@@ -49,9 +75,9 @@ export class AuthRoutes {
       this.serve(res, req, false, "GET /auth/config", async () => [200, this.authConfig]),
     );
     this.app.post("/auth/dev/token", (res, req) =>
-      this.serve(res, req, true, "POST /auth/dev/token", async (body) => {
+      this.serve(res, req, true, "POST /auth/dev/token", async (body, address) => {
         const { username, role } = bodyMap(body);
-        return this.signedIn(await this.dev().login(username, role));
+        return this.signedIn(await this.dev().login(username, role), address);
       }),
     );
     this.app.post("/auth/dev/refresh", (res, req) => {
@@ -59,7 +85,8 @@ export class AuthRoutes {
       this.serve(res, req, false, "POST /auth/dev/refresh", async () => {
         const dev = this.dev();
         if (token === null) throw fail.unauthenticated("no dev session; sign in");
-        return this.signedIn(await dev.refresh(token));
+        // A refresh is not a login: no audit entry.
+        return this.signedIn(await dev.refresh(token), null);
       });
     });
     this.app.post("/auth/dev/logout", (res, req) =>
@@ -79,19 +106,15 @@ export class AuthRoutes {
   }
 
   /** The answer to a sign-in: the user (created on first sight, as a socket would), the token, the cookie. */
-  private async signedIn(session: DevSession): Promise<JsonAnswer> {
-    const { principal } = session;
-    const outcome = await this.dispatcher.ask({
-      actor: "user",
-      key: principal.userId,
-      op: "user.hello",
-      args: {},
-      principal,
-    });
-    if (!outcome.ok) throw new HttpFailure(outcome.error);
+  private async signedIn(session: DevSession, address: string | null): Promise<JsonAnswer> {
+    const hello = await helloUser(
+      this.dispatcher,
+      session.principal,
+      address === null ? undefined : { method: "dev", ip: address },
+    );
     return [
       200,
-      { accessToken: session.accessToken, expiresAt: session.expiresAt, ...outcome.result },
+      { accessToken: session.accessToken, expiresAt: session.expiresAt, ...hello },
       [setSessionCookie(session.sessionToken, session.sessionExpiresAt)],
     ];
   }
@@ -101,11 +124,21 @@ export class AuthRoutes {
     req: HttpRequest,
     withBody: boolean,
     label: string,
-    work: (body: unknown) => Promise<JsonAnswer>,
+    work: (body: unknown, address: string) => Promise<JsonAnswer>,
   ): void {
     const headers: readonly Header[] = this.cors.enabled
-      ? this.cors.responseHeaders(req.getHeader("origin"))
-      : [];
-    serveJson(res, { withBody, headers, label, maxBodyBytes: this.maxBodyBytes, logger: this.logger }, work);
+      ? [...this.entry.headers, ...this.cors.responseHeaders(req.getHeader("origin"))]
+      : this.entry.headers;
+    const address = clientAddressOf(res, req, this.entry.proxyHops);
+    const contentLength = req.getHeader("content-length");
+    serveJson(
+      res,
+      { withBody, headers, contentLength, label, maxBodyBytes: this.maxBodyBytes, logger: this.logger },
+      async (body) => {
+        const refusal = await this.entry.rates.take("auth", null, address);
+        if (refusal) throw refusal;
+        return work(body, address);
+      },
+    );
   }
 }

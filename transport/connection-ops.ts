@@ -7,10 +7,15 @@ import type { Logger } from "../core/logger.js";
 import type { ArgsOf } from "../core/ops.js";
 import type { TokenVerifier } from "../core/ports.js";
 import { channelTopic, errorFrame, okFrame } from "../core/protocol.js";
+import type { Principal } from "../core/types.js";
+import { isDeactivated } from "./account-gate.js";
 import type { ClusterTopics } from "./cluster-topics.js";
 import type { Conn, Connections, Socket } from "./connection.js";
+import { tooManyConnections } from "./connection-caps.js";
 import type { Dispatcher } from "./dispatcher.js";
+import type { RequestRateLimits } from "./rate-limit.js";
 import type { SocketWriter } from "./socket-writer.js";
+import type { RefusedAt } from "./token-refusals.js";
 
 /** Answers the connection-level ops. */
 export class ConnectionOps {
@@ -18,13 +23,21 @@ export class ConnectionOps {
     private readonly connections: Connections,
     private readonly dispatcher: Dispatcher,
     private readonly verifier: TokenVerifier,
+    private readonly rates: RequestRateLimits,
     private readonly writer: SocketWriter,
     private readonly topics: ClusterTopics,
     /** Where an internal error of a token check is written. */
     private readonly logger: Logger,
+    /** Told of every refused token (audited, bounded). */
+    private readonly tokenRefused: (ip: string, err: unknown, at: RefusedAt) => void = () => {},
   ) {}
 
-  /** `auth`: verifies the token, then answers with the user (`user.me`); a bad token closes. */
+  /**
+   * `auth`: counts against the address's `auth` budget, verifies the token, holds the user
+   * to their connection cap and `auth` budget, then answers with the user (`user.me`). A
+   * bad token closes (4001), and so does a user at their connection cap (4504); over a
+   * budget it answers `rate_limited` and the connection may try again.
+   */
   auth(ws: Socket, id: number, args: ArgsOf<"auth">): void {
     const conn = ws.getUserData();
     if (conn.principal || conn.authenticating) {
@@ -33,9 +46,12 @@ export class ConnectionOps {
     }
     conn.authenticating = true;
     conn.pending.add(id);
-    this.verifier.verify(args.token).then(
+    this.admit(conn, args.token).then(
       (principal) => {
-        if (conn.closed) return;
+        if (conn.closed) {
+          this.connections.abandon(conn);
+          return;
+        }
         conn.pending.delete(id);
         this.connections.authenticated(ws, principal);
         conn.pending.add(id);
@@ -52,10 +68,33 @@ export class ConnectionOps {
         this.writer.flushReplies();
         ws.cork(() => {
           ws.send(errorFrame(id, body), true);
-          if (!(err instanceof ColinkError && err.retryable)) ws.end(CloseCode.badToken, body.message);
+          if (body.details?.limit === "connections") ws.end(CloseCode.tooManyConnections, body.message);
+          else if (isDeactivated(body)) ws.end(CloseCode.deactivated, body.message);
+          else if (!(err instanceof ColinkError && err.retryable)) ws.end(CloseCode.badToken, body.message);
         });
       },
     );
+  }
+
+  /** The principal of a token the limits let through; rejects with the refusal or the token's error. */
+  private async admit(conn: Conn, token: string): Promise<Principal> {
+    const byAddress = await this.rates.take("auth", null, conn.address);
+    if (byAddress) throw byAddress;
+    const principal = await this.verifier.verify(token).catch((err: unknown) => {
+      this.tokenRefused(conn.address, err, "auth");
+      throw err;
+    });
+    if (conn.closed) return principal;
+    if (!this.connections.admitUser(conn, principal.userId)) {
+      throw tooManyConnections("user", this.connections.connectionCaps.perUser);
+    }
+    const byUser = await this.rates.take("auth", principal.userId, null);
+    if (byUser) {
+      this.connections.dropUser(conn);
+      throw byUser;
+    }
+    if (conn.closed) this.connections.abandon(conn);
+    return principal;
   }
 
   /** `ping`: the server's time. */

@@ -7,19 +7,31 @@
  * told when one opens and when it closes (`presence.connect` and `presence.disconnect`).
  * uWS pings silent connections and closes those that stop answering within
  * `COLINK_IDLE_TIMEOUT_SEC`: that is the presence heartbeat.
+ *
+ * Caps: a connection holds a slot of its client address from the upgrade and a slot of its
+ * user from its authentication (connection-caps.ts), both given back when it closes.
  */
+
 import { randomBytes } from "node:crypto";
 import type { WebSocket } from "@trufflesuite/uws-js-unofficial";
 import type { Limits } from "../core/config.js";
 import { CloseCode, type ErrorBody } from "../core/errors.js";
 import { channelTopic, userTopic } from "../core/protocol.js";
 import type { Principal } from "../core/types.js";
+import { isDeactivated } from "./account-gate.js";
 import type { ClusterTopics } from "./cluster-topics.js";
+import type { ConnectionCaps } from "./connection-caps.js";
 import type { Dispatcher, Waiter } from "./dispatcher.js";
 
 /** Per-connection state, kept in uWS user data. */
 export interface Conn {
   id: number;
+  /** The client's address key (client-address.ts), for the per-address limits. */
+  address: string;
+  /** Holds a slot of its address's connection cap. */
+  addressHeld: boolean;
+  /** The user whose connection-cap slot it holds, or null. */
+  userSlot: string | null;
   principal: Principal | null;
   /** Set when the token given at upgrade was refused; the connection is closed on open. */
   authError: ErrorBody | null;
@@ -36,6 +48,28 @@ export interface Conn {
   authTimer: NodeJS.Timeout | null;
   /** An `auth` request is being verified. */
   authenticating: boolean;
+  /** The identity provider's session (`sid`) of the token the connection authenticated with, or null; not its presence session. */
+  signInSession: string | null;
+  /**
+   * Requests whose rate budgets are being counted, in the order they came; each goes on
+   * (or is refused) only after those before it (request-router.ts). Null when none.
+   */
+  counting: CountedRequest[] | null;
+  /**
+   * Refused for a rate budget: until when (epoch ms) its requests are refused at once with
+   * `held`, uncounted (request-hold.ts); 0 when not held.
+   */
+  heldUntil: number;
+  held: ErrorBody | null;
+  /** Requests refused while held. */
+  heldRefusals: number;
+}
+
+/** A request waiting for its rate budgets: `refusal` is undefined until they are counted. */
+export interface CountedRequest {
+  id: number;
+  run: (refusal: ErrorBody | null) => void;
+  refusal: ErrorBody | null | undefined;
 }
 
 /** A gateway WebSocket, with its connection's state as user data. */
@@ -60,12 +94,18 @@ export class Connections {
     private readonly limits: Limits,
     /** In a cluster, the node's prefix of presence session ids (TopicInterest.sessionPrefix); else "". */
     private readonly sessionPrefix: string,
+    private readonly caps: ConnectionCaps,
+    /** The identity provider's session of a principal's token (TokenSessions.sessionOf). */
+    private readonly signInSessionOf: (principal: Principal) => string | null = () => null,
   ) {}
 
-  /** The state of a connection being upgraded: numbered, not authenticated yet. */
-  create(): Conn {
+  /** The state of a connection being upgraded from `address`: numbered, not authenticated yet. */
+  create(address: string): Conn {
     return {
       id: this.nextConnId++,
+      address,
+      addressHeld: false,
+      userSlot: null,
       principal: null,
       authError: null,
       pending: new Set(),
@@ -73,7 +113,44 @@ export class Connections {
       closed: false,
       authTimer: null,
       authenticating: false,
+      signInSession: null,
+      counting: null,
+      heldUntil: 0,
+      held: null,
+      heldRefusals: 0,
     };
+  }
+
+  /** Takes a slot of the connection's address; false when the address holds its cap. */
+  admitAddress(conn: Conn): boolean {
+    conn.addressHeld = this.caps.takeAddress(conn.address);
+    return conn.addressHeld;
+  }
+
+  /** Takes a slot of `userId` for the connection; false when the user holds their cap. */
+  admitUser(conn: Conn, userId: string): boolean {
+    if (conn.userSlot !== null) return conn.userSlot === userId;
+    if (!this.caps.takeUser(userId)) return false;
+    conn.userSlot = userId;
+    return true;
+  }
+
+  /** Gives back the connection's user slot (its authentication was refused after all). */
+  dropUser(conn: Conn): void {
+    if (conn.userSlot !== null) this.caps.releaseUser(conn.userSlot);
+    conn.userSlot = null;
+  }
+
+  /** Gives back every slot of a connection that closed or will not open (its upgrade was refused or abandoned). */
+  abandon(conn: Conn): void {
+    if (conn.addressHeld) this.caps.releaseAddress(conn.address);
+    conn.addressHeld = false;
+    this.dropUser(conn);
+  }
+
+  /** The caps, for the refusals' messages. */
+  get connectionCaps(): ConnectionCaps {
+    return this.caps;
   }
 
   /** Connections open now. */
@@ -96,7 +173,12 @@ export class Connections {
     const conn = ws.getUserData();
     this.sockets.add(ws);
     if (conn.authError) {
-      const code = conn.authError.code === "unavailable" ? CloseCode.internalError : CloseCode.badToken;
+      const code =
+        conn.authError.code === "unavailable"
+          ? CloseCode.internalError
+          : isDeactivated(conn.authError)
+            ? CloseCode.deactivated
+            : CloseCode.badToken;
       ws.end(code, conn.authError.message);
       return;
     }
@@ -112,6 +194,7 @@ export class Connections {
   authenticated(ws: Socket, principal: Principal): void {
     const conn = ws.getUserData();
     conn.principal = principal;
+    conn.signInSession = this.signInSessionOf(principal);
     if (conn.authTimer) clearTimeout(conn.authTimer);
     conn.authTimer = null;
     const set = this.byUser.get(principal.userId) ?? new Set<Socket>();
@@ -132,6 +215,7 @@ export class Connections {
     const conn = ws.getUserData();
     conn.closed = true;
     if (conn.authTimer) clearTimeout(conn.authTimer);
+    this.abandon(conn);
     this.sockets.delete(ws);
     if (conn.principal) {
       const set = this.byUser.get(conn.principal.userId);
@@ -146,6 +230,24 @@ export class Connections {
   /** Closes every connection with `code` (a reconnect-and-resume code). */
   endAll(code: number, reason: string): void {
     for (const ws of [...this.sockets]) ws.end(code, reason);
+  }
+
+  /** Closes the connections of `userId` that authenticated with a token of sign-in session `signInSession`. */
+  endSignInSession(userId: string, signInSession: string): number {
+    let closed = 0;
+    for (const ws of [...this.ofUser(userId)]) {
+      if (ws.getUserData().signInSession !== signInSession) continue;
+      ws.end(CloseCode.signedOut, "signed out");
+      closed++;
+    }
+    return closed;
+  }
+
+  /** Closes every connection of `userId` with `code` (an admin changed their account); returns how many. */
+  endUser(userId: string, code: number, reason: string): number {
+    const sockets = [...this.ofUser(userId)];
+    for (const ws of sockets) ws.end(code, reason);
+    return sockets.length;
   }
 
   /** Cluster: the actors of some users moved to another node; tells them again about the sessions here. */

@@ -5,7 +5,14 @@
  * applied before any later event of that channel is published.
  */
 
-import { type Answer, type Grant, type Outcome, type Outlet, unpacked } from "../actors/envelope.js";
+import {
+  type AccountChange,
+  type Answer,
+  type Grant,
+  type Outcome,
+  type Outlet,
+  unpacked,
+} from "../actors/envelope.js";
 import type { Routed } from "../actors/runtime/actor-host.js";
 import type { ActorSystem } from "../actors/runtime/actor-system.js";
 import type { ErrorBody } from "../core/errors.js";
@@ -20,6 +27,7 @@ export interface Waiter {
 export interface Fanout {
   publish(topic: string, frame: Uint8Array): void;
   revoke(userId: string, topic: string): void;
+  accountChanged(userId: string, change: AccountChange): void;
 }
 
 /** Routes calls to actors and their answers back. */
@@ -42,8 +50,12 @@ export class Dispatcher implements Outlet {
     this.waiting.set(callId, waiter);
     // A literal of the fields rather than a spread of `env`: this runs for every request,
     // and a spread costs several times as much.
-    const { actor, key, op, args, principal } = env;
-    this.system!.deliver({ callId, actor, key, op, args, principal });
+    const { actor, key, op, args, principal, origin } = env;
+    this.system!.deliver(
+      origin === undefined
+        ? { callId, actor, key, op, args, principal }
+        : { callId, actor, key, op, args, principal, origin },
+    );
     return callId;
   }
 
@@ -70,6 +82,10 @@ export class Dispatcher implements Outlet {
 
   revoke(userId: string, topic: string): void {
     this.fanout.revoke(userId, topic);
+  }
+
+  accountChanged(userId: string, change: AccountChange): void {
+    this.fanout.accountChanged(userId, change);
   }
 }
 

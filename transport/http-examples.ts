@@ -4,7 +4,10 @@
  */
 import { newMessage } from "../core/message-rules.js";
 import type {
+  AuditEntry,
   Channel,
+  FileInfo,
+  Flag,
   Member,
   Message,
   MessageVersion,
@@ -82,7 +85,6 @@ export const message = {
   mentions: [bob.id],
 } satisfies Message;
 
-/** The message after an edit. */
 /** A search hit: the message above, found by "hello". */
 export const hit = {
   messageId: message.id,
@@ -95,6 +97,7 @@ export const hit = {
   marks: [[0, 5]],
 } satisfies SearchHit;
 
+/** The message after an edit. */
 export const edited = { ...message, text: "Hello @bob!", editedAt: at + 120_000 } satisfies Message;
 
 /** The message with a reaction of the caller. */
@@ -166,3 +169,78 @@ export const unread = {
 
 /** Bob's presence. */
 export const presence = { userId: bob.id, status: "online", since: at } satisfies Presence;
+
+/** A clean image alice uploaded to the channel. */
+export const file = {
+  id: `F01KDX8Q9F11E00000000_${channel.id}`,
+  channelId: channel.id,
+  uploaderId: alice.id,
+  name: "whiteboard.png",
+  contentType: "image/png",
+  size: 482_113,
+  status: "clean",
+  thumbnails: [
+    { size: "small", width: 96, height: 72 },
+    { size: "medium", width: 480, height: 360 },
+  ],
+  createdAt: at + 30_000,
+} satisfies FileInfo;
+
+/** A signed URL of the local disk's (S3's are presigned S3 URLs). */
+export const blobUrl = (bucket: string, key: string) =>
+  `/v1/blobs/${bucket}/${key}?exp=1767229200&sig=kX1mJ2yq0h3X9cQ2Jv4d8bVbq1c9Cz2cWm3o3m4k5aQ`;
+
+// ---- moderation (issue 23) ----
+
+/** A moderator (the caller of the admin examples). */
+export const moderator = {
+  ...alice,
+  id: "U01KDX8Q4ZM0DE0000000",
+  username: "mod",
+  displayName: "Morgan Diaz",
+  role: "moderator",
+} satisfies User;
+
+/** A message a moderator removed, as members see it. */
+export const removed = {
+  ...message,
+  text: "",
+  mentions: [],
+  deletedAt: at + 300_000,
+} satisfies Message;
+
+/** An open flag of `message`, by bob. */
+export const flag = {
+  id: `G01KDX8Q9F1AG00000000_${channel.id}`,
+  messageId: message.id,
+  channelId: channel.id,
+  reporterId: bob.id,
+  reason: "spam",
+  createdAt: at + 240_000,
+  status: "open",
+} satisfies Flag;
+
+/** `flag` resolved by the moderator, who removed the message (moderators still see its text). */
+export const resolvedFlag = {
+  ...flag,
+  status: "resolved",
+  resolution: "removed",
+  resolvedBy: moderator.id,
+  resolvedAt: at + 300_000,
+  note: "advertising",
+  message: { ...removed, text: message.text, mentions: message.mentions },
+} satisfies Flag;
+
+/** An audit entry: an admin deactivated bob. */
+export const auditEntry = {
+  id: "42",
+  at: at + 60_000,
+  actorId: alice.id,
+  action: "user.deactivate",
+  target: bob.id,
+  details: { username: bob.username, changed: true },
+  ip: "203.0.113.7",
+  requestId: "0f8fad5b-d9cb-469f-a165-70867728950e",
+  prevHash: "9f2c4b1e8a7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b",
+  hash: "3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29",
+} satisfies AuditEntry;

@@ -1,10 +1,13 @@
 /**
  * Answering one HTTP request with JSON over uWS, shared by the API and the sign-in
  * routes: read the body (bounded), run the work, write its status, headers and JSON, or
- * the error body with its code's status.
+ * the error body with its code's status. A body declared (Content-Length) or found larger
+ * than the limit is refused with 413 before or while it is read, whether the route reads
+ * a body or not (see `cutsConnection` for what happens to the rest of it). A `rate_limited` answer carries `Retry-After` (whole seconds).
  * uWS discipline: everything needed from `req` is copied before the first await,
  * `onAborted` is registered first, and late writes are corked.
  */
+import { isUtf8 } from "node:buffer";
 import type { HttpResponse } from "@trufflesuite/uws-js-unofficial";
 import { type ErrorBody, errorBodyLogged, fail, httpStatusOf } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
@@ -34,8 +37,10 @@ export type JsonAnswer = [status: number, payload: unknown, headers?: readonly H
 export interface JsonRequest {
   /** Read and parse the body (else the work gets `undefined`). */
   withBody: boolean;
-  /** Sent with the answer, error or not (CORS). */
+  /** Sent with the answer, error or not (security headers, CORS). */
   headers: readonly Header[];
+  /** The request's Content-Length header as sent ("" when absent). */
+  contentLength: string;
   /** Names the route in the log. */
   label: string;
   maxBodyBytes: number;
@@ -67,22 +72,27 @@ export function serveJson(
   res.onAborted(() => {
     aborted = true;
   });
-  const reply = (status: number, payload: unknown, own: readonly Header[] = []) => {
+  const reply = (status: number, payload: unknown, own: readonly Header[] = [], close = false) => {
     if (aborted) return;
     res.cork(() => {
       res.writeStatus(statusText[status] ?? `${status}`).writeHeader("content-type", "application/json");
       for (const [name, value] of request.headers) res.writeHeader(name, value);
       for (const [name, value] of own) res.writeHeader(name, value);
-      res.end(JSON.stringify(payload));
+      res.end(JSON.stringify(payload), close);
     });
   };
   const failed = (err: unknown) => {
     const error: ErrorBody =
       err instanceof HttpFailure ? err.body : errorBodyLogged(err, request.logger, { route: request.label });
-    reply(httpStatusOf[error.code], { error });
+    const cut = error.code === "too_large" && cutsConnection(request.contentLength);
+    reply(httpStatusOf[error.code], { error }, retryAfterOf(error), cut);
   };
   const run = (body: unknown) =>
     work(body).then(([status, payload, own]) => reply(status, payload, own), failed);
+  if (declaredTooLarge(request.contentLength, request.maxBodyBytes)) {
+    failed(fail.tooLarge(`body is larger than ${request.maxBodyBytes} bytes`));
+    return;
+  }
   if (!request.withBody) {
     void run(undefined);
     return;
@@ -90,7 +100,32 @@ export function serveJson(
   readJsonBody(res, request.maxBodyBytes).then(run, failed);
 }
 
-/** Collects the body up to `limit` bytes and parses it as JSON (empty → undefined). */
+/** Whether a Content-Length value declares more than `limit` bytes. */
+export function declaredTooLarge(contentLength: string, limit: number): boolean {
+  return contentLength !== "" && Number(contentLength) > limit;
+}
+
+/** A refused body declared up to this size is read and dropped rather than cut off. */
+export const drainableBodyBytes = 8 * 1024 * 1024;
+
+/**
+ * Whether the answer refusing a body too large closes the connection. Closing at once
+ * makes the client's unfinished write fail (EPIPE, reset) before it reads the 413, so a
+ * declared body up to `drainableBodyBytes` is left to uWS, which reads and drops the rest
+ * and keeps the connection. Anything larger, or a body of unknown size (chunked), is cut.
+ */
+export function cutsConnection(contentLength: string): boolean {
+  return contentLength === "" || !(Number(contentLength) <= drainableBodyBytes);
+}
+
+/** The `Retry-After` header of a `rate_limited` error with a `retryAfterMs` hint (whole seconds, at least 1). */
+export function retryAfterOf(error: ErrorBody): readonly Header[] {
+  const ms = error.details?.retryAfterMs;
+  if (error.code !== "rate_limited" || typeof ms !== "number") return [];
+  return [["retry-after", String(Math.max(1, Math.ceil(ms / 1000)))]];
+}
+
+/** Collects the body up to `limit` bytes and parses it as JSON (empty → undefined); ill-formed UTF-8 is a `bad_request`. */
 function readJsonBody(res: HttpResponse, limit: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -107,7 +142,10 @@ function readJsonBody(res: HttpResponse, limit: number): Promise<unknown> {
       // uWS reuses the chunk's memory after this callback: copy it.
       chunks.push(Buffer.from(new Uint8Array(chunk).slice()));
       if (!isLast) return;
-      const text = Buffer.concat(chunks).toString("utf8");
+      const bytes = Buffer.concat(chunks);
+      // toString would turn ill-formed bytes into U+FFFD silently, and store them so.
+      if (!isUtf8(bytes)) return reject(fail.badRequest("body is not valid UTF-8"));
+      const text = bytes.toString("utf8");
       if (text.trim() === "") return resolve(undefined);
       try {
         resolve(JSON.parse(text));

@@ -204,7 +204,7 @@ describe("the OpenAPI document", () => {
       for (const s of body?.anyOf ?? (body ? [body] : []))
         for (const arg of fromUrl) expect(Object.keys(s.properties ?? {}), named(r)).not.toContain(arg);
     }
-    const search = operationOf(httpRoutes.find((r) => r.op === "user.search")!);
+    const search = operationOf(httpRoutes.find((r) => r.op === "search.users")!);
     expect(search.parameters).toEqual([
       {
         name: "q",

@@ -54,8 +54,18 @@ const namedSchemas: Record<string, TSchema> = {
   Error: ErrorSchema,
 };
 
-/** Error codes every op route can answer: bad input or token, and server faults. */
-const commonErrors: readonly ErrorCode[] = ["bad_request", "unauthenticated", "internal", "unavailable"];
+/**
+ * Error codes every op route can answer: bad input or token, a body over the limit (even
+ * where none is read), a rate budget, and server faults.
+ */
+const commonErrors: readonly ErrorCode[] = [
+  "bad_request",
+  "unauthenticated",
+  "too_large",
+  "rate_limited",
+  "internal",
+  "unavailable",
+];
 
 /** An OpenAPI 3.1 document (the parts Colink uses are typed loosely: it is plain JSON). */
 export interface OpenApiDocument {
@@ -173,7 +183,6 @@ function eitherOf(main: Json, alternative: Json | null): Json {
 /** The error codes a route can answer. */
 export function errorCodesOf(route: RouteSpec): ErrorCode[] {
   const codes = new Set<ErrorCode>(commonErrors);
-  if (route.body) codes.add("too_large");
   const kind = ops[route.op].route;
   // Channel ops check membership and role at the actor; unknown and hidden channels are 404.
   if (kind === "channel" || kind === "dm") {
@@ -192,7 +201,7 @@ const errorExamples: Record<ErrorCode, string> = {
   forbidden: "not allowed",
   not_found: "channel not found",
   conflict: "channel id already in use",
-  rate_limited: "too many requests",
+  rate_limited: "too many send requests from this user (COLINK_RATE_SEND=50 per 10 s), retry in 4 s",
   too_large: "body is larger than 65536 bytes",
   unavailable: "temporarily unavailable",
   internal: "internal error",
@@ -279,11 +288,24 @@ export function openApiDocument(routes: readonly RouteSpec[]): OpenApiDocument {
   }
   const responses = Object.fromEntries(
     Object.values(ErrorCode).map((code) => {
-      const error = new ColinkError(code, errorExamples[code]).toBody();
+      const details =
+        code === "rate_limited" ? { retryAfterMs: 3250, limit: "send", scope: "user" } : undefined;
+      const error = new ColinkError(code, errorExamples[code], details).toBody();
       return [
         code,
         {
           description: `${httpStatusOf[code]}: error code \`${code}\``,
+          ...(code === "rate_limited"
+            ? {
+                headers: {
+                  "Retry-After": {
+                    description:
+                      "seconds until the budget's window ends (`details.retryAfterMs`, rounded up)",
+                    schema: { type: "integer", minimum: 1 },
+                  },
+                },
+              }
+            : {}),
           content: {
             "application/json": { schema: { $ref: "#/components/schemas/Error" }, example: { error } },
           },

@@ -1,99 +1,72 @@
 /**
- * The per-user request rate limit (`COLINK_USER_RATE_PER_SEC`), over WebSocket and HTTP
- * alike, in fixed one-second windows. The decision is local and synchronous; in a cluster
- * the nodes exchange their counts every `exchangeMs` through shared counters (Redis), so
- * a user spread over several nodes gets one budget, give or take what the nodes let
- * through between two exchanges (as with Slack's and Mattermost's limits, a bound, not a
- * metered quota).
+ * The request rate limits, over WebSocket and HTTP alike: each request counts against its
+ * class's budget (core/rate-classes.ts: send, typing, read, auth) for its user and for
+ * its client address, in fixed windows of `COLINK_RATE_WINDOW_SEC`. The counts live in a
+ * RateStore: this process's memory on one node, Redis in a cluster (so a user spread over
+ * nodes has one budget). A request over either budget is refused with `rate_limited` and
+ * `details.retryAfterMs` (the wait until that window ends), and is not run.
  */
+import type { Limits } from "../core/config.js";
 import { ColinkError } from "../core/errors.js";
-import type { RateCounters } from "../core/ports.js";
+import type { RateCounter, RateStore } from "../core/ports.js";
+import {
+  type RateClass,
+  type RateScope,
+  rateBudget,
+  rateBudgetVariable,
+  rateClasses,
+} from "../core/rate-classes.js";
 
-/** Window length. */
-const windowMs = 1000;
+/** What a refusal says besides the wait: which budget it was. */
+const scopeWords: Record<RateScope, string> = { user: "this user", ip: "this address" };
 
-/** How often a node exchanges its counts with the others. */
-const exchangeMs = 50;
+const allowed: Promise<ColinkError | null> = Promise.resolve(null);
 
-/** Per-user request budgets. */
-export class UserRateLimiter {
-  private window = 0;
-  /** Requests let through on this node in the current window, by user. */
-  private readonly local = new Map<string, number>();
-  /** Counted here since the last exchange, by user. */
-  private pending = new Map<string, number>();
-  /** Requests the other nodes let through in the current window, as of the last exchange. */
-  private readonly others = new Map<string, number>();
-  private readonly timer: NodeJS.Timeout | null;
-  private exchanging = false;
+/** The budgets of every class and scope, and the counting against them. */
+export class RequestRateLimits {
+  private readonly counters = new Map<string, RateCounter>();
 
   constructor(
-    /** Requests per user per second; 0 turns the limit off. */
-    private readonly perSecond: number,
-    private readonly shared?: RateCounters,
-    private readonly now: () => number = Date.now,
+    private readonly limits: Limits,
+    store: RateStore,
   ) {
-    this.timer = perSecond > 0 && shared ? setInterval(() => void this.exchange(), exchangeMs) : null;
-    this.timer?.unref();
+    for (const cls of rateClasses) {
+      for (const scope of ["user", "ip"] as const) {
+        const points = rateBudget(limits, cls, scope);
+        if (points > 0)
+          this.counters.set(
+            `${cls}:${scope}`,
+            store.counter(`${cls}-${scope}`, points, limits.rateWindowSec),
+          );
+      }
+    }
   }
 
   /**
-   * Counts one request of `userId` and says whether it may go on; when not, how long until
-   * the next window (for the `retryAfterMs` hint).
+   * Counts one request of class `cls` against the budget of `userId` and of `address`
+   * (either may be null: not known yet, or not counted at this step). Resolves with null
+   * when it may go on, else with the `rate_limited` error to answer (the longer wait when
+   * both budgets refuse).
    */
-  take(userId: string): { ok: true } | { ok: false; retryAfterMs: number } {
-    if (this.perSecond === 0) return { ok: true };
-    const now = this.now();
-    this.roll(now);
-    const used = (this.local.get(userId) ?? 0) + (this.others.get(userId) ?? 0);
-    if (used >= this.perSecond) return { ok: false, retryAfterMs: windowMs - (now % windowMs) };
-    this.local.set(userId, (this.local.get(userId) ?? 0) + 1);
-    if (this.shared) this.pending.set(userId, (this.pending.get(userId) ?? 0) + 1);
-    return { ok: true };
+  take(cls: RateClass, userId: string | null, address: string | null): Promise<ColinkError | null> {
+    const user = userId === null ? undefined : this.counters.get(`${cls}:user`);
+    const ip = address === null ? undefined : this.counters.get(`${cls}:ip`);
+    if (!user && !ip) return allowed;
+    if (user && !ip) return user.take(userId!).then((wait) => this.refusal(cls, "user", wait));
+    if (ip && !user) return ip.take(address!).then((wait) => this.refusal(cls, "ip", wait));
+    return Promise.all([user!.take(userId!), ip!.take(address!)]).then(([byUser, byIp]) =>
+      byUser >= byIp ? this.refusal(cls, "user", byUser) : this.refusal(cls, "ip", byIp),
+    );
   }
 
-  /** Counts one request of `userId`; throws `rate_limited` (with `retryAfterMs`) when over the budget. */
-  check(userId: string): void {
-    const taken = this.take(userId);
-    if (!taken.ok) {
-      throw new ColinkError("rate_limited", "too many requests from this user, slow down", {
-        retryAfterMs: taken.retryAfterMs,
-      });
-    }
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-  }
-
-  private roll(now: number): void {
-    const window = Math.floor(now / windowMs);
-    if (window === this.window) return;
-    this.window = window;
-    this.local.clear();
-    this.others.clear();
-    this.pending = new Map();
-  }
-
-  /** Sends this node's new counts and learns the others'. A failed exchange leaves the local budget only. */
-  private async exchange(): Promise<void> {
-    if (this.exchanging || this.pending.size === 0 || !this.shared) return;
-    this.exchanging = true;
-    const window = this.window;
-    const sent = this.pending;
-    this.pending = new Map();
-    try {
-      const totals = await this.shared.addCounts(window, windowMs, sent);
-      if (window !== this.window) return;
-      for (const [user, total] of totals) {
-        // The total holds what this node sent so far, not what it counted since.
-        const mine = (this.local.get(user) ?? 0) - (this.pending.get(user) ?? 0);
-        this.others.set(user, Math.max(0, total - mine));
-      }
-    } catch {
-      // Redis is away: each node enforces the limit on its own until it is back.
-    } finally {
-      this.exchanging = false;
-    }
+  /** The error for a wait (null for none). */
+  private refusal(cls: RateClass, scope: RateScope, waitMs: number): ColinkError | null {
+    if (waitMs <= 0) return null;
+    const retryAfterMs = Math.ceil(waitMs);
+    return new ColinkError(
+      "rate_limited",
+      `too many ${cls} requests from ${scopeWords[scope]} (${rateBudgetVariable(cls, scope)}=${rateBudget(this.limits, cls, scope)} per ${this.limits.rateWindowSec} s), retry in ${Math.ceil(retryAfterMs / 1000)} s`,
+      { retryAfterMs, limit: cls, scope },
+    );
   }
 }

@@ -2,12 +2,15 @@
  * Decodes and validates every frame at the edge, once, and holds a connection to its
  * frame limits. A frame that fails gets a coded error reply on its request id, or a coded
  * close when it cannot be answered (no id, not binary, too large, an id already in flight).
+ * A connection held after a rate-limit refusal has its requests refused before they are
+ * validated (request-hold.ts).
  */
 import type { Limits } from "../core/config.js";
 import { CloseCode, errorBodyOf, fail } from "../core/errors.js";
 import { isOpName, type OpName, parseArgs } from "../core/ops.js";
 import { decodeRequest, errorFrame } from "../core/protocol.js";
 import type { Conn, Socket } from "./connection.js";
+import type { RequestHold } from "./request-hold.js";
 import type { SocketWriter } from "./socket-writer.js";
 
 /** A request frame that passed the intake: its op is known and its args are valid for it. */
@@ -23,6 +26,7 @@ export class RequestIntake {
   constructor(
     private readonly limits: Limits,
     private readonly writer: SocketWriter,
+    private readonly hold: RequestHold,
   ) {}
 
   /** The frame as a valid request, or null when it was refused (answered with an error, or the connection closed). */
@@ -51,6 +55,10 @@ export class RequestIntake {
         ws,
         errorFrame(id, fail.rateLimited("too many requests in flight on this connection").toBody()),
       );
+      return null;
+    }
+    if (this.hold.held(conn)) {
+      this.hold.refuse(ws, conn, id);
       return null;
     }
     try {

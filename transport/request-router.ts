@@ -1,21 +1,35 @@
 /**
  * Takes a valid request to what answers it: the connection itself (ConnectionOps) or the
- * actor its op routes to, through the dispatcher. Before an actor sees it, the connection
- * must be authenticated and its user within the rate limit. The answer goes back through
- * the SocketWriter; a `sub`'s grant is applied only while it is the connection's latest
- * wish for that channel.
+ * actor its op routes to, through the dispatcher. Before anything answers it, the
+ * connection must be authenticated and the request within its class's rate budgets for
+ * the user and the client address (rate-limit.ts). The answer goes back through the
+ * SocketWriter; a `sub`'s grant is applied only while it is the connection's latest wish
+ * for that channel.
+ *
+ * Counting a budget takes a turn of the event loop (a Redis round trip in a cluster), and
+ * the answers may come back out of order (a refusal from memory overtakes a count still
+ * in Redis): a connection's requests wait in `conn.counting` and go on strictly in the
+ * order they came, as they did before the limits. A request keeps its id in `pending`
+ * meanwhile, so it counts against the in-flight cap and a duplicate id is caught.
+ *
+ * A refused connection is held (request-hold.ts) until the refusal's `retryAfterMs`.
  */
 import type { Routed } from "../actors/runtime/actor-host.js";
-import { CloseCode, errorBodyLogged, fail } from "../core/errors.js";
+import { CloseCode, type ErrorBody, errorBodyLogged, fail } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
-import type { ArgsOf, OpName } from "../core/ops.js";
+import { type ArgsOf, auditedOps, type OpName } from "../core/ops.js";
 import { channelTopic, errorFrame } from "../core/protocol.js";
+import { rateClassOfOp } from "../core/rate-classes.js";
+import type { Principal } from "../core/types.js";
 import type { ClusterTopics } from "./cluster-topics.js";
-import type { Conn, Socket } from "./connection.js";
+import type { Conn, CountedRequest, Socket } from "./connection.js";
 import type { ConnectionOps } from "./connection-ops.js";
 import type { Dispatcher } from "./dispatcher.js";
-import type { UserRateLimiter } from "./rate-limit.js";
+import { hideLocatedChannel, locateChannel, needsLocating } from "./located-messages.js";
+import type { RequestRateLimits } from "./rate-limit.js";
+import type { RequestHold } from "./request-hold.js";
 import type { ValidRequest } from "./request-intake.js";
+import { originOf } from "./request-origin.js";
 import { routeOp } from "./routing.js";
 import type { SocketWriter } from "./socket-writer.js";
 
@@ -27,7 +41,8 @@ export class RequestRouter {
 
   constructor(
     private readonly dispatcher: Dispatcher,
-    private readonly rateLimit: UserRateLimiter,
+    private readonly rates: RequestRateLimits,
+    private readonly hold: RequestHold,
     private readonly connectionOps: ConnectionOps,
     private readonly writer: SocketWriter,
     private readonly topics: ClusterTopics,
@@ -53,21 +68,111 @@ export class RequestRouter {
         ws.end(CloseCode.authTimeout, "the first frame must be auth");
         return;
       }
+      this.afterCounting(ws, conn, req, principal);
+    } catch (err) {
+      this.writer.send(ws, errorFrame(id, errorBodyLogged(err, this.logger, { conn: conn.id, id, op })));
+    }
+  }
+
+  /** Counts the request against its budgets, then runs it (or answers the refusal) in its turn. */
+  private afterCounting(ws: Socket, conn: Conn, req: ValidRequest, principal: Principal): void {
+    const { id, op } = req;
+    const entry: CountedRequest = {
+      id,
+      refusal: undefined,
+      run: (refusal) => {
+        if (!refusal) this.run(ws, conn, req, principal);
+        else {
+          this.writer.send(ws, errorFrame(id, refusal));
+          const wait = refusal.details?.retryAfterMs;
+          if (refusal.code === "rate_limited" && typeof wait === "number")
+            this.hold.hold(conn, refusal, wait);
+        }
+      },
+    };
+    conn.pending.add(id);
+    if (!conn.counting) conn.counting = [];
+    conn.counting.push(entry);
+    this.rates.take(rateClassOfOp[op], principal.userId, conn.address).then(
+      (refusal) => this.counted(conn, entry, refusal ? refusal.toBody() : null),
+      (err: unknown) =>
+        this.counted(conn, entry, errorBodyLogged(err, this.logger, { conn: conn.id, id, op })),
+    );
+  }
+
+  /** A request's budgets are counted: runs every request at the head of the line that is ready. */
+  private counted(conn: Conn, entry: CountedRequest, refusal: ErrorBody | null): void {
+    entry.refusal = refusal;
+    const line = conn.counting;
+    if (!line) return;
+    while (line.length > 0 && line[0]!.refusal !== undefined) {
+      const next = line.shift()!;
+      conn.pending.delete(next.id);
+      if (!conn.closed) next.run(next.refusal!);
+    }
+    if (line.length === 0 && conn.counting === line) conn.counting = null;
+  }
+
+  /** Runs a request that is within its budgets. */
+  private run(ws: Socket, conn: Conn, req: ValidRequest, principal: Principal): void {
+    const { id, op, args } = req;
+    try {
       if (op === "ping") {
         this.connectionOps.ping(ws, id);
         return;
       }
-      this.rateLimit.check(principal.userId);
       if (op === "unsub") {
         this.connectionOps.unsub(ws, conn, id, args as ArgsOf<"unsub">);
         return;
       }
+      if (needsLocating(op, args)) {
+        this.callLocated(ws, conn, id, op, args, principal);
+        return;
+      }
       const env = routeOp(op, args, principal);
       if (!env) throw fail.badRequest(`op "${op}" is not available here`);
+      if (auditedOps.has(op)) env.origin = originOf(conn.address);
       this.callActor(ws, conn, id, op, env);
     } catch (err) {
       this.writer.send(ws, errorFrame(id, errorBodyLogged(err, this.logger, { conn: conn.id, id, op })));
     }
+  }
+
+  /**
+   * An op that names a message but not its channel (moderation's `msg.flag`, `msg.remove`):
+   * finds the channel, then calls its actor; a channel the caller cannot read answers as a
+   * message that does not exist (located-messages.ts).
+   */
+  private callLocated(
+    ws: Socket,
+    conn: Conn,
+    id: number,
+    op: OpName,
+    args: Record<string, unknown>,
+    principal: Principal,
+  ): void {
+    conn.pending.add(id);
+    const refuse = (err: unknown) =>
+      this.writer.answer(ws, id, {
+        ok: false,
+        error: errorBodyLogged(err, this.logger, { conn: conn.id, id, op }),
+      });
+    locateChannel(this.dispatcher, args.messageId, principal).then((found) => {
+      if (conn.closed) return;
+      if ("error" in found) {
+        this.writer.answer(ws, id, { ok: false, error: found.error });
+        return;
+      }
+      try {
+        const env = routeOp(op, { ...args, channelId: found.channelId }, principal)!;
+        if (auditedOps.has(op)) env.origin = originOf(conn.address);
+        this.dispatcher.call(env, {
+          settle: (outcome) => this.writer.answer(ws, id, hideLocatedChannel(outcome, "messageId")),
+        });
+      } catch (err) {
+        refuse(err);
+      }
+    }, refuse);
   }
 
   /** Sends a request to its actor; for `sub`, in a cluster, once the channel's events reach this node. */

@@ -24,9 +24,14 @@ export function clearSessionCookie(): Header {
 
 /** The session token in a `Cookie` request header, or null. */
 export function sessionTokenIn(cookieHeader: string): string | null {
+  return cookieIn(cookieHeader, sessionCookieName);
+}
+
+/** The value of cookie `name` in a `Cookie` request header, or null when it is absent or empty. */
+export function cookieIn(cookieHeader: string, name: string): string | null {
   for (const part of cookieHeader.split(";")) {
     const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === sessionCookieName) {
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
       const value = part.slice(eq + 1).trim();
       return value === "" ? null : value;
     }

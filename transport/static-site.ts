@@ -4,14 +4,18 @@
  * Hashed files under `/assets/` are cached forever; `index.html` is revalidated on every
  * load, and answers every path of the app's own routes (`/c/...`, `/signin`), so a reload
  * of any page works. Paths of the API are left to their routes (uWS `setYield`).
+ * Every answer carries the security headers and the app's CSP; a request declaring a body
+ * larger than `COLINK_MAX_PAYLOAD_BYTES` (pages take none) is refused with 413.
  */
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join, relative, sep } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { HttpRequest, HttpResponse, TemplatedApp } from "@trufflesuite/uws-js-unofficial";
+import type { FileConfig } from "../core/config.js";
 import type { Header } from "./cors.js";
-import { statusText } from "./http-json.js";
+import { cutsConnection, declaredTooLarge, statusText } from "./http-json.js";
+import { dataContentSecurityPolicy } from "./security-headers.js";
 
 const contentTypes: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -38,16 +42,17 @@ const serverPaths = ["/v1/", "/auth/", "/ws", "/openapi.json", "/health", "/read
 
 /**
  * The app's Content-Security-Policy: its own scripts and styles only, nothing inline;
- * requests to this origin (the API and the WebSocket: CSP3's 'self' covers ws: and wss:
- * on the same host) and, with OIDC sign-in, to the issuer's token endpoint.
+ * requests to this origin (the API, the WebSocket, sign-in: CSP3's 'self' covers ws: and
+ * wss: on the same host; single sign-on goes to the issuer by navigation, not by fetch),
+ * and where files live elsewhere (S3) uploads to and images from there (`fileSources`).
  */
-export function contentSecurityPolicy(oidcIssuer: string | null): string {
-  const connect = ["'self'", ...(oidcIssuer ? [new URL(oidcIssuer).origin] : [])].join(" ");
+export function contentSecurityPolicy(fileSources: readonly string[] = []): string {
+  const connect = ["'self'", ...fileSources].join(" ");
   return [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data: blob:",
+    `img-src ${["'self'", "data:", "blob:", ...fileSources].join(" ")}`,
     "font-src 'self'",
     `connect-src ${connect}`,
     "manifest-src 'self'",
@@ -56,6 +61,26 @@ export function contentSecurityPolicy(oidcIssuer: string | null): string {
     "frame-ancestors 'none'",
     "object-src 'none'",
   ].join("; ");
+}
+
+/**
+ * The CSP sources of the URLs files are uploaded to and downloaded from, when they are not
+ * this server's: the S3 endpoint (with its bucket subdomains unless path-style), AWS's S3
+ * hosts without one, and the public URL when it names another origin.
+ */
+export function fileSourcesOf(files: FileConfig): string[] {
+  const sources: string[] = [];
+  if (files.publicUrl) sources.push(new URL(files.publicUrl).origin);
+  const { s3 } = files;
+  const clientEndpoint = s3?.publicEndpoint ?? s3?.endpoint;
+  if (s3 && clientEndpoint) {
+    const endpoint = new URL(clientEndpoint);
+    sources.push(endpoint.origin);
+    if (!s3.forcePathStyle) sources.push(`${endpoint.protocol}//*.${endpoint.host}`);
+  } else if (s3) {
+    sources.push("https://*.amazonaws.com");
+  }
+  return sources;
 }
 
 interface SiteFile {
@@ -71,10 +96,19 @@ export class StaticSite {
   private constructor(
     private readonly files: ReadonlyMap<string, SiteFile>,
     private readonly headers: readonly Header[],
+    private readonly maxBodyBytes: number,
   ) {}
 
-  /** Reads the build in `dir`; null when it holds no `index.html` (not built). */
-  static load(dir: string, csp: string): StaticSite | null {
+  /**
+   * Reads the build in `dir`; null when it holds no `index.html` (not built). `security`
+   * are the headers of every answer (security-headers.ts), `csp` the app's policy.
+   */
+  static load(
+    dir: string,
+    csp: string,
+    security: readonly Header[],
+    maxBodyBytes: number,
+  ): StaticSite | null {
     if (!existsSync(join(dir, "index.html"))) return null;
     const files = new Map<string, SiteFile>();
     for (const path of filesUnder(dir)) {
@@ -90,13 +124,7 @@ export class StaticSite {
         cacheControl: url.startsWith("/assets/") ? immutable : revalidate,
       });
     }
-    const headers: Header[] = [
-      ["content-security-policy", csp],
-      ["x-content-type-options", "nosniff"],
-      ["referrer-policy", "no-referrer"],
-      ["x-frame-options", "DENY"],
-    ];
-    return new StaticSite(files, headers);
+    return new StaticSite(files, [["content-security-policy", csp], ...security], maxBodyBytes);
   }
 
   /** Files served, for the start line. */
@@ -112,6 +140,11 @@ export class StaticSite {
       if (!file) {
         // Not ours (an API path, or a missing asset): the next route (the JSON 404) answers.
         req.setYield(true);
+        return;
+      }
+      const contentLength = req.getHeader("content-length");
+      if (declaredTooLarge(contentLength, this.maxBodyBytes)) {
+        tooLarge(res, this.headers, this.maxBodyBytes, cutsConnection(contentLength));
         return;
       }
       this.send(res, file, req.getHeader("if-none-match"), req.getHeader("accept-encoding"));
@@ -148,11 +181,23 @@ export class StaticSite {
   }
 }
 
+/** 413 for a request that declared a body too large (the body is never read). */
+function tooLarge(res: HttpResponse, headers: readonly Header[], limit: number, close: boolean): void {
+  res.cork(() => {
+    res.writeStatus(statusText[413]!).writeHeader("content-type", "application/json");
+    for (const [name, value] of headers) res.writeHeader(name, value);
+    const error = { code: "too_large", message: `body is larger than ${limit} bytes`, retryable: false };
+    res.end(JSON.stringify({ error }), close);
+  });
+}
+
 /** Answers `/` when the web client is not built: a 404 that says how to build it. */
-export function registerMissingSite(app: TemplatedApp, dir: string): void {
+export function registerMissingSite(app: TemplatedApp, dir: string, security: readonly Header[]): void {
   app.get("/", (res: HttpResponse, _req: HttpRequest) => {
     res.cork(() => {
       res.writeStatus(statusText[404]!).writeHeader("content-type", "application/json");
+      for (const [name, value] of security) res.writeHeader(name, value);
+      res.writeHeader(...dataContentSecurityPolicy);
       res.end(
         JSON.stringify({
           error: {

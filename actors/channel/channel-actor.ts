@@ -9,7 +9,13 @@
 import { ColinkError, type ErrorBody, errorBodyLogged, fail } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { OpName } from "../../core/ops.js";
-import { DuplicateSendError, isStaleOwner, type ShardFence, StoreConflict } from "../../core/ports.js";
+import {
+  DuplicateSendError,
+  isStaleOwner,
+  type SendKey,
+  type ShardFence,
+  StoreConflict,
+} from "../../core/ports.js";
 import { channelTopic, packedMessageOf, withPacked } from "../../core/protocol.js";
 import type { Message } from "../../core/types.js";
 import {
@@ -32,10 +38,13 @@ import {
   type Handled,
   keyCacheSize,
   messageWindowSize,
+  sendKey,
 } from "./channel-state.js";
+import * as files from "./file-ops.js";
 import * as live from "./live-ops.js";
 import * as membership from "./membership-ops.js";
 import * as messages from "./message-ops.js";
+import * as moderation from "./moderation-ops.js";
 import * as marks from "./reaction-ops.js";
 import * as schedules from "./schedule-ops.js";
 
@@ -98,7 +107,23 @@ const channelHandlers = {
   "msg.scheduled.list": schedules.listScheduled,
   "msg.scheduled.cancel": schedules.cancelScheduled,
   "schedule.due": (st) => schedules.deliverDue(st),
+  "file.begin": files.beginUpload,
+  "file.complete": files.completeUpload,
+  "file.get": files.getFile,
+  "file.scanned": (st, _p, a) => files.fileScanned(st, a as { fileId: string }),
+  "msg.flag": moderation.flagMessage,
+  "msg.remove": moderation.removeMessage,
+  "flag.resolve": moderation.resolveFlag,
 } satisfies { [O in OpName | InternalOp]?: ChannelHandler<O> };
+
+/** The idempotency keys of the sends (and schedules) among `envs`. */
+function sendKeysOf(envs: readonly Envelope[]): SendKey[] {
+  return envs.flatMap((env) => {
+    const clientMsgId = env.args.clientMsgId;
+    const sends = env.op === "msg.send" || env.op === "msg.schedule";
+    return sends && typeof clientMsgId === "string" ? [{ authorId: env.principal.userId, clientMsgId }] : [];
+  });
+}
 
 /** One channel's actor. */
 export class ChannelActor extends MailboxActor {
@@ -223,10 +248,15 @@ export class ChannelActor extends MailboxActor {
     this.lifecycle = ChannelActorState.resetting;
     if (err instanceof DuplicateSendError && (await this.activate())) {
       try {
-        const originals = await this.deps.log.findSends(this.id, err.keys);
+        // Every send of the affected requests, not only the keys the store named: the
+        // store names those of the batch in flight, and a send of the open batch with
+        // another forgotten key would collide next, while the reload above forgets what
+        // this round learns: the two would take turns failing for ever.
+        const originals = await this.deps.log.findSends(this.id, [...err.keys, ...sendKeysOf(affected)]);
+        const found = new Set(originals.map((m) => sendKey(m.authorId, m.clientMsgId)));
         // A key the store knows but that names no message (a scheduled message's key):
         // handling the batch again would collide again, so answer it as unavailable.
-        if (originals.length < err.keys.length) throw err;
+        if (!err.keys.every((k) => found.has(sendKey(k.authorId, k.clientMsgId)))) throw err;
         this.st.knowSends(originals);
         this.requeue(affected);
         return;
@@ -346,6 +376,8 @@ export class ChannelActor extends MailboxActor {
     if (live.isEphemeralOp(op)) return live.handleEphemeral(this.st, env, this.deps.outlet);
     const handler = handlerOf<ChannelState, Handled>(channelHandlers, op);
     if (!handler) throw fail.badRequest(`op ${op} is not a channel op`);
+    // One request at a time: the origin of the one being handled, for its audit entries.
+    this.st.origin = env.origin;
     return handler(this.st, env.principal, env.args);
   }
 }

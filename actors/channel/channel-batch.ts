@@ -4,14 +4,16 @@
  * those changes are committed.
  */
 import type {
+  AuditRecord,
   ChannelRecord,
   ChannelWrite,
   MemberRecord,
   ReactionRow,
+  RemovedOriginal,
   StoredMessage,
   ThreadFollow,
 } from "../../core/ports.js";
-import type { ChannelEvent, ChannelEventType, MessageVersion, Scheduled } from "../../core/types.js";
+import type { ChannelEvent, ChannelEventType, Flag, MessageVersion, Scheduled } from "../../core/types.js";
 import type { Envelope, Grant, Outcome } from "../envelope.js";
 
 /** One output, released in order after commit. */
@@ -37,6 +39,9 @@ export class ChannelBatch {
   private readonly versions: MessageVersion[] = [];
   private readonly follows = new Map<string, ThreadFollow>();
   private readonly schedules = new Map<string, Scheduled>();
+  private readonly flags = new Map<string, Flag>();
+  private readonly originals: RemovedOriginal[] = [];
+  private readonly audit: AuditRecord[] = [];
 
   /** True when committing this batch would write nothing. */
   get isReadOnly(): boolean {
@@ -45,7 +50,9 @@ export class ChannelBatch {
       this.upserts.size === 0 &&
       this.removals.size === 0 &&
       this.follows.size === 0 &&
-      this.schedules.size === 0
+      this.schedules.size === 0 &&
+      this.flags.size === 0 &&
+      this.audit.length === 0
     );
   }
 
@@ -105,6 +112,21 @@ export class ChannelBatch {
     this.schedules.set(s.id, s);
   }
 
+  /** Records a flag created or resolved (latest wins). Flags are no log event: see moderation-ops.ts. */
+  flag(f: Flag): void {
+    this.flags.set(f.id, f);
+  }
+
+  /** Records the original of a message a moderator removed (its removal is a `message.deleted` event). */
+  keepOriginal(r: RemovedOriginal): void {
+    this.originals.push(r);
+  }
+
+  /** Records an audit entry, appended in the batch's transaction. */
+  addAudit(record: AuditRecord): void {
+    this.audit.push(record);
+  }
+
   /** Records a change to a message (its latest state wins). */
   changeMessage(message: StoredMessage): void {
     if (this.created.has(message.id)) this.created.set(message.id, message);
@@ -137,6 +159,9 @@ export class ChannelBatch {
       versions: this.versions,
       follows: [...this.follows.values()],
       schedules: [...this.schedules.values()],
+      ...(this.flags.size === 0 ? {} : { flags: [...this.flags.values()] }),
+      ...(this.originals.length === 0 ? {} : { removals: this.originals }),
+      ...(this.audit.length === 0 ? {} : { audit: this.audit }),
     };
   }
 }

@@ -10,13 +10,16 @@ import { fail } from "../../core/errors.js";
 import { viewOf } from "../../core/message-rules.js";
 import type { OpName, ResultOf } from "../../core/ops.js";
 import type {
+  AuditRecord,
   ChannelLog,
   ChannelRecord,
   ChannelSnapshot,
   ChannelWrite,
   Directory,
+  FlagStore,
   MessageHistory,
   ReactionRow,
+  RemovedOriginal,
   StoredMessage,
   ThreadFollow,
 } from "../../core/ports.js";
@@ -26,13 +29,15 @@ import type {
   ChannelEvent,
   ChannelEventType,
   ChannelRole,
+  Flag,
   Member,
   Message,
   MessageVersion,
   Principal,
   Scheduled,
 } from "../../core/types.js";
-import type { Envelope, Grant, InternalOp, OpHandler, ResultFor } from "../envelope.js";
+import type { Envelope, Grant, InternalOp, OpHandler, RequestOrigin, ResultFor } from "../envelope.js";
+import type { FileAccess } from "../file-uploads.js";
 import { ChannelBatch } from "./channel-batch.js";
 
 /** What a channel's ops need from the actor's host. */
@@ -57,6 +62,10 @@ export interface ChannelDeps {
   route?: (env: Envelope & { actor: "channel" | "user" }) => void;
   /** Whether a user is online now, as this thread knows it (seeds the online count). */
   isOnline?: (userId: string) => boolean;
+  /** Files' metadata, bytes and policy; absent where files are not offered (some unit tests). */
+  files?: FileAccess;
+  /** The channel's flags as committed (moderation); absent where it is not offered (some unit tests). */
+  flags?: Pick<FlagStore, "getFlag" | "findOpenFlag">;
 }
 
 /** Events kept in memory for resume; older ones are read from the store. */
@@ -137,6 +146,10 @@ export class ChannelState {
   private extendedUntil = 0;
   /** The batch the running op writes into; the actor swaps it at each flush. */
   private openBatch = new ChannelBatch();
+  /** Flags read or written during this activation, by id (this actor is their one writer). */
+  private readonly flags = new Map<string, Flag>();
+  /** Where the request being handled came from, when its op is audited (set by the actor). */
+  origin: RequestOrigin | undefined = undefined;
 
   constructor(
     readonly id: string,
@@ -163,6 +176,7 @@ export class ChannelState {
     this.touched.clear();
     this.follows.clear();
     this.versions.clear();
+    this.flags.clear();
   }
 
   /** The batch the running op writes into. */
@@ -274,9 +288,20 @@ export class ChannelState {
     return s;
   }
 
-  /** May `userId` (who is not the caller) still read this channel? For notifications. */
-  canUserRead(userId: string): boolean {
-    return this.members.has(userId) || this.channel?.kind === "public";
+  /**
+   * May `userId` (who is not the caller) still read this channel? For notifications. A
+   * non-member reads a public channel unless a guest (a guest who left keeps their follows),
+   * and only the directory knows a non-member's site role.
+   */
+  async canUserRead(userId: string): Promise<boolean> {
+    const channel = this.channel;
+    if (!channel) return false;
+    if (this.members.has(userId)) return true;
+    if (channel.kind !== "public") return false;
+    const user = await this.deps.directory.getUser(userId);
+    if (!user) return false;
+    const principal = { userId, username: user.username, displayName: user.displayName, role: user.role };
+    return rules.canRead({ channel, role: null, principal });
   }
 
   /** The channel as clients see it. */
@@ -306,6 +331,11 @@ export class ChannelState {
     this.openBatch.appendEvent(event, frame);
     this.events.push({ seq: event.seq, frame });
     return frame;
+  }
+
+  /** Publishes a live event (not in the log) on the channel's topic after the batch commits. */
+  announce(type: string, data: Record<string, unknown>): void {
+    this.openBatch.notify(channelTopic(this.id), eventFrame(channelTopic(this.id), type, data));
   }
 
   /** Publishes an event on a user's personal topic after the batch commits. */
@@ -518,6 +548,68 @@ export class ChannelState {
   /** Records a scheduled message's new state (sent, cancelled). */
   recordSchedule(s: Scheduled): void {
     this.openBatch.schedule(s);
+  }
+
+  // ---- flags (moderation) ------------------------------------------------------------
+
+  private flagStore(): Pick<FlagStore, "getFlag" | "findOpenFlag"> {
+    if (!this.deps.flags) throw fail.unavailable("moderation is not offered here");
+    return this.deps.flags;
+  }
+
+  /** A flag of this channel, from memory or the store. */
+  async findFlag(flagId: string): Promise<Flag | null> {
+    const known = this.flags.get(flagId);
+    if (known) return known;
+    const stored = await this.flagStore().getFlag(this.id, flagId);
+    // A change made while the read was running wins over what was read.
+    const current = this.flags.get(flagId) ?? stored;
+    if (current) this.flags.set(flagId, current);
+    return current;
+  }
+
+  /** The open flag `reporterId` made of a message, from memory or the store. */
+  async openFlagOf(messageId: string, reporterId: string): Promise<Flag | null> {
+    const mine = (f: Flag) => f.messageId === messageId && f.reporterId === reporterId;
+    const inMemory = () => [...this.flags.values()].find((f) => mine(f) && f.status === "open");
+    const known = inMemory();
+    if (known) return known;
+    const stored = await this.flagStore().findOpenFlag(this.id, messageId, reporterId);
+    const again = inMemory();
+    if (again) return again;
+    // Resolved since it was read (in memory): no longer open.
+    if (!stored || this.flags.get(stored.id)?.status === "resolved") return null;
+    this.flags.set(stored.id, stored);
+    return stored;
+  }
+
+  /** Records a flag created or resolved, in memory and in the batch. */
+  saveFlag(flag: Flag): void {
+    this.flags.set(flag.id, flag);
+    this.openBatch.flag(flag);
+  }
+
+  /** Appends an audit entry by `actorId` with the batch, from the request's origin. */
+  audit(
+    actorId: string,
+    action: AuditRecord["action"],
+    target: string,
+    details: Record<string, unknown>,
+  ): void {
+    this.openBatch.addAudit({
+      actorId,
+      action,
+      target,
+      details,
+      at: this.deps.now(),
+      ip: this.origin?.ip ?? "",
+      requestId: this.origin?.requestId ?? "",
+    });
+  }
+
+  /** Keeps the original of a message a moderator removed (written with the batch). */
+  keepOriginal(r: RemovedOriginal): void {
+    this.openBatch.keepOriginal(r);
   }
 
   // ---- live delivery ---------------------------------------------------------------

@@ -7,6 +7,7 @@ import type { ArgsOf } from "../../core/ops.js";
 import type { StoredMessage } from "../../core/ports.js";
 import type { Principal } from "../../core/types.js";
 import type { ChannelState, Reply } from "./channel-state.js";
+import { attachableFiles } from "./file-ops.js";
 
 /** Resolves the mentions in `text` to members of this channel (others are never notified). */
 async function mentionsIn(
@@ -52,8 +53,10 @@ export async function sendMessage(
     if (original) return { result: { message: st.viewFor(p, original) } };
   }
   st.postable(p);
-  st.checkText(a.text);
-  const message = await postMessage(st, p.userId, a.text, a.clientMsgId, a.threadRootId ?? null);
+  const fileIds = await attachableFiles(st, p, a.fileIds ?? []);
+  // A message may be only its files; otherwise it needs text.
+  if (fileIds.length === 0 || a.text !== "") st.checkText(a.text);
+  const message = await postMessage(st, p.userId, a.text, a.clientMsgId, a.threadRootId ?? null, fileIds);
   // The actor sends this reply as the bytes of the message's `message.created` event (see
   // `withReplyBytes` in channel-actor.ts).
   return { result: { message: st.viewFor(p, message) } };
@@ -70,6 +73,7 @@ export async function postMessage(
   text: string,
   clientMsgId: string,
   threadRootId: string | null,
+  files: string[] = [],
 ): Promise<StoredMessage> {
   let root: StoredMessage | null = null;
   if (threadRootId !== null) {
@@ -91,6 +95,7 @@ export async function postMessage(
     threadRootId: root?.id ?? null,
     mentions,
     broadcast,
+    files,
   });
   st.append("message.created", { message: st.viewFor(null, message) });
   st.addMessage(message);
@@ -115,7 +120,7 @@ export async function postMessage(
     }
     for (const userId of followersOf(updated, follows)) {
       // A mentioned follower already got `mention` for this reply.
-      if (userId === authorId || mentions.includes(userId) || !st.canUserRead(userId)) continue;
+      if (userId === authorId || mentions.includes(userId) || !(await st.canUserRead(userId))) continue;
       st.notifyUser(userId, "thread.reply", {
         channelId: st.id,
         rootId: updated.id,
@@ -177,6 +182,20 @@ export async function deleteMessage(
   if (!found) throw fail.notFound("message");
   if (!rules.canDeleteMessage(s, found.authorId)) throw fail.forbidden("cannot delete this message");
   if (found.deletedAt !== null) return { result: {} };
+  await redactMessage(st, found, { by: p.userId });
+  return { result: {} };
+}
+
+/**
+ * Soft-deletes a message of this channel (a delete, or a moderator's removal): its text,
+ * mentions, reactions and pin are cleared, `message.deleted` is logged with `data` (who,
+ * and for a removal why), and a reply is counted off its root. Returns the deleted message.
+ */
+export async function redactMessage(
+  st: ChannelState,
+  found: StoredMessage,
+  data: Record<string, unknown>,
+): Promise<StoredMessage> {
   const message: StoredMessage = {
     ...found,
     text: "",
@@ -188,9 +207,9 @@ export async function deleteMessage(
     deletedAt: st.deps.now(),
   };
   st.replaceMessage(message);
-  st.append("message.deleted", { messageId: message.id, deletedAt: message.deletedAt, by: p.userId });
+  st.append("message.deleted", { messageId: message.id, deletedAt: message.deletedAt, ...data });
   if (found.threadRootId !== null) await replyRemoved(st, found.threadRootId);
-  return { result: {} };
+  return message;
 }
 
 /** A reply was deleted: its root counts one reply less (participants stay). */

@@ -3,35 +3,58 @@
  * envelopes to it, and passivates actors that stayed idle.
  */
 import type { Limits } from "../../core/config.js";
+import type { FilePolicy } from "../../core/file-rules.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type {
+  Accounts,
+  AuditLog,
+  BlobStore,
   ChannelLog,
   Directory,
   EventStream,
+  FileStore,
+  FlagStore,
   LogFeed,
   MessageHistory,
+  Scanner,
   ScheduleQueue,
   SearchIndex,
   ShardFence,
   Store,
+  StreamConsumer,
+  Thumbnailer,
+  UserEventLog,
   UserState,
 } from "../../core/ports.js";
-import { streamRecordOf } from "../../core/stream-records.js";
+import { auditStreamRecordOf, streamRecordOf, userStreamRecordOf } from "../../core/stream-records.js";
+import type { AuditEntry, Presence, UserEvent } from "../../core/types.js";
 import { ChannelActor, type ChannelActorDeps } from "../channel/channel-actor.js";
 import { noReply, type Outlet, type Routed, systemPrincipal } from "../envelope.js";
 import { PresenceBook, type PresenceEntry } from "../user/presence.js";
 import { UserActor, type UserActorDeps } from "../user/user-actor.js";
+import type { FollowingHealth } from "./actor-system.js";
 import { FailoverSearch } from "./failover-search.js";
+import { FileLifecycle } from "./file-lifecycle.js";
+import { FileScanner } from "./file-scanner.js";
 import { GroupCommitter } from "./group-commit.js";
 import { type HandleEvents, LogFollower } from "./log-follower.js";
 import { shardOf } from "./placement.js";
+import { PresenceRelay } from "./presence-relay.js";
 import { SchedulePoller } from "./schedule-poller.js";
-import { searchFollower, searchIndexing } from "./search-indexer.js";
+import {
+  externalSearchFollower,
+  indexedUsersOf,
+  searchFollower,
+  searchIndexing,
+  streamSearchIndexing,
+} from "./search-indexer.js";
+import { UserEventFollower, userEventsKey } from "./user-event-follower.js";
 
 /** The event stream relay's name among the followers of the channel logs. */
 export const streamFollower = "stream";
-/** The external search index's (OpenSearch) name among the followers of the channel logs. */
-export const externalSearchFollower = "opensearch";
+
+/** The audit log's key among the positions of the `stream` follower (and the shard that relays it). */
+export const auditLogKey = "@audit-log";
 
 /** How long a new owner waits for sessions to be announced before settling its users' presence. */
 const presenceReconcileDelayMs = 2000;
@@ -41,19 +64,43 @@ export type { ActorKind, Routed } from "../envelope.js";
 
 /** The ports the actors of a host use, over one store; the host hands each actor its part. */
 export type ActorStore = ChannelLog &
+  AuditLog &
+  Accounts &
   MessageHistory &
   ScheduleQueue &
   Directory &
   UserState &
   LogFeed &
-  SearchIndex;
+  UserEventLog &
+  FileStore &
+  SearchIndex &
+  FlagStore;
 
-/** What a thread opens for its host: the store, and the optional external index and stream. */
+/** Where files' bytes go, what is allowed of them, and (where configured) how they are scanned. */
+export interface HostFiles {
+  blobs: BlobStore;
+  policy: FilePolicy;
+  /** The virus scanner and the thumbnail pool; absent, files are `unscanned`. */
+  scanning: { scanner: Scanner; thumbnails: Thumbnailer } | null;
+}
+
+/**
+ * COLINK_SEARCH_FEED=kafka: the external index is fed from the event stream by a consumer
+ * group that every node joins, not by the threads following their channels' logs. One
+ * thread of a node runs the node's consumer; on the others `consumer` is null.
+ */
+export interface StreamFedIndex {
+  consumer: StreamConsumer | null;
+}
+
+/** What a thread opens for its host: the store, the files' ports, and the optional external index and stream. */
 export interface HostPorts {
   store: Store;
+  files: HostFiles;
   searchIndex?: SearchIndex;
   stream?: EventStream;
-  /** Closes the index and the stream (the store is closed by its owner). */
+  streamFedIndex?: StreamFedIndex;
+  /** Closes the files' ports, the index and the stream (the store is closed by its owner). */
   closeExtras(): Promise<void>;
 }
 
@@ -77,13 +124,19 @@ export interface ActorHostDeps {
   schedulePollMs?: number;
   /** How often the search index and the event stream look for channel events they lack. */
   followPollMs?: number;
+  /** How often pending files are looked for (where a scanner is configured). */
+  filePollMs?: number;
   /** The event stream (Kafka) that the channel logs are relayed to; absent, none. */
   stream?: EventStream;
+  /** Files' bytes, policy and scanning; absent, file ops answer `unavailable` (unit tests). */
+  files?: HostFiles;
   /**
    * A search index besides the store's Postgres full-text (OpenSearch): it answers
    * searches, and the store's answers while it fails. Absent, the store's alone.
    */
   searchIndex?: SearchIndex;
+  /** Set when `searchIndex` is fed from the event stream (a consumer group) instead of the logs. */
+  streamFedIndex?: StreamFedIndex;
   /** Hands a presence change made here to the other threads' books (W > 0). */
   sharePresence?: (entry: PresenceEntry) => void;
   /** Virtual shards keys hash into (for cluster ownership). */
@@ -115,20 +168,36 @@ export class ActorHost {
    */
   private owned: Map<number, number> | null = null;
   /** The ports of the store a channel actor is handed. */
-  private readonly channelPorts: Pick<ChannelActorDeps, "log" | "history" | "directory">;
+  private readonly channelPorts: Pick<ChannelActorDeps, "log" | "history" | "directory" | "files" | "flags">;
   /** The ports of the store a user actor is handed. */
-  private readonly userPorts: Pick<UserActorDeps, "directory" | "userState" | "search">;
+  private readonly userPorts: Pick<
+    UserActorDeps,
+    "directory" | "userState" | "search" | "files" | "flags" | "accounts" | "audit"
+  >;
+  /** Searches that fall back to Postgres while the external index fails; null without one. */
+  private readonly failover: FailoverSearch | null;
 
   constructor(private readonly deps: ActorHostDeps) {
     const { store } = deps;
     this.logger = deps.logger ?? silentLogger;
-    this.channelPorts = { log: store, history: store, directory: store };
+    this.channelPorts = {
+      log: store,
+      history: store,
+      directory: store,
+      flags: store,
+      ...(deps.files ? { files: { store, blobs: deps.files.blobs, policy: deps.files.policy } } : {}),
+    };
+    this.failover = deps.searchIndex
+      ? new FailoverSearch(deps.searchIndex, store, this.logger.child({ module: "search" }))
+      : null;
     this.userPorts = {
       directory: store,
       userState: store,
-      search: deps.searchIndex
-        ? new FailoverSearch(deps.searchIndex, store, this.logger.child({ module: "search" }))
-        : store,
+      accounts: store,
+      audit: store,
+      search: this.failover ?? store,
+      flags: store,
+      ...(this.channelPorts.files ? { files: this.channelPorts.files } : {}),
     };
     this.now = deps.now ?? Date.now;
     this.route = deps.route ?? ((env) => this.deliver(env));
@@ -165,31 +234,155 @@ export class ActorHost {
       searchIndexing(store, store),
       this.logger.child({ module: "search" }),
     );
-    const { stream, searchIndex } = deps;
-    this.externalIndexer = searchIndex
+    const { stream, searchIndex, streamFedIndex } = deps;
+    // Fed from the stream, the index has one indexer: the consumer group, not the threads.
+    const logFedIndex = streamFedIndex ? undefined : searchIndex;
+    this.indexConsumer = searchIndex ? (streamFedIndex?.consumer ?? null) : null;
+    if (searchIndex && this.indexConsumer) this.indexConsumer.run(streamSearchIndexing(searchIndex, store));
+    this.externalIndexer = logFedIndex
       ? follow(
           externalSearchFollower,
-          searchIndexing(searchIndex, store),
+          searchIndexing(logFedIndex, store),
           this.logger.child({ module: "search", index: "external" }),
         )
       : null;
+    const streamLogger = this.logger.child({ module: "stream" });
     this.relay = stream
       ? follow(
           streamFollower,
-          (_, events) => stream.publish(events.map(streamRecordOf)),
-          this.logger.child({ module: "stream" }),
+          (runs) => stream.publish(runs.flatMap((run) => run.events.map(streamRecordOf))),
+          streamLogger,
         )
       : null;
+    const followUsers = (follower: string, handle: (events: UserEvent[]) => Promise<void>, logger: Logger) =>
+      new UserEventFollower(
+        {
+          follower,
+          read: (afterId, limit) => store.readUserEvents(afterId, limit),
+          feed: store,
+          handle,
+          hosted: () => hosted(userEventsKey),
+          now: this.now,
+          logger,
+        },
+        deps.followPollMs ?? 500,
+      );
+    this.userEventRelay = stream
+      ? followUsers(streamFollower, (events) => stream.publish(events.map(userStreamRecordOf)), streamLogger)
+      : null;
+    // The audit log is an outbox too (ids taken in chain order): relayed to audit.events.
+    this.auditRelay = stream
+      ? new UserEventFollower(
+          {
+            follower: streamFollower,
+            key: auditLogKey,
+            read: async (afterId, limit) =>
+              (await store.readAudit(afterId, limit)).map(({ seq, ...entry }) => ({
+                id: seq,
+                at: entry.at,
+                entry,
+              })),
+            handle: (runs) => stream.publish(runs.map((r) => auditStreamRecordOf(r.entry))),
+            feed: store,
+            hosted: () => hosted(auditLogKey),
+            now: this.now,
+            logger: streamLogger,
+          },
+          deps.followPollMs ?? 500,
+        )
+      : null;
+    this.peopleIndexer = logFedIndex
+      ? followUsers(
+          externalSearchFollower,
+          (events) => logFedIndex.indexUsers(indexedUsersOf(events)),
+          this.logger.child({ module: "search", index: "external" }),
+        )
+      : null;
+    this.presenceRelay = stream ? new PresenceRelay(stream, deps.followPollMs ?? 500, streamLogger) : null;
+    const scanning = deps.files?.scanning;
+    this.fileScanner = scanning
+      ? new FileScanner(
+          {
+            files: store,
+            blobs: deps.files!.blobs,
+            scanner: scanning.scanner,
+            thumbnails: scanning.thumbnails,
+            route: this.route,
+            now: this.now,
+            logger: this.logger.child({ module: "files" }),
+          },
+          deps.filePollMs ?? 1000,
+        )
+      : null;
+    this.fileLifecycle = deps.files
+      ? new FileLifecycle({
+          files: store,
+          blobs: deps.files.blobs,
+          now: this.now,
+          logger: this.logger.child({ module: "files" }),
+        })
+      : null;
+    const presenceRelay = this.presenceRelay;
+    this.streamPresence = presenceRelay ? (presence) => presenceRelay.add(presence) : null;
   }
 
-  /** Keeps the external search index (OpenSearch), when there is one, following the channels hosted here. */
+  /** What a user actor hands its presence changes to, for the event stream; null without one. */
+  private readonly streamPresence: ((presence: Presence) => void) | null;
+
+  /** Relays the user-event outbox to the event stream, when there is one and this thread hosts it. */
+  readonly userEventRelay: UserEventFollower | null;
+
+  /** Relays the audit log to the event stream (audit.events), when there is one and this thread hosts it. */
+  readonly auditRelay: UserEventFollower<{ id: number; at: number; entry: AuditEntry }> | null;
+
+  /** Keeps the external search index's people following the user-event outbox, when this thread hosts it. */
+  readonly peopleIndexer: UserEventFollower | null;
+
+  /** Scans uploaded files, where a scanner is configured. */
+  readonly fileScanner: FileScanner | null;
+
+  /** Deletes quarantined files' bytes and abandoned uploads. */
+  readonly fileLifecycle: FileLifecycle | null;
+
+  /** Sends presence changes made here to the event stream, when there is one. */
+  readonly presenceRelay: PresenceRelay | null;
+
+  /** Keeps the external search index (OpenSearch), when there is one and it follows the logs, following the channels hosted here. */
   readonly externalIndexer: LogFollower | null;
+
+  /** Feeds the external search index from the event stream, on the one thread of the node that runs the node's consumer. */
+  private readonly indexConsumer: StreamConsumer | null;
 
   /** Relays the channels hosted here to the event stream, when there is one. */
   readonly relay: LogFollower | null;
 
   /** Keeps the search index following the channels hosted here. */
   readonly indexer: LogFollower;
+
+  /** How the search index and the event stream are following the channels hosted here (for /ready). */
+  get health(): FollowingHealth {
+    const idle = { failing: false, lagEvents: 0 };
+    // Fed from the stream: the consumer group's lag (on the thread that runs the node's consumer).
+    const external = this.deps.streamFedIndex
+      ? (this.indexConsumer?.status ?? idle)
+      : this.externalIndexer?.status;
+    const index = external ?? this.indexer.status;
+    const people = this.peopleIndexer?.status ?? idle;
+    const health: FollowingHealth = {
+      search: {
+        index: this.deps.searchIndex ? "opensearch" : "postgres",
+        status: index.failing || people.failing || this.failover?.degraded ? "degraded" : "ok",
+        lagEvents: index.lagEvents + people.lagEvents,
+      },
+    };
+    const relay = this.relay?.status;
+    const users = this.userEventRelay?.status;
+    if (relay && users) {
+      const failing = relay.failing || users.failing || this.presenceRelay?.isFailing === true;
+      health.stream = { status: failing ? "failing" : "ok", lagEvents: relay.lagEvents + users.lagEvents };
+    }
+    return health;
+  }
 
   /** Wakes channels whose scheduled messages fell due. */
   readonly schedules: SchedulePoller;
@@ -319,6 +512,12 @@ export class ActorHost {
     this.schedules.stop();
     this.indexer.stop();
     this.relay?.stop();
+    this.userEventRelay?.stop();
+    this.auditRelay?.stop();
+    this.peopleIndexer?.stop();
+    this.presenceRelay?.stop();
+    this.fileScanner?.stop();
+    this.fileLifecycle?.stop();
     this.externalIndexer?.stop();
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline && ![...this.channels.values()].every((a) => a.isIdle)) {
@@ -357,6 +556,7 @@ export class ActorHost {
         route: this.route,
         presence: this.presence,
         logger: this.logger,
+        ...(this.streamPresence ? { streamPresence: this.streamPresence } : {}),
       });
       this.users.set(id, a);
     }

@@ -16,12 +16,74 @@ import type { PresenceEntry } from "../user/presence.js";
 export interface ActorSystem {
   /** Sends an envelope to its actor; the answer comes through the Outlet. */
   deliver(env: Routed): void;
-  /** Resolves true when every thread's store (and, in a cluster, Redis) answers. */
-  ready(): Promise<boolean>;
+  /** Ready when every thread's store (and, in a cluster, Redis) answers; with how search and the event stream are doing. */
+  ready(): Promise<Readiness>;
   /** Drains pending commits and stops the actors. */
   close(): Promise<void>;
   /** In a cluster: how the transport tells which topics its connections listen to. */
   readonly interest?: TopicInterest;
+  /** In a cluster: how a sign-out reaches the connections of the session on every node. */
+  readonly signOuts?: SignOutNotices;
+}
+
+/**
+ * Sign-outs told to every node of a cluster: each node closes its own connections of the
+ * signed-out session and refuses its tokens from then on.
+ */
+export interface SignOutNotices {
+  /** Tells every other node that sign-in session `signInSession` of `userId` ended. */
+  announce(userId: string, signInSession: string): void;
+  /** `handler` runs for each sign-out another node announced. */
+  onSignOut(handler: (userId: string, signInSession: string) => void): void;
+}
+
+/**
+ * What `GET /ready` answers. `ready` is whether the node can serve at all (its store, and
+ * in a cluster Redis); search and the event stream degrade without making it unready: search
+ * answers from Postgres while OpenSearch is down, and the relay catches up once Kafka is back.
+ */
+export interface Readiness {
+  ready: boolean;
+  checks: ReadinessChecks;
+}
+
+export interface ReadinessChecks {
+  store: "up" | "down";
+  /** The follower's state as FollowingHealth says, summed over the node's threads. */
+  search: FollowingHealth["search"];
+  stream?: FollowingHealth["stream"];
+  cluster?: { registry: "up" | "down"; bus: "up" | "down" };
+}
+
+/** How one thread's log followers are doing (ActorHost.health). */
+export interface FollowingHealth {
+  /**
+   * The index that answers searches; `degraded` while it fails (answers come from Postgres)
+   * or cannot be written (its lag grows). `lagEvents`: channel events not indexed yet.
+   */
+  search: { index: "postgres" | "opensearch"; status: "ok" | "degraded"; lagEvents: number };
+  /** The Kafka relay, when there is one; `failing` while Kafka refuses, `lagEvents` not relayed yet. */
+  stream?: { status: "ok" | "failing"; lagEvents: number };
+}
+
+/** The health of a node's threads as one: degraded if any is, lags summed. */
+export function mergeFollowingHealth(list: readonly FollowingHealth[]): FollowingHealth {
+  const first = list[0];
+  if (!first) return { search: { index: "postgres", status: "ok", lagEvents: 0 } };
+  const search = {
+    index: first.search.index,
+    status: list.some((h) => h.search.status === "degraded") ? ("degraded" as const) : ("ok" as const),
+    lagEvents: list.reduce((sum, h) => sum + h.search.lagEvents, 0),
+  };
+  if (!first.stream) return { search };
+  const streams = list.flatMap((h) => (h.stream ? [h.stream] : []));
+  return {
+    search,
+    stream: {
+      status: streams.some((s) => s.status === "failing") ? "failing" : "ok",
+      lagEvents: streams.reduce((sum, s) => sum + s.lagEvents, 0),
+    },
+  };
 }
 
 /** This node's own actors (on this thread or in workers), as a cluster node steers them. */

@@ -6,7 +6,7 @@ import type { ShardFence } from "../../core/ports.js";
 import type { Routed } from "../envelope.js";
 import type { PresenceEntry } from "../user/presence.js";
 import type { ActorHost } from "./actor-host.js";
-import type { LocalActors } from "./actor-system.js";
+import type { LocalActors, Readiness } from "./actor-system.js";
 
 /** Actors on the calling thread (W = 0). */
 export class LocalActorSystem implements LocalActors {
@@ -20,11 +20,12 @@ export class LocalActorSystem implements LocalActors {
     this.host.deliver(env);
   }
 
-  async ready(): Promise<boolean> {
-    return this.ping().then(
+  async ready(): Promise<Readiness> {
+    const up = await this.ping().then(
       () => true,
       () => false,
     );
+    return { ready: up, checks: { store: up ? "up" : "down", ...this.host.health } };
   }
 
   async close(): Promise<void> {

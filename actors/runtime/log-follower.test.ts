@@ -6,7 +6,7 @@ import { searchIndexing } from "./search-indexer.js";
 import { loggedEvent, loggedMessage } from "./test-log.js";
 
 /** A fake index (named so): fails its first `failures` writes, then keeps what it is given. */
-class FlakyIndexFake implements SearchIndex {
+class FlakyIndexFake implements Pick<SearchIndex, "index" | "remove"> {
   readonly docs = new Map<string, SearchDocument>();
   constructor(private failures: number) {}
   async index(docs: SearchDocument[]): Promise<void> {
@@ -15,9 +15,6 @@ class FlakyIndexFake implements SearchIndex {
   }
   async remove(ids: string[]): Promise<void> {
     for (const id of ids) this.docs.delete(id);
-  }
-  async search(): Promise<{ hits: []; hasMore: false }> {
-    return { hits: [], hasMore: false };
   }
 }
 
@@ -34,8 +31,8 @@ describe("following the logs into the search index", () => {
         feed: {
           feedBacklog: async () =>
             position < 3 ? [{ channelId: "C1", handledSeq: position, lastSeq: 3 }] : [],
-          markFed: async (_f, _c, seq) => {
-            position = Math.max(position, seq);
+          markFed: async (_f, positions) => {
+            for (const { seq } of positions) position = Math.max(position, seq);
           },
         },
         log: { readEvents: async (_c, after, limit) => log.filter((e) => e.seq > after).slice(0, limit) },
@@ -48,12 +45,68 @@ describe("following the logs into the search index", () => {
     try {
       expect(await indexer.poll()).toBe(0);
       expect(position).toBe(0);
+      expect(indexer.status).toEqual({ failing: true, lagEvents: 3 });
       expect(await indexer.poll()).toBe(3);
       expect(position).toBe(3);
+      expect(indexer.status).toEqual({ failing: false, lagEvents: 0 });
       expect([...index.docs.keys()]).toEqual(["M1", "M2", "M3"]);
       expect(await indexer.poll()).toBe(0);
     } finally {
       indexer.stop();
+    }
+  });
+
+  it("hands several channels' runs over together, moves their positions at once, and comes back for the rest", async () => {
+    const logs = new Map<string, ReturnType<typeof loggedEvent>[]>([
+      ["C1", Array.from({ length: 1200 }, (_, i) => loggedEvent(i + 1, "pin.added", {}))],
+      ["C2", [loggedEvent(1, "pin.added", {}), loggedEvent(2, "pin.added", {})]],
+    ]);
+    const positions = new Map<string, number>();
+    const handed: Array<Array<[string, number]>> = [];
+    const markCalls: number[] = [];
+    const follower = new LogFollower(
+      {
+        name: "relay",
+        feed: {
+          feedBacklog: async () =>
+            [...logs].flatMap(([channelId, events]) => {
+              const handledSeq = positions.get(channelId) ?? 0;
+              return handledSeq < events.length ? [{ channelId, handledSeq, lastSeq: events.length }] : [];
+            }),
+          markFed: async (_f, moved) => {
+            markCalls.push(moved.length);
+            for (const { channelId, seq } of moved)
+              positions.set(channelId, Math.max(positions.get(channelId) ?? 0, seq));
+          },
+        },
+        log: {
+          readEvents: async (channelId, after, limit) =>
+            (logs.get(channelId) ?? []).filter((e) => e.seq > after).slice(0, limit),
+        },
+        handle: async (runs) => {
+          handed.push(runs.map((r) => [r.channelId, r.events.length]));
+        },
+        owns: () => true,
+        logger: silentLogger,
+      },
+      60_000,
+    );
+    try {
+      expect(await follower.poll()).toBe(1202);
+      // First both channels together, then C1's remaining runs (500 events a run).
+      expect(handed).toEqual([
+        [
+          ["C1", 500],
+          ["C2", 2],
+        ],
+        [["C1", 500]],
+        [["C1", 200]],
+      ]);
+      expect(markCalls).toEqual([2, 1, 1]);
+      expect(Object.fromEntries(positions)).toEqual({ C1: 1200, C2: 2 });
+      expect(follower.status).toEqual({ failing: false, lagEvents: 0 });
+    } finally {
+      follower.stop();
     }
   });
 });

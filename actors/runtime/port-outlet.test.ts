@@ -23,6 +23,7 @@ function recorder(): Outlet & { seen: Seen[] } {
       seen.push({ kind: "reply", callId, outcome, ...(grant ? { grant } : {}) }),
     publish: (topic, frame) => seen.push({ kind: "publish", topic, frame }),
     revoke: (userId, topic) => seen.push({ kind: "revoke", userId, topic }),
+    accountChanged: () => {},
   };
 }
 

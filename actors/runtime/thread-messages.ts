@@ -6,8 +6,9 @@
  * worker's outputs reach the Outlet in the order its actors made them.
  */
 import type { ShardFence } from "../../core/ports.js";
-import type { Grant, Outcome, Routed } from "../envelope.js";
+import type { AccountChange, Grant, Outcome, Routed } from "../envelope.js";
 import type { PresenceEntry } from "../user/presence.js";
+import type { FollowingHealth } from "./actor-system.js";
 
 /** Messages from the main thread to a worker. */
 export type ToWorker =
@@ -28,7 +29,8 @@ export type OutletRecord =
   | [kind: "r", callId: number, at: number, size: number, grant: Grant | undefined]
   | [kind: "e", callId: number, outcome: Outcome, grant: Grant | undefined]
   | [kind: "p", topic: string, at: number, size: number]
-  | [kind: "v", userId: string, topic: string];
+  | [kind: "v", userId: string, topic: string]
+  | [kind: "a", userId: string, change: AccountChange];
 
 /** Messages from a worker to the main thread. */
 export type FromWorker =
@@ -37,7 +39,7 @@ export type FromWorker =
   | { t: "out"; list: OutletRecord[]; bytes: ArrayBuffer }
   | { t: "route"; list: Routed[] }
   | { t: "presence"; list: PresenceEntry[] }
-  | { t: "pong"; id: number; ok: boolean }
+  | { t: "pong"; id: number; ok: boolean; health: FollowingHealth }
   | { t: "released"; id: number }
   | { t: "stale"; stale: ShardFence }
   | { t: "closed" };

@@ -9,7 +9,12 @@ import { type Logger, silentLogger } from "../../core/logger.js";
 import type { ShardFence } from "../../core/ports.js";
 import type { Outlet, Routed } from "../envelope.js";
 import type { PresenceEntry } from "../user/presence.js";
-import type { LocalActorHooks, LocalActors } from "./actor-system.js";
+import {
+  type LocalActorHooks,
+  type LocalActors,
+  mergeFollowingHealth,
+  type Readiness,
+} from "./actor-system.js";
 import { shardOf, workerOfShard } from "./placement.js";
 import type { FromWorker, OutletRecord, ToWorker } from "./thread-messages.js";
 
@@ -24,7 +29,8 @@ export function replayOutlet(outlet: Outlet, list: OutletRecord[], bytes: ArrayB
       );
     } else if (rec[0] === "e") outlet.reply(rec[1], rec[2], rec[3]);
     else if (rec[0] === "p") outlet.publish(rec[1], new Uint8Array(bytes, rec[2], rec[3]));
-    else outlet.revoke(rec[1], rec[2]);
+    else if (rec[0] === "v") outlet.revoke(rec[1], rec[2]);
+    else outlet.accountChanged(rec[1], rec[2]);
   }
 }
 
@@ -33,7 +39,8 @@ export class WorkerActorSystem implements LocalActors {
   private readonly outboxes: Routed[][];
   private flushScheduled = false;
   private pingSeq = 0;
-  private readonly pings = new Map<number, (ok: boolean) => void>();
+  /** Answers awaited from the workers (a ping's pong, a release's released), by request id. */
+  private readonly awaited = new Map<number, (answer: FromWorker) => void>();
 
   private constructor(
     private readonly workers: Worker[],
@@ -57,8 +64,8 @@ export class WorkerActorSystem implements LocalActors {
         } else if (msg.t === "stale") {
           hooks.staleShard?.(msg.stale);
         } else if (msg.t === "pong" || msg.t === "released") {
-          this.pings.get(msg.id)?.(msg.t === "released" || msg.ok);
-          this.pings.delete(msg.id);
+          this.awaited.get(msg.id)?.(msg);
+          this.awaited.delete(msg.id);
         }
       });
     }
@@ -132,23 +139,27 @@ export class WorkerActorSystem implements LocalActors {
     }
   }
 
-  async ready(): Promise<boolean> {
-    const answers = this.workers.map(
-      (w) =>
-        new Promise<boolean>((resolve) => {
-          const id = ++this.pingSeq;
-          const timer = setTimeout(() => {
-            this.pings.delete(id);
-            resolve(false);
-          }, 2000);
-          this.pings.set(id, (ok) => {
-            clearTimeout(timer);
-            resolve(ok);
-          });
-          w.postMessage({ t: "ping", id } satisfies ToWorker);
-        }),
+  async ready(): Promise<Readiness> {
+    const answers = await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<Extract<FromWorker, { t: "pong" }> | null>((resolve) => {
+            const id = ++this.pingSeq;
+            const timer = setTimeout(() => {
+              this.awaited.delete(id);
+              resolve(null);
+            }, 2000);
+            this.awaited.set(id, (answer) => {
+              clearTimeout(timer);
+              resolve(answer.t === "pong" ? answer : null);
+            });
+            w.postMessage({ t: "ping", id } satisfies ToWorker);
+          }),
+      ),
     );
-    return (await Promise.all(answers)).every(Boolean);
+    const up = answers.every((a) => a?.ok === true);
+    const health = mergeFollowingHealth(answers.flatMap((a) => (a ? [a.health] : [])));
+    return { ready: up, checks: { store: up ? "up" : "down", ...health } };
   }
 
   purgeSessions(prefix: string): void {
@@ -173,7 +184,7 @@ export class WorkerActorSystem implements LocalActors {
         (w) =>
           new Promise<void>((resolve) => {
             const id = ++this.pingSeq;
-            this.pings.set(id, () => resolve());
+            this.awaited.set(id, () => resolve());
             w.postMessage({ t: "release", id, shards } satisfies ToWorker);
           }),
       ),

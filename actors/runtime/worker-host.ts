@@ -9,7 +9,7 @@ import { parentPort } from "node:worker_threads";
 import type { Limits } from "../../core/config.js";
 import type { Logger } from "../../core/logger.js";
 import { okFrameHeadroom, packedIn, packResult } from "../../core/protocol.js";
-import type { Grant, Outcome, Outlet } from "../envelope.js";
+import type { AccountChange, Grant, Outcome, Outlet } from "../envelope.js";
 import { ActorHost, type HostPorts } from "./actor-host.js";
 import type { FromWorker, OutletRecord, ToWorker } from "./thread-messages.js";
 
@@ -40,6 +40,8 @@ export async function runActorWorker(
     store,
     ...(ports.searchIndex ? { searchIndex: ports.searchIndex } : {}),
     ...(ports.stream ? { stream: ports.stream } : {}),
+    ...(ports.streamFedIndex ? { streamFedIndex: ports.streamFedIndex } : {}),
+    files: ports.files,
     outlet: new PortOutlet(post),
     limits,
     maxCommitsInFlight,
@@ -58,8 +60,8 @@ export async function runActorWorker(
       host.applyPresence(msg.list);
     } else if (msg.t === "ping") {
       store.ping().then(
-        () => post({ t: "pong", id: msg.id, ok: true }),
-        () => post({ t: "pong", id: msg.id, ok: false }),
+        () => post({ t: "pong", id: msg.id, ok: true, health: host.health }),
+        () => post({ t: "pong", id: msg.id, ok: false, health: host.health }),
       );
     } else if (msg.t === "purge") {
       host.purgeSessions(msg.prefix);
@@ -126,6 +128,10 @@ export class PortOutlet implements Outlet {
 
   revoke(userId: string, topic: string): void {
     this.push(["v", userId, topic]);
+  }
+
+  accountChanged(userId: string, change: AccountChange): void {
+    this.push(["a", userId, change]);
   }
 
   /** Copies `data` into the turn's buffer after `gap` free bytes; returns where it starts. */

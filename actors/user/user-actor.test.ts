@@ -40,6 +40,7 @@ class RecordingOutlet implements Outlet {
   }
 
   revoke(): void {}
+  accountChanged(): void {}
 
   wait(callId: number): Promise<Outcome> {
     return new Promise((resolve) => this.waiters.set(callId, resolve));

@@ -5,9 +5,19 @@
  */
 import type { Limits } from "../../core/config.js";
 import { errorBodyLogged, fail } from "../../core/errors.js";
+import { fileInfoOf } from "../../core/file-rules.js";
 import type { Logger } from "../../core/logger.js";
+import { isSiteModerator } from "../../core/moderation-rules.js";
 import type { OpName } from "../../core/ops.js";
-import type { Directory, SearchIndex, UserState } from "../../core/ports.js";
+import type {
+  Accounts,
+  AuditLog,
+  AuditRecord,
+  Directory,
+  FlagStore,
+  SearchIndex,
+  UserState,
+} from "../../core/ports.js";
 import { eventFrame, userTopic } from "../../core/protocol.js";
 import type { Presence, Principal, User } from "../../core/types.js";
 import {
@@ -18,11 +28,15 @@ import {
   type OpHandler,
   type Outcome,
   type Outlet,
+  type RequestOrigin,
   type ResultFor,
   type Routed,
   systemPrincipal,
 } from "../envelope.js";
+import type { FileAccess } from "../file-uploads.js";
 import { MailboxActor } from "../mailbox.js";
+import { listAudit, listUsers, setDeactivated, setRole, verifyAudit } from "./admin-ops.js";
+import { beginAvatar, completeAvatar, getAvatar, linkableAvatar } from "./avatar-ops.js";
 import { searchMessages } from "./message-search.js";
 import { type PresenceBook, type PresenceChange, SessionPresence } from "./presence.js";
 import { mergeSettings } from "./user-settings.js";
@@ -31,6 +45,10 @@ import { mergeSettings } from "./user-settings.js";
 export interface UserActorDeps {
   directory: Directory;
   userState: UserState;
+  /** Account administration (issue 23). */
+  accounts: Accounts;
+  /** The audit log (issue 23). */
+  audit: AuditLog;
   /** Message search (the caller's access is decided before it is asked). */
   search: SearchIndex;
   outlet: Outlet;
@@ -45,6 +63,12 @@ export interface UserActorDeps {
   presence: PresenceBook;
   /** Internal errors, with the request they failed. */
   logger: Logger;
+  /** Avatars' metadata, bytes and policy; absent where files are not offered (some unit tests). */
+  files?: FileAccess;
+  /** Hands a visible presence change to the event stream (presence.events); absent, none. */
+  streamPresence?: (presence: Presence) => void;
+  /** The moderators' queue of flags; absent where moderation is not offered (some unit tests). */
+  flags?: Pick<FlagStore, "listFlags">;
 }
 
 /** Ops the server itself sends about sessions; never refused for a full mailbox. */
@@ -63,8 +87,15 @@ type UserResult = Record<string, unknown>;
 /** One user's actor. */
 export class UserActor extends MailboxActor {
   private user: User | null = null;
+  /**
+   * The username the token named at the last `hello`. The user's may differ: a name
+   * another user holds (in any case) gets a suffix (Directory.upsertUser).
+   */
+  private claimed: string | null = null;
   /** The latest principal seen, for the envelopes this actor sends on the user's behalf. */
   private principal: Principal | null = null;
+  /** The origin of the request being handled (audited ops only; the mailbox runs one at a time). */
+  private origin: RequestOrigin | undefined = undefined;
   private readonly sessions: SessionPresence;
   /** Presence fan-outs, chained so that they go out in the order of the changes. */
   private fanout: Promise<void> = Promise.resolve();
@@ -77,11 +108,50 @@ export class UserActor extends MailboxActor {
     "presence.purge": (u, _p, a) =>
       u.sessionsChanged(u.sessions.disconnectAll(String(a.prefix), u.deps.now())),
     "presence.reconcile": (u) => u.sessionsChanged(u.sessions.reconcile(u.deps.now())),
+    // The transport's account check (AccountGate) of this user's tokens.
+    "user.account": async (u) => {
+      const state = await u.deps.accounts.accountOf(u.id);
+      return { deactivated: state?.deactivated ?? false, roleFromAdmin: state?.roleFromAdmin ?? null };
+    },
+    // A security event the transport saw (a refused token), on the actor keyed `system`.
+    "audit.record": async (u, _p, a) => ({
+      entry: await u.deps.audit.recordAudit(a as unknown as AuditRecord),
+    }),
   } satisfies { [O in OpName | InternalOp]?: UserHandler<O> };
+
+  /**
+   * Admin ops about this actor's user, asked by an admin (route `targetUser`): the one place
+   * another user's principal is let in; each handler checks the caller is an admin.
+   */
+  private static readonly adminHandlers = {
+    "user.deactivate": (u, p) => setDeactivated(u.deps, u.id, p, true, u.origin),
+    "user.reactivate": (u, p) => setDeactivated(u.deps, u.id, p, false, u.origin),
+    "role.set": async (u, p, a) => {
+      const before = await u.deps.directory.getUser(u.id);
+      const answer = await setRole(u.deps, u.id, p, a, u.origin, before);
+      u.user = null;
+      return answer;
+    },
+  } satisfies { [O in OpName]?: UserHandler<O> };
 
   /** One handler per op the user (or the server on their behalf) sends to their own actor. */
   private static readonly handlers = {
-    "user.hello": async (u, p) => ({ user: await u.hello(p) }),
+    "user.hello": async (u, p, a) => {
+      const user = await u.hello(p);
+      // A sign-in route's hello (not a socket's): the login is a security event.
+      if (a.login === "dev" || a.login === "oidc") {
+        await u.deps.audit.recordAudit({
+          at: u.deps.now(),
+          actorId: u.id,
+          action: "auth.login",
+          target: u.id,
+          details: { method: a.login, username: user.username },
+          ip: u.origin?.ip ?? "",
+          requestId: u.origin?.requestId ?? "",
+        });
+      }
+      return { user };
+    },
     "user.me": async (u, p) => ({ user: u.user ?? (await u.hello(p)) }),
     "ch.list": async (u, p, a) => {
       const channels = await u.deps.directory.listChannels(u.id, {
@@ -127,18 +197,52 @@ export class UserActor extends MailboxActor {
     },
     "user.update": async (u, p, a) => {
       if (!u.user) await u.hello(p);
+      const avatarFileId =
+        a.avatarFileId === undefined || a.avatarFileId === null
+          ? a.avatarFileId
+          : await linkableAvatar(u.deps.files, u.id, a.avatarFileId);
       const user = await u.deps.directory.updateProfile(u.id, {
         ...(a.displayName === undefined ? {} : { displayName: a.displayName }),
         ...(a.title === undefined ? {} : { title: a.title }),
         ...(a.timeZone === undefined ? {} : { timeZone: a.timeZone }),
+        ...(avatarFileId === undefined ? {} : { avatarFileId }),
       });
       if (!user) throw fail.notFound("user");
       u.user = user;
       u.publishOwn("user.updated", { user });
       return { user };
     },
-    "user.search": async (u, _p, a) => ({ users: await u.deps.directory.searchUsers(a.q, a.limit ?? 20) }),
+    "user.avatar.begin": (u, _p, a) => beginAvatar(u.deps.files, u.id, a, u.deps.now()),
+    "file.complete": async (u, _p, a) => {
+      const file = await completeAvatar(u.deps.files, u.id, a.fileId, u.deps.now());
+      u.publishOwn("file.updated", { file });
+      return { file };
+    },
+    "file.get": (u, _p, a) => getAvatar(u.deps.files, u.id, a.fileId),
+    "file.scanned": async (u, _p, a) => {
+      // From a scanner: the owner's avatar got its verdict.
+      const file = await u.deps.files?.store.getFile(String(a.fileId));
+      if (file && file.uploaderId === u.id) u.publishOwn("file.updated", { file: fileInfoOf(file) });
+      return {};
+    },
+    "search.users": (u, _p, a) => u.deps.search.searchUsers(a.q, a.limit ?? 20),
+    // Moderation (issue 23): the queue spans channels, so the caller's own actor reads it.
+    "flags.list": async (u, p, a) => {
+      if (!isSiteModerator(p)) throw fail.forbidden("only site moderators and admins read the flags");
+      if (!u.deps.flags) throw fail.unavailable("moderation is not offered here");
+      const limit = a.limit ?? 50;
+      const page = await u.deps.flags.listFlags({
+        limit: limit + 1,
+        ...(a.status === undefined ? {} : { status: a.status }),
+        ...(a.cursor === undefined ? {} : { before: a.cursor }),
+      });
+      const flags = page.slice(0, limit);
+      return page.length > limit ? { flags, nextCursor: flags.at(-1)!.id } : { flags };
+    },
     search: (u, p, a) => searchMessages(u.deps, p, a),
+    "users.list": (u, p, a) => listUsers(u.deps, p, a),
+    "audit.list": (u, p, a) => listAudit(u.deps, p, a),
+    "audit.verify": (u, p) => verifyAudit(u.deps, p),
     "user.settings.get": async (u) => ({ settings: await u.deps.userState.getSettings(u.id) }),
     "user.settings.set": async (u, _p, a) => {
       const { userState } = u.deps;
@@ -198,6 +302,9 @@ export class UserActor extends MailboxActor {
         ? handlerOf<UserActor, UserResult>(UserActor.systemHandlers, op)
         : undefined;
     if (system) return system(this, p, env.args);
+    this.origin = env.origin;
+    const admin = handlerOf<UserActor, UserResult>(UserActor.adminHandlers, op);
+    if (admin) return admin(this, p, env.args);
     if (p.userId !== this.id) throw fail.forbidden();
     this.principal = p;
     const handler = handlerOf<UserActor, UserResult>(UserActor.handlers, op);
@@ -217,13 +324,14 @@ export class UserActor extends MailboxActor {
    */
   private async hello(p: Principal): Promise<User> {
     const u = this.user;
-    if (u && u.username === p.username && u.role === p.role) return u;
+    if (u && this.claimed === p.username && u.role === p.role) return u;
     this.user = await this.deps.directory.upsertUser({
       id: p.userId,
       username: p.username,
       displayName: p.displayName,
       role: p.role,
     });
+    this.claimed = p.username;
     return this.user;
   }
 
@@ -252,13 +360,14 @@ export class UserActor extends MailboxActor {
       this.deps.presence.record(entry);
     }
     if (!change) return;
+    this.deps.streamPresence?.(change.presence);
     // Off the mailbox: presence must never delay the user's other requests (invariant 8).
     this.fanoutsPending++;
     this.fanout = this.fanout
       .then(() => this.sendPresence(change))
       .catch((err: unknown) => {
         // Presence is best effort: a store outage loses this update, not the actor.
-        console.error(`presence fan-out of ${this.id} failed:`, err instanceof Error ? err.message : err);
+        this.deps.logger.warn({ err, userId: this.id }, "presence fan-out failed");
       })
       .finally(() => {
         this.fanoutsPending--;

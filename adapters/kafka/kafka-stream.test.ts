@@ -8,10 +8,16 @@ import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Logger } from "../../core/logger.js";
 import type { EventStream } from "../../core/ports.js";
-import { type StreamRecord, streamRecordOf } from "../../core/stream-records.js";
+import { type StreamRecord, streamRecordOf, streamTopics } from "../../core/stream-records.js";
 import type { ChannelEvent, ChannelEventType } from "../../core/types.js";
-import { dedupedStream, readStream, startKafka, type TestKafka } from "../../test/support/kafka.js";
-import { eventIdHeader, kafkajsLogCreator, openKafkaStream, streamTopics } from "./kafka-stream.js";
+import {
+  dedupedStream,
+  readStream,
+  startKafka,
+  subjectOf,
+  type TestKafka,
+} from "../../test/support/kafka.js";
+import { eventIdHeader, kafkajsLogCreator, openKafkaStream } from "./kafka-stream.js";
 
 interface LogLine {
   level: string;
@@ -118,7 +124,16 @@ describe("Kafka event stream", () => {
     try {
       const { topics } = await admin.fetchTopicMetadata({ topics: [...streamTopics] });
       expect(topics.map((t) => t.name).sort()).toEqual(
-        ["channel.events", "message.events", "reaction.events", "thread.events"].sort(),
+        [
+          "audit.events",
+          "channel.events",
+          "file.events",
+          "message.events",
+          "presence.events",
+          "reaction.events",
+          "thread.events",
+          "user.events",
+        ].sort(),
       );
       for (const topic of topics) expect(topic.partitions).toHaveLength(3);
       const again = await openKafkaStream({
@@ -127,7 +142,9 @@ describe("Kafka event stream", () => {
         logger: recordingLogger([]),
       });
       await again.close();
-      expect((await admin.fetchTopicMetadata({ topics: [...streamTopics] })).topics).toHaveLength(4);
+      expect((await admin.fetchTopicMetadata({ topics: [...streamTopics] })).topics).toHaveLength(
+        streamTopics.length,
+      );
     } finally {
       await admin.disconnect();
     }
@@ -149,9 +166,9 @@ describe("Kafka event stream", () => {
       await reader.until((r) => r.length >= published.length, 30_000, "every published record");
       expect(reader.records).toHaveLength(published.length);
       for (const record of reader.records) {
-        expect(record.key).toBe(record.event.channelId);
+        expect(record.key).toBe(subjectOf(record.event));
         expect(record.eventId).toBe(record.event.id);
-        expect(record.event.id).toBe(`${record.event.channelId}:${record.event.seq}`);
+        expect(record.event.id).toBe(`${record.key}:${record.event.seq}`);
       }
       // Per topic and key, the records arrive exactly as published.
       for (const topic of ["message.events", "reaction.events"]) {
@@ -177,6 +194,30 @@ describe("Kafka event stream", () => {
     }
     expect(eventIdHeader).toBe("event-id");
   });
+
+  it("sends a publish bigger than a broker takes in one batch (1 MiB) in parts, in order", async () => {
+    // 4,000 records of ~1 KB to one key (one partition): about 4 MB in one publish.
+    const big = recordsOf("c_big", 1, 4000).map((r) =>
+      r.event.type === "message.created"
+        ? { ...r, event: { ...r.event, payload: { ...r.event.payload, pad: "x".repeat(1000) } } }
+        : r,
+    );
+    await stream.publish(big);
+    const reader = await readStream(kafka.brokers, ["message.events", "reaction.events"]);
+    try {
+      const mine = () => reader.records.filter((r) => r.key === "c_big");
+      await reader.until(() => mine().length >= big.length, 60_000, "every record of the big publish");
+      for (const topic of ["message.events", "reaction.events"]) {
+        expect(
+          mine()
+            .filter((r) => r.topic === topic)
+            .map((r) => r.event.seq),
+        ).toEqual(big.filter((r) => r.topic === topic).map((r) => r.event.seq));
+      }
+    } finally {
+      await reader.close();
+    }
+  }, 120_000);
 
   it("gives up on a publish to a hung broker at its deadline, and publishes again once it answers", async () => {
     const hungLines: LogLine[] = [];

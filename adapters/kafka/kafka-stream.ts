@@ -24,13 +24,10 @@ import {
 } from "kafkajs";
 import type { Logger } from "../../core/logger.js";
 import type { EventStream } from "../../core/ports.js";
-import { type StreamRecord, streamTopicOf } from "../../core/stream-records.js";
+import { type AuditStreamRecord, type StreamRecord, streamTopics } from "../../core/stream-records.js";
 
-/** The header that carries a record's event id (`<channelId>:<seq>`). */
+/** The header that carries a record's event id (`<channelId>:<seq>`, `user:<id>`, …). */
 export const eventIdHeader = "event-id";
-
-/** The topics the channel logs are relayed to. */
-export const streamTopics: readonly string[] = [...new Set(Object.values(streamTopicOf))];
 
 export interface KafkaStreamOptions {
   /** `host:port` of one or more brokers to bootstrap from. */
@@ -50,6 +47,8 @@ export interface KafkaStreamOptions {
    * but connection timeouts nested in them add up where packets are dropped, not refused.
    */
   publishTimeoutMs?: number;
+  /** The most record bytes (values) one produce request carries (default 512 KiB); a bigger publish is sent in several, in order. */
+  maxBytesPerSend?: number;
 }
 
 /** kafkajs messages that say nothing the caller does not hear anyway, written at debug. */
@@ -92,7 +91,7 @@ export function kafkajsLogCreator(logger: Logger): logCreator {
 }
 
 /** kafkajs' level for `logger`: it builds no entries that `logger` would drop. */
-function kafkajsLevelFor(logger: Logger): logLevel {
+export function kafkajsLevelFor(logger: Logger): logLevel {
   if (logger.isLevelEnabled("debug")) return logLevel.DEBUG;
   if (logger.isLevelEnabled("info")) return logLevel.INFO;
   if (logger.isLevelEnabled("warn")) return logLevel.WARN;
@@ -100,7 +99,7 @@ function kafkajsLevelFor(logger: Logger): logLevel {
 }
 
 /** The Kafka message of a record: the event as JSON, keyed by channel, its id in a header. */
-function messageOf(record: StreamRecord): Message {
+function messageOf(record: StreamRecord | AuditStreamRecord): Message {
   return {
     key: record.key,
     value: JSON.stringify(record.event),
@@ -108,8 +107,35 @@ function messageOf(record: StreamRecord): Message {
   };
 }
 
-/** Creates the stream's topics that are missing. */
-async function createMissingTopics(admin: Admin, options: KafkaStreamOptions, logger: Logger): Promise<void> {
+/** The records' messages in parts of at most `maxBytes` of values each (a bigger record alone), in order. */
+function partsOf(
+  records: readonly (StreamRecord | AuditStreamRecord)[],
+  maxBytes: number,
+): Array<Array<{ topic: string; message: Message }>> {
+  const parts: Array<Array<{ topic: string; message: Message }>> = [];
+  let part: Array<{ topic: string; message: Message }> = [];
+  let bytes = 0;
+  for (const record of records) {
+    const message = messageOf(record);
+    const size = Buffer.byteLength(message.value as string) + record.key.length + record.event.id.length;
+    if (part.length > 0 && bytes + size > maxBytes) {
+      parts.push(part);
+      part = [];
+      bytes = 0;
+    }
+    part.push({ topic: record.topic, message });
+    bytes += size;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
+}
+
+/** Creates the stream's topics that are missing (the relay when it opens; the search feed's consumer before it subscribes). */
+export async function createMissingTopics(
+  admin: Admin,
+  options: Pick<KafkaStreamOptions, "partitions" | "replicationFactor">,
+  logger: Logger,
+): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = streamTopics.filter((topic) => !existing.has(topic));
   if (missing.length === 0) return;
@@ -209,17 +235,24 @@ export async function openKafkaStream(options: KafkaStreamOptions): Promise<Even
       if (records.length === 0) return;
       try {
         if (broken) await renewProducer();
-        const byTopic = new Map<string, Message[]>();
-        for (const record of records) {
-          const messages = byTopic.get(record.topic) ?? [];
-          messages.push(messageOf(record));
-          byTopic.set(record.topic, messages);
+        // A broker refuses a partition's batch above its message.max.bytes (1 MiB by
+        // default), and would refuse the same batch on every retry, stopping the relay for
+        // good (S10 at a fixed rate found it: a backlog of 16 channels × 325 events). So a
+        // big publish goes in several requests, one after the other: order per key holds,
+        // and a failure part way re-sends the earlier parts (at least once).
+        for (const part of partsOf(records, options.maxBytesPerSend ?? 512 * 1024)) {
+          const byTopic = new Map<string, Message[]>();
+          for (const message of part) {
+            const messages = byTopic.get(message.topic) ?? [];
+            messages.push(message.message);
+            byTopic.set(message.topic, messages);
+          }
+          const sent = producer.sendBatch({
+            acks: -1,
+            topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+          });
+          await withDeadline(sent, publishTimeoutMs, logger);
         }
-        const sent = producer.sendBatch({
-          acks: -1,
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        });
-        await withDeadline(sent, publishTimeoutMs, logger);
       } catch (err) {
         broken = true;
         throw err;

@@ -7,7 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SearchDocument, SearchRequest } from "../../core/ports.js";
 import { startOpenSearch, type TestOpenSearch } from "../../test/support/opensearch.js";
-import { describeSearchIndexContract, searchRequest } from "../search-contract.js";
+import {
+  describeSearchIndexContract,
+  describeUserSearchContract,
+  searchRequest,
+} from "../search-contract.js";
 import { fresh, openedLater, T0 } from "../store-contract/test-data.js";
 import { excerptsOf, OpenSearchIndex } from "./opensearch-index.js";
 
@@ -29,6 +33,12 @@ afterAll(async () => {
 describeSearchIndexContract(
   "opensearch",
   openedLater(() => opened!),
+);
+let version = 0;
+describeUserSearchContract(
+  "opensearch",
+  openedLater(() => opened!),
+  (users) => opened!.indexUsers(users.map((user) => ({ user, version: ++version }))),
 );
 
 /** A document of a channel of its own. */
@@ -80,7 +90,7 @@ describe("OpenSearch index", () => {
     const indices = (await getJson(`/_cat/indices/${prefix}-*?format=json&h=index`)) as Array<{
       index: string;
     }>;
-    expect(indices.map((i) => i.index)).toEqual([`${prefix}-messages-v1`]);
+    expect(indices.map((i) => i.index).sort()).toEqual([`${prefix}-messages-v1`, `${prefix}-users-v1`]);
   });
 
   it("puts the alias back on the versioned index when only the alias is gone", async () => {
@@ -110,6 +120,29 @@ describe("OpenSearch index", () => {
     ]);
     const { hits } = await opened!.search(request([channelId], {}));
     expect(hits.map((h) => h.snippet).sort()).toEqual(["alpha newest", "beta second"]);
+  });
+
+  it("keeps the newest version of a person, and never finds a deactivated one", async () => {
+    const username = fresh("vers").toLowerCase();
+    const user = {
+      id: fresh("U"),
+      username,
+      displayName: "First",
+      role: "member" as const,
+      title: "",
+      timeZone: "",
+      avatarFileId: null,
+      deactivated: false,
+      createdAt: T0,
+    };
+    await opened!.indexUsers([{ user: { ...user, displayName: "Newest" }, version: 7 }]);
+    await opened!.indexUsers([
+      { user: { ...user, displayName: "Stale" }, version: 6 },
+      { user: { ...user, displayName: "Backfilled" }, version: 0 },
+    ]);
+    expect((await opened!.searchUsers(username, 5)).users.map((u) => u.displayName)).toEqual(["Newest"]);
+    await opened!.indexUsers([{ user: { ...user, deactivated: true }, version: 8 }]);
+    expect((await opened!.searchUsers(username, 5)).users).toEqual([]);
   });
 
   it("fails to open with the retryable `unavailable` error when OpenSearch cannot be reached", async () => {

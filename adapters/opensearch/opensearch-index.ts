@@ -20,11 +20,19 @@
  * one (a 409 for that document alone), and refreshes before answering, so the next search
  * sees the write.
  */
-import { Client, errors, type Types } from "@opensearch-project/opensearch";
-import { fail } from "../../core/errors.js";
-import type { SearchDocument, SearchIndex, SearchRequest, SearchResult } from "../../core/ports.js";
+import { Client, type Types } from "@opensearch-project/opensearch";
+import type {
+  IndexedUser,
+  SearchDocument,
+  SearchIndex,
+  SearchRequest,
+  SearchResult,
+  UserSearchResult,
+} from "../../core/ports.js";
 import type { SearchHit } from "../../core/types.js";
 import { marksOf } from "../sql/search-queries.js";
+import { type BulkItem, ensureAliasedIndex, reachable, throwBulkErrors } from "./opensearch-calls.js";
+import { indexPeople, peopleMappings, peopleSettings, searchPeople } from "./people-index.js";
 
 /** The version of the index layout: a layout change makes `<prefix>-messages-v2` and moves the alias. */
 export const indexLayoutVersion = 1;
@@ -108,13 +116,6 @@ export const indexMappings = {
 
 /** A document as stored: the port's document without its version, which is OpenSearch's own. */
 type StoredDocument = Omit<SearchDocument, "version">;
-
-/** One entry of a bulk response. */
-interface BulkItem {
-  _id?: string;
-  status: number;
-  error?: { type?: string; reason?: string | null };
-}
 
 /** One hit of a search response. */
 interface SearchResponseHit {
@@ -222,23 +223,6 @@ function snippetOf(
   return marked.snippet.length <= wholeTextChars ? marked : excerptsOf(marked.snippet, marked.marks);
 }
 
-/** Throws for the failed entries of a bulk response, except those `tolerated`. */
-function throwBulkErrors(
-  items: Array<Record<string, BulkItem>>,
-  tolerated: (item: BulkItem) => boolean,
-): void {
-  const failed = items
-    .map((entry) => Object.values(entry)[0]!)
-    .filter((item) => item.error && !tolerated(item));
-  if (failed.length > 0) {
-    const first = failed[0]!;
-    throw new Error(
-      `OpenSearch refused ${failed.length} of ${items.length} writes; first: ${first._id} ${first.status} ` +
-        `${first.error?.type}: ${first.error?.reason}`,
-    );
-  }
-}
-
 /** Connection and index names of an OpenSearch search index. */
 export interface OpenSearchIndexOptions {
   /** The cluster, e.g. `http://127.0.0.1:9200`. */
@@ -251,45 +235,43 @@ export interface OpenSearchIndexOptions {
 export class OpenSearchIndex implements SearchIndex {
   private constructor(
     private readonly client: Client,
-    /** The alias every read and write goes through. */
+    /** The alias every read and write of messages goes through. */
     readonly alias: string,
+    /** The alias of the people index. */
+    readonly usersAlias: string,
   ) {}
 
-  /** Connects, and creates the versioned index and its alias unless the alias exists. */
+  /** Connects, and creates each versioned index and its alias unless the alias exists. */
   static async open(opts: OpenSearchIndexOptions): Promise<OpenSearchIndex> {
     const client = new Client({ node: opts.url });
     const alias = `${opts.prefix}-messages`;
+    const usersAlias = `${opts.prefix}-users`;
     try {
-      await reachable(OpenSearchIndex.ensureIndex(client, alias, `${alias}-v${indexLayoutVersion}`));
+      await reachable(
+        Promise.all([
+          ensureAliasedIndex(client, alias, `${alias}-v${indexLayoutVersion}`, {
+            settings: indexSettings,
+            mappings: indexMappings,
+          }),
+          ensureAliasedIndex(client, usersAlias, `${usersAlias}-v${indexLayoutVersion}`, {
+            settings: peopleSettings,
+            mappings: peopleMappings,
+          }),
+        ]),
+      );
     } catch (err) {
       await client.close();
       throw err;
     }
-    return new OpenSearchIndex(client, alias);
+    return new OpenSearchIndex(client, alias, usersAlias);
   }
 
-  private static async ensureIndex(client: Client, alias: string, index: string): Promise<void> {
-    const { body: aliasExists } = await client.indices.existsAlias({ name: alias });
-    if (!aliasExists) await OpenSearchIndex.createIndex(client, alias, index);
-    // A search of a new index whose shards are not allocated yet fails: wait until they are.
-    await client.cluster.health({ index: alias, wait_for_status: "yellow", timeout: "30s" });
+  indexUsers(users: IndexedUser[]): Promise<void> {
+    return indexPeople(this.client, this.usersAlias, users);
   }
 
-  private static async createIndex(client: Client, alias: string, index: string): Promise<void> {
-    try {
-      await client.indices.create({
-        index,
-        body: {
-          settings: indexSettings,
-          mappings: indexMappings,
-          aliases: { [alias]: { is_write_index: true } },
-        },
-      });
-    } catch (err) {
-      // Created meanwhile by another node, or left without its alias: (re)point the alias.
-      if (errorType(err) !== "resource_already_exists_exception") throw err;
-      await client.indices.putAlias({ index, name: alias, body: { is_write_index: true } });
-    }
+  searchUsers(query: string, limit: number): Promise<UserSearchResult> {
+    return searchPeople(this.client, this.usersAlias, query, limit);
   }
 
   async index(docs: SearchDocument[]): Promise<void> {
@@ -363,34 +345,4 @@ export class OpenSearchIndex implements SearchIndex {
   async close(): Promise<void> {
     await this.client.close();
   }
-}
-
-/** HTTP statuses by which a cluster says it cannot answer now (overloaded, no master, restarting). */
-const busyStatuses = new Set([429, 502, 503, 504]);
-
-/**
- * Resolves as `call` does, but an OpenSearch that cannot be reached or cannot answer now
- * rejects with the retryable ColinkError `unavailable` (the cause attached), as an
- * unreachable database does; any other error passes as it is.
- */
-async function reachable<T>(call: Promise<T>): Promise<T> {
-  try {
-    return await call;
-  } catch (err) {
-    const down =
-      err instanceof errors.ConnectionError ||
-      err instanceof errors.TimeoutError ||
-      err instanceof errors.NoLivingConnectionsError ||
-      (err instanceof errors.ResponseError && busyStatuses.has(err.statusCode ?? 0));
-    if (!down) throw err;
-    const e = fail.unavailable("search index unavailable");
-    e.cause = err;
-    throw e;
-  }
-}
-
-/** The `error.type` of an OpenSearch error response, if `err` is one. */
-function errorType(err: unknown): string | undefined {
-  const body = (err as { meta?: { body?: { error?: { type?: string } } } }).meta?.body;
-  return body?.error?.type;
 }

@@ -10,10 +10,23 @@ import { channelWrite } from "../store-contract/test-data.js";
 import { describeStoreContract } from "../store-contract.js";
 import { initDataDirInChild, openPglite, openPgliteStore, pgliteDriver } from "./pglite-store.js";
 
-describeStoreContract("pglite (in memory)", async () => {
-  const driver = pgliteDriver(await openPglite());
-  return { store: new SqlStore(driver), hooks: sqlContractHooks(driver) };
-});
+describeStoreContract(
+  "pglite (in memory)",
+  async () => {
+    const driver = pgliteDriver(await openPglite());
+    return { store: new SqlStore(driver), hooks: sqlContractHooks(driver) };
+  },
+  async (migrationId) => {
+    const driver = pgliteDriver(await openPglite());
+    const stop = migrations.findIndex((m) => m.id === migrationId);
+    if (stop < 0) throw new Error(`no migration ${migrationId}`);
+    return {
+      early: new SqlStore(driver, { migrations: migrations.slice(0, stop) }),
+      full: new SqlStore(driver),
+      close: () => driver.close(),
+    };
+  },
+);
 
 describe("pglite store on disk", () => {
   it("keeps committed data across a close and a reopen", async () => {
@@ -128,7 +141,7 @@ describe("pglite store upgraded from the first migration", () => {
         deactivated: false,
         createdAt: 5,
       });
-      expect(await store.searchUsers("AD", 10)).toHaveLength(1);
+      expect((await store.searchUsers("AD", 10)).users).toHaveLength(1);
       expect(await store.loadChannel("C1", { recentEvents: 0, recentKeys: 10 })).toMatchObject({
         pendingSchedules: [],
         recentKeys: [

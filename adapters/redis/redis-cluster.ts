@@ -8,12 +8,11 @@
  * Keys (all under `colink:`): `lease:<shard>` holds `<nodeId>` or `<nodeId>|<epoch>` with
  * the lease's expiry; `nodes` is a sorted set of node ids scored by the time (Redis's own
  * clock) their membership lapses. Pub/sub channels are `colink:<topic>`. The scripts build
- * key names from their arguments, `rate:<window>:<key>` counts requests of a rate limit,
- * `presence` is a hash of user id → latest presence (JSON), so this needs one Redis server (or a replicated pair),
+ * key names from their arguments, `presence` is a hash of user id → latest presence (JSON), so this needs one Redis server (or a replicated pair),
  * not Redis Cluster.
  */
 import { Redis } from "ioredis";
-import type { ClusterRegistry, NodeBus, RateCounters, ShardFence, SharedPresence } from "../../core/ports.js";
+import type { ClusterRegistry, NodeBus, ShardFence, SharedPresence } from "../../core/ports.js";
 
 const prefix = "colink:";
 
@@ -85,7 +84,6 @@ const scripts = {
 export interface RedisCluster {
   bus: NodeBus;
   registry: ClusterRegistry;
-  rates: RateCounters;
 }
 
 /** Options of the Redis adapter. */
@@ -123,7 +121,7 @@ export async function openRedisCluster(opts: RedisClusterOptions): Promise<Redis
     throw new Error(`REDIS_URL: cannot connect: ${(err as Error).message}`);
   }
   const bus = new RedisBus(cmd, sub, opts.nodeId);
-  return { bus, registry: new RedisRegistry(cmd, bus), rates: new RedisRateCounters(cmd) };
+  return { bus, registry: new RedisRegistry(cmd, bus) };
 }
 
 /** NodeBus on Redis pub/sub. Each payload carries its sender's id, so a node skips its own. */
@@ -272,27 +270,5 @@ class RedisRegistry implements ClusterRegistry {
 
   async close(): Promise<void> {
     await this.bus.close();
-  }
-}
-
-/** RateCounters on Redis: one counter key per key and window, expiring after the window. */
-class RedisRateCounters implements RateCounters {
-  constructor(private readonly cmd: Redis) {}
-
-  async addCounts(
-    window: number,
-    windowMs: number,
-    counts: Map<string, number>,
-  ): Promise<Map<string, number>> {
-    const keys = [...counts.keys()];
-    if (keys.length === 0) return new Map();
-    const tx = this.cmd.multi();
-    for (const key of keys) {
-      const name = `${prefix}rate:${window}:${key}`;
-      tx.incrby(name, counts.get(key)!);
-      tx.pexpire(name, windowMs * 2);
-    }
-    const replies = (await tx.exec()) ?? [];
-    return new Map(keys.map((key, i) => [key, Number(replies[i * 2]?.[1] ?? 0)]));
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The queries of the ports only the nodes of a deployment use together: `ShardFencing`
  * (the epochs that fence commits, kept in the database the commits go to) and
- * `SharedSecrets` (the dev issuer's key, the same for every node).
+ * `SharedSecrets` (the dev issuer's key and the sign-in cookies' key, the same for every node).
  */
 import type { ShardFence, ShardFencing, SharedSecrets } from "../../core/ports.js";
 import type { SqlQuery } from "./sql-driver.js";
@@ -23,18 +23,32 @@ export class SqlShardFencing implements ShardFencing {
   }
 }
 
-/** The `SharedSecrets` port over one SQL connection (or pool). */
+/**
+ * The `SharedSecrets` port over one SQL connection (or pool). Every key is a JWK in
+ * `dev_issuer_keys`, one row per purpose: `dev` (the dev issuer's key pair) and `session`
+ * (the key that seals the sign-in cookies); the table is named after its first use.
+ */
 export class SqlSharedSecrets implements SharedSecrets {
   constructor(private readonly db: SqlQuery) {}
 
-  async sharedDevIssuerKey(candidate: Record<string, unknown>): Promise<Record<string, unknown>> {
+  sharedDevIssuerKey(candidate: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return this.sharedKey("dev", candidate);
+  }
+
+  sharedSessionKey(candidate: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return this.sharedKey("session", candidate);
+  }
+
+  /** The key stored under `id`, storing `candidate` first when there is none (the first stored wins). */
+  private async sharedKey(id: string, candidate: Record<string, unknown>): Promise<Record<string, unknown>> {
     await this.db.query(
-      `INSERT INTO dev_issuer_keys (id, private_jwk, created_at) VALUES ('dev', $1::text::jsonb, $2)
+      `INSERT INTO dev_issuer_keys (id, private_jwk, created_at) VALUES ($1, $2::text::jsonb, $3)
        ON CONFLICT (id) DO NOTHING`,
-      [JSON.stringify(candidate), Date.now()],
+      [id, JSON.stringify(candidate), Date.now()],
     );
     const rows = await this.db.query<{ jwk: Record<string, unknown> }>(
-      `SELECT private_jwk AS jwk FROM dev_issuer_keys WHERE id = 'dev'`,
+      `SELECT private_jwk AS jwk FROM dev_issuer_keys WHERE id = $1`,
+      [id],
     );
     return rows[0]!.jwk;
   }

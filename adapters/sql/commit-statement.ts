@@ -7,16 +7,19 @@
  * nothing), so no BEGIN/COMMIT round trips are needed.
  */
 import {
+  type AuditRecord,
   type ChannelRecord,
   type ChannelWrite,
   DuplicateSendError,
   type ReactionRow,
+  type RemovedOriginal,
   type SendKey,
   type ShardFence,
   type StoredMessage,
   type ThreadFollow,
 } from "../../core/ports.js";
-import type { ChannelEvent, Member, MessageVersion, Scheduled } from "../../core/types.js";
+import type { ChannelEvent, Flag, Member, MessageVersion, Scheduled } from "../../core/types.js";
+import { auditAppend } from "./audit-queries.js";
 
 /** The record type of a `StoredMessage` serialised as JSON, for `jsonb_to_recordset`. */
 const messageRecord = `id text, "channelId" text, seq bigint, "authorId" text, text text, "clientMsgId" text,
@@ -232,6 +235,26 @@ const commitParts = {
     ON CONFLICT (id) DO UPDATE SET text = excluded.text, send_at = excluded.send_at, status = excluded.status,
       message_id = excluded.message_id
       WHERE scheduled_messages.channel_id = excluded.channel_id`,
+  // ---- moderation (issue 23) ----
+  // A flag is created open, then resolved once; only its own channel's row is changed.
+  flags: `INSERT INTO message_flags (id, channel_id, message_id, reporter_id, reason, created_at, status, resolution,
+      resolved_by, resolved_at, note)
+    SELECT r.id, r."channelId", r."messageId", r."reporterId", r.reason, r."createdAt", r.status, r.resolution,
+      r."resolvedBy", r."resolvedAt", r.note
+    FROM jsonb_to_recordset($P::text::jsonb) AS r(id text, "channelId" text, "messageId" text, "reporterId" text,
+      reason text, "createdAt" bigint, status text, resolution text, "resolvedBy" text, "resolvedAt" bigint, note text)
+    ON CONFLICT (id) DO UPDATE SET status = excluded.status, resolution = excluded.resolution,
+      resolved_by = excluded.resolved_by, resolved_at = excluded.resolved_at, note = excluded.note
+      WHERE message_flags.channel_id = excluded.channel_id`,
+  // A message is removed once (it is deleted from then on): the first original stays.
+  removals: `INSERT INTO removed_messages (message_id, channel_id, removed_by, reason, removed_at, original)
+    SELECT r."messageId", r."channelId", r."removedBy", r.reason, r."removedAt", r.original
+    FROM jsonb_to_recordset($P::text::jsonb) AS r("messageId" text, "channelId" text, "removedBy" text,
+      reason text, "removedAt" bigint, original jsonb)
+    ON CONFLICT (message_id) DO NOTHING`,
+  // The audit entries of the batch's removals and resolutions, chained by the audit log's
+  // trigger (audit-queries.ts): they commit with the change or not at all.
+  audit: auditAppend("$P"),
 } as const;
 
 type CommitPart = keyof typeof commitParts;
@@ -262,6 +285,9 @@ interface MergedWrite {
   versions: Map<string, MessageVersion>;
   follows: Map<string, ThreadFollow>;
   schedules: Map<string, Scheduled>;
+  flags: Map<string, Flag>;
+  removals: Map<string, RemovedOriginal>;
+  audit: AuditRecord[];
 }
 
 /** A map key of several strings. */
@@ -278,6 +304,9 @@ function emptyMerge(channel: ChannelRecord): MergedWrite {
     versions: new Map(),
     follows: new Map(),
     schedules: new Map(),
+    flags: new Map(),
+    removals: new Map(),
+    audit: [],
   };
 }
 
@@ -310,6 +339,9 @@ function mergeOne(m: MergedWrite, w: ChannelWrite): void {
   for (const v of w.versions) m.versions.set(keyOf(v.messageId, String(v.version)), v);
   for (const f of w.follows) m.follows.set(keyOf(f.rootId, f.userId), f);
   for (const s of w.schedules) m.schedules.set(s.id, s);
+  for (const f of w.flags ?? []) m.flags.set(f.id, f);
+  for (const r of w.removals ?? []) if (!m.removals.has(r.messageId)) m.removals.set(r.messageId, r);
+  for (const a of w.audit ?? []) m.audit.push(a);
 }
 
 /**
@@ -364,6 +396,12 @@ export function mergeWrites(writes: ChannelWrite[], now: number): CommitRows {
       checkKey(seenSchedules, channelId, s.authorId, s.clientMsgId);
       rows.schedules.push({ ...s, channelId, createdAt: now });
     }
+    for (const f of m.flags.values()) {
+      const { message: _view, ...row } = f;
+      rows.flags.push({ ...row, channelId });
+    }
+    for (const r of m.removals.values()) rows.removals.push({ ...r, channelId });
+    for (const a of m.audit) rows.audit.push(a);
   }
   if (duplicates.length > 0) throw new DuplicateSendError(duplicates);
   return rows;

@@ -1,4 +1,7 @@
-/** The `LogFeed` port's queries: each follower's position in each channel's log. */
+/**
+ * The `LogFeed` port's queries: each follower's position in each channel's log (and in the
+ * user-event outbox, under its own key).
+ */
 import type { LogFeed } from "../../core/ports.js";
 import type { SqlQuery } from "./sql-driver.js";
 
@@ -24,12 +27,25 @@ export class SqlLogFeed implements LogFeed {
     }));
   }
 
-  async markFed(follower: string, channelId: string, seq: number): Promise<void> {
+  async markFed(
+    follower: string,
+    positions: ReadonlyArray<{ channelId: string; seq: number }>,
+  ): Promise<void> {
+    if (positions.length === 0) return;
     await this.db.query(
-      `INSERT INTO log_feed_positions (follower, channel_id, seq) VALUES ($1, $2, $3)
+      `INSERT INTO log_feed_positions (follower, channel_id, seq)
+       SELECT $1, p."channelId", p.seq FROM jsonb_to_recordset($2::text::jsonb) AS p("channelId" text, seq bigint)
        ON CONFLICT (follower, channel_id) DO UPDATE SET seq = GREATEST(log_feed_positions.seq, excluded.seq)`,
-      [follower, channelId, seq],
+      [follower, JSON.stringify(positions)],
     );
+  }
+
+  async fedPosition(follower: string, key: string): Promise<number> {
+    const rows = await this.db.query<{ seq: number }>(
+      "SELECT seq::float8 AS seq FROM log_feed_positions WHERE follower = $1 AND channel_id = $2",
+      [follower, key],
+    );
+    return Number(rows[0]?.seq ?? 0);
   }
 
   async forgetFollower(follower: string): Promise<void> {

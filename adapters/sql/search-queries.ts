@@ -38,8 +38,8 @@ interface HitRow {
   marked: string;
 }
 
-/** The `SearchIndex` port over one SQL connection (or pool). */
-export class SqlSearch implements SearchIndex {
+/** The `SearchIndex` port's messages over one SQL connection (or pool); its people are the users table. */
+export class SqlSearch implements Pick<SearchIndex, "index" | "remove" | "search"> {
   constructor(private readonly db: SqlQuery) {}
 
   async index(docs: SearchDocument[]): Promise<void> {

@@ -7,13 +7,20 @@
  * user-state-queries.ts and cluster-queries.ts, all over one guarded connection.
  */
 import type {
+  AccountState,
+  AuditFilter,
+  AuditOrigin,
+  AuditRecord,
   ChannelListing,
   ChannelLog,
   ChannelSnapshot,
   ChannelWrite,
-  Directory,
+  FileRecord,
+  FlagStore,
+  IndexedUser,
   MessageHistory,
   MessagePage,
+  ScanOutcome,
   ScheduleQueue,
   SearchDocument,
   SearchRequest,
@@ -25,26 +32,37 @@ import type {
   Store,
   StoredMessage,
   ThreadFollow,
+  UserSearchResult,
   UserState,
 } from "../../core/ports.js";
 import type {
+  AuditEntry,
+  AuditVerdict,
   ChannelEvent,
+  FileInfo,
+  Flag,
   MessageVersion,
   Scheduled,
   SiteRole,
   Unread,
   User,
+  UserEvent,
   UserSettings,
 } from "../../core/types.js";
+import { SqlAccounts } from "./account-queries.js";
+import { SqlAuditLog } from "./audit-queries.js";
 import { SqlChannelLog } from "./channel-log-queries.js";
 import { SqlShardFencing, SqlSharedSecrets } from "./cluster-queries.js";
 import { SqlDirectory } from "./directory-queries.js";
+import { SqlFileStore } from "./file-queries.js";
+import { SqlFlagStore } from "./flag-queries.js";
 import { SqlLogFeed } from "./log-feed-queries.js";
 import { SqlMessageHistory } from "./message-history-queries.js";
 import { migrations as allMigrations, type Migration } from "./migrations.js";
 import { SqlScheduleQueue } from "./schedule-queue-queries.js";
 import { SqlSearch } from "./search-queries.js";
 import { guarded, type SqlDriver } from "./sql-driver.js";
+import { SqlUserEventLog } from "./user-event-queries.js";
 import { SqlUserState } from "./user-state-queries.js";
 
 // Declared in sql-driver.ts; the PGlite adapter imports them from here.
@@ -67,12 +85,17 @@ export class SqlStore implements Store {
   private readonly log: ChannelLog;
   private readonly history: MessageHistory;
   private readonly schedules: ScheduleQueue;
-  private readonly directory: Directory;
+  private readonly directory: SqlDirectory;
   private readonly userState: UserState;
   private readonly fencing: ShardFencing;
   private readonly secrets: SharedSecrets;
   private readonly searching: SqlSearch;
   private readonly feed: SqlLogFeed;
+  private readonly userEvents: SqlUserEventLog;
+  private readonly files: SqlFileStore;
+  private readonly audit: SqlAuditLog;
+  private readonly accounts: SqlAccounts;
+  private readonly flags: FlagStore;
 
   constructor(db: SqlDriver, opts: SqlStoreOptions = {}) {
     this.db = guarded(db);
@@ -86,6 +109,11 @@ export class SqlStore implements Store {
     this.secrets = new SqlSharedSecrets(this.db);
     this.searching = new SqlSearch(this.db);
     this.feed = new SqlLogFeed(this.db);
+    this.userEvents = new SqlUserEventLog(this.db);
+    this.files = new SqlFileStore(this.db);
+    this.audit = new SqlAuditLog(this.db);
+    this.accounts = new SqlAccounts(this.db);
+    this.flags = new SqlFlagStore(this.db);
   }
 
   async migrate(): Promise<void> {
@@ -178,6 +206,10 @@ export class SqlStore implements Store {
     return this.directory.getUser(userId);
   }
 
+  listUsers(afterId: string, limit: number): Promise<User[]> {
+    return this.directory.listUsers(afterId, limit);
+  }
+
   getUsersByUsername(usernames: string[]): Promise<User[]> {
     return this.directory.getUsersByUsername(usernames);
   }
@@ -187,10 +219,6 @@ export class SqlStore implements Store {
     patch: { displayName?: string; title?: string; timeZone?: string },
   ): Promise<User | null> {
     return this.directory.updateProfile(userId, patch);
-  }
-
-  searchUsers(prefix: string, limit: number): Promise<User[]> {
-    return this.directory.searchUsers(prefix, limit);
   }
 
   locateMessage(messageId: string): Promise<string | null> {
@@ -247,6 +275,10 @@ export class SqlStore implements Store {
     return this.secrets.sharedDevIssuerKey(candidate);
   }
 
+  sharedSessionKey(candidate: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return this.secrets.sharedSessionKey(candidate);
+  }
+
   // ---- SearchIndex ----
 
   index(docs: SearchDocument[]): Promise<void> {
@@ -261,6 +293,13 @@ export class SqlStore implements Store {
     return this.searching.search(req);
   }
 
+  /** Nothing to do: the users table is the index of people here (see `searchUsers`). */
+  async indexUsers(_users: IndexedUser[]): Promise<void> {}
+
+  async searchUsers(query: string, limit: number): Promise<UserSearchResult> {
+    return { users: await this.directory.searchUsers(query, limit) };
+  }
+
   // ---- LogFeed ----
 
   feedBacklog(
@@ -270,12 +309,118 @@ export class SqlStore implements Store {
     return this.feed.feedBacklog(follower, limit);
   }
 
-  markFed(follower: string, channelId: string, seq: number): Promise<void> {
-    return this.feed.markFed(follower, channelId, seq);
+  markFed(follower: string, positions: ReadonlyArray<{ channelId: string; seq: number }>): Promise<void> {
+    return this.feed.markFed(follower, positions);
+  }
+
+  fedPosition(follower: string, key: string): Promise<number> {
+    return this.feed.fedPosition(follower, key);
   }
 
   forgetFollower(follower: string): Promise<void> {
     return this.feed.forgetFollower(follower);
+  }
+
+  // ---- UserEventLog ----
+
+  readUserEvents(afterId: number, limit: number): Promise<UserEvent[]> {
+    return this.userEvents.readUserEvents(afterId, limit);
+  }
+
+  // ---- FileStore ----
+
+  createFile(file: FileInfo): Promise<void> {
+    return this.files.createFile(file);
+  }
+
+  getFile(fileId: string): Promise<FileRecord | null> {
+    return this.files.getFile(fileId);
+  }
+
+  getFiles(fileIds: string[]): Promise<FileRecord[]> {
+    return this.files.getFiles(fileIds);
+  }
+
+  completeUpload(fileId: string, status: "pending" | "unscanned", now: number): Promise<FileRecord | null> {
+    return this.files.completeUpload(fileId, status, now);
+  }
+
+  claimScans(now: number, leaseMs: number, limit: number): Promise<FileRecord[]> {
+    return this.files.claimScans(now, leaseMs, limit);
+  }
+
+  recordScan(fileId: string, outcome: ScanOutcome, now: number): Promise<FileRecord | null> {
+    return this.files.recordScan(fileId, outcome, now);
+  }
+
+  isFileShared(fileId: string, channelId: string): Promise<boolean> {
+    return this.files.isFileShared(fileId, channelId);
+  }
+
+  quarantinedBefore(cutoff: number, limit: number): Promise<FileRecord[]> {
+    return this.files.quarantinedBefore(cutoff, limit);
+  }
+
+  markPurged(fileId: string): Promise<void> {
+    return this.files.markPurged(fileId);
+  }
+
+  abandonedUploads(cutoff: number, limit: number): Promise<FileRecord[]> {
+    return this.files.abandonedUploads(cutoff, limit);
+  }
+
+  dropUpload(fileId: string): Promise<void> {
+    return this.files.dropUpload(fileId);
+  }
+
+  // ---- AuditLog ----
+
+  recordAudit(entry: AuditRecord): Promise<AuditEntry> {
+    return this.audit.recordAudit(entry);
+  }
+
+  listAudit(filter: AuditFilter): Promise<{ entries: AuditEntry[]; nextCursor?: string }> {
+    return this.audit.listAudit(filter);
+  }
+
+  verifyAudit(): Promise<AuditVerdict> {
+    return this.audit.verifyAudit();
+  }
+
+  readAudit(afterId: number, limit: number): Promise<Array<AuditEntry & { seq: number }>> {
+    return this.audit.readAudit(afterId, limit);
+  }
+
+  // ---- Accounts ----
+
+  setDeactivated(userId: string, deactivated: boolean, origin: AuditOrigin): Promise<User | null> {
+    return this.accounts.setDeactivated(userId, deactivated, origin);
+  }
+
+  setRole(userId: string, role: SiteRole, origin: AuditOrigin): Promise<User | null> {
+    return this.accounts.setRole(userId, role, origin);
+  }
+
+  listAccounts(opts: { q?: string; after?: string; limit: number }): Promise<User[]> {
+    return this.accounts.listAccounts(opts);
+  }
+
+  accountOf(userId: string): Promise<AccountState | null> {
+    return this.accounts.accountOf(userId);
+  }
+
+  // ---- FlagStore (moderation, issue 23) ----
+
+  getFlag(channelId: string, flagId: string): Promise<Flag | null> {
+    return this.flags.getFlag(channelId, flagId);
+  }
+
+  findOpenFlag(channelId: string, messageId: string, reporterId: string): Promise<Flag | null> {
+    return this.flags.findOpenFlag(channelId, messageId, reporterId);
+  }
+
+  listFlags(opts: { status?: "open" | "resolved"; before?: string; limit: number }): Promise<Flag[]> {
+    return this.flags.listFlags(opts);
   }
 }
 

@@ -30,9 +30,14 @@ export class SqlUserState implements UserState {
   }
 
   async saveSettings(userId: string, settings: UserSettings): Promise<void> {
+    // The settings.updated user event is written by the same statement.
     await this.db.query(
-      `INSERT INTO user_settings (user_id, settings, updated_at) VALUES ($1, $2::text::jsonb, $3)
-       ON CONFLICT (user_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`,
+      `WITH saved AS (
+         INSERT INTO user_settings (user_id, settings, updated_at) VALUES ($1, $2::text::jsonb, $3)
+         ON CONFLICT (user_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at
+         RETURNING user_id, settings)
+       INSERT INTO user_events (user_id, type, data, at)
+       SELECT user_id, 'settings.updated', jsonb_build_object('settings', settings), $3 FROM saved`,
       [userId, JSON.stringify(settings), Date.now()],
     );
   }

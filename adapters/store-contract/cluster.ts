@@ -65,5 +65,18 @@ export function describeClusterContract(store: Store): void {
       const again = await store.sharedDevIssuerKey({ kty: "OKP", d: fresh("d"), x: fresh("x") });
       expect(again).toEqual(first);
     });
+
+    it("keeps one shared session key, apart from the dev issuer's", async () => {
+      const dev = await store.sharedDevIssuerKey({ kty: "OKP", d: fresh("d"), x: fresh("x") });
+      const candidate = { kty: "oct", k: fresh("k") };
+      const [a, b] = await Promise.all([
+        store.sharedSessionKey(candidate),
+        store.sharedSessionKey({ kty: "oct", k: fresh("k") }),
+      ]);
+      expect(b).toEqual(a);
+      expect(a).toMatchObject({ kty: "oct" });
+      expect(await store.sharedSessionKey({ kty: "oct", k: fresh("k") })).toEqual(a);
+      expect(await store.sharedDevIssuerKey({ kty: "OKP", d: fresh("d"), x: fresh("x") })).toEqual(dev);
+    });
   });
 }

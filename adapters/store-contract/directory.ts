@@ -4,10 +4,24 @@
 import { describe, expect, it } from "vitest";
 import type { Store } from "../../core/ports.js";
 import type { ChannelKind } from "../../core/types.js";
-import { created, fresh, type StoreContractHooks, T0, TestChannel } from "./test-data.js";
+import {
+  created,
+  fresh,
+  type OpenEmptyDatabase,
+  type StoreContractHooks,
+  T0,
+  TestChannel,
+} from "./test-data.js";
 
-/** Registers the Directory tests over `store`, which the suite opens before they run. */
-export function describeDirectoryContract(store: Store, hooks: StoreContractHooks): void {
+/**
+ * Registers the Directory tests over `store`, which the suite opens before they run;
+ * `openEmpty` gives databases of their own to the tests of a migration.
+ */
+export function describeDirectoryContract(
+  store: Store,
+  hooks: StoreContractHooks,
+  openEmpty: OpenEmptyDatabase,
+): void {
   describe("Directory", () => {
     it("lists a user's channels, and public ones on request", async () => {
       const me = fresh("U");
@@ -101,9 +115,99 @@ export function describeDirectoryContract(store: Store, hooks: StoreContractHook
       expect(await store.getUser(id)).toEqual(renamed);
       expect(await store.getUser(fresh("U"))).toBeNull();
 
-      await expect(
-        store.upsertUser({ id: fresh("U"), username: `${username}-2`, displayName: "Eve", role: "member" }),
-      ).rejects.toMatchObject({ code: "conflict" });
+      // Another user whose token names the same username gets a free one instead.
+      const eve = await store.upsertUser({
+        id: fresh("U"),
+        username: `${username}-2`,
+        displayName: "Eve",
+        role: "member",
+      });
+      expect(eve.username).toBe(`${username}-2-2`);
+    });
+
+    it("keeps usernames unique regardless of case: a taken one (in any case) gets -2, -3, and stays", async () => {
+      const base = fresh("Dup");
+      const [first, second, third] = [fresh("U"), fresh("U"), fresh("U")];
+      const upsert = (id: string, username: string, role: "member" | "admin" = "member") =>
+        store.upsertUser({ id, username, displayName: "Dup", role });
+      expect((await upsert(first, base)).username).toBe(base);
+      // P1ALICE and p1alice were two users before.
+      expect((await upsert(second, base.toUpperCase())).username).toBe(`${base.toUpperCase()}-2`);
+      expect((await upsert(third, base.toLowerCase())).username).toBe(`${base.toLowerCase()}-3`);
+      // Mentions and user search find one user by the name, in any case.
+      for (const name of [base, base.toLowerCase(), base.toUpperCase()]) {
+        expect((await store.getUsersByUsername([name])).map((u) => u.id)).toEqual([first]);
+      }
+      // Later sign-ins with the same token keep the name given (and still refresh the role).
+      expect(await upsert(second, base.toUpperCase(), "admin")).toMatchObject({
+        username: `${base.toUpperCase()}-2`,
+        role: "admin",
+      });
+      expect((await store.getUser(second))!.username).toBe(`${base.toUpperCase()}-2`);
+      // A user may change the case of their own name.
+      expect((await upsert(first, base.toLowerCase())).username).toBe(base.toLowerCase());
+      // Once the name is free, the next sign-in that names it takes it.
+      expect((await upsert(first, `${base}-renamed`)).username).toBe(`${base}-renamed`);
+      expect((await upsert(second, base.toUpperCase())).username).toBe(base.toUpperCase());
+    });
+
+    it("migrates usernames that differ only in case apart: the first created keeps it, the others get -2, -3", async () => {
+      const db = await openEmpty("0007_usernames_unique_ignoring_case");
+      try {
+        await db.early.migrate();
+        const mk = (id: string, username: string) =>
+          db.early.upsertUser({ id, username, displayName: id, role: "member" });
+        // Created in this order (createdAt ties are broken by id).
+        await mk("U1", "Ann");
+        await mk("U2", "ANN");
+        await mk("U3", "ann-2"); // the first suffix is taken already: ANN gets -3
+        await mk("U4", "ann");
+        await mk("U5", "bob");
+        await mk("U6", "Bob");
+        await mk("U7", "solo");
+        const eventsBefore = await db.early.readUserEvents(0, 1000);
+
+        await db.full.migrate();
+        const names = async () => {
+          const users = await Promise.all(
+            ["U1", "U2", "U3", "U4", "U5", "U6", "U7"].map((id) => db.full.getUser(id)),
+          );
+          return users.map((u) => u!.username);
+        };
+        expect(await names()).toEqual(["Ann", "ANN-3", "ann-2", "ann-4", "bob", "Bob-2", "solo"]);
+        // Each renamed user has a user.updated event with the new name.
+        const events = (await db.full.readUserEvents(0, 1000)).slice(eventsBefore.length);
+        expect(events.map((e) => [e.userId, e.type, (e.data.user as { username: string }).username])).toEqual(
+          [
+            ["U2", "user.updated", "ANN-3"],
+            ["U4", "user.updated", "ann-4"],
+            ["U6", "user.updated", "Bob-2"],
+          ],
+        );
+        expect(events[0]!.data.user).toEqual(await db.full.getUser("U2"));
+        // From now on the database itself refuses a second "ann" in any case.
+        expect(
+          (await db.full.upsertUser({ id: "U8", username: "aNN", displayName: "x", role: "member" }))
+            .username,
+        ).toBe("aNN-5");
+        await db.full.migrate();
+        expect(await names()).toEqual(["Ann", "ANN-3", "ann-2", "ann-4", "bob", "Bob-2", "solo"]);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it("gives users signing in at once with one username (in different cases) different names", async () => {
+      const base = fresh("race");
+      const ids = Array.from({ length: 6 }, () => fresh("U"));
+      const names = ["", "", "", "", "", ""].map((_, i) => (i % 2 === 0 ? base : base.toUpperCase()));
+      const users = await Promise.all(
+        ids.map((id, i) => store.upsertUser({ id, username: names[i]!, displayName: "R", role: "member" })),
+      );
+      const taken = users.map((u) => u.username.toLowerCase());
+      expect(new Set(taken).size).toBe(ids.length);
+      for (const t of taken)
+        expect(t === base.toLowerCase() || t.startsWith(`${base.toLowerCase()}-`)).toBe(true);
     });
 
     it("locates the channel of a message id", async () => {
@@ -164,44 +268,18 @@ export function describeDirectoryContract(store: Store, hooks: StoreContractHook
       expect(await store.getUsersByUsername([])).toEqual([]);
     });
 
-    it("searches active users by prefix of username or of any word of the display name, wildcards taken literally", async () => {
-      const p = fresh("q").toLowerCase();
-      const mk = (username: string, displayName: string) =>
-        store.upsertUser({ id: fresh("U"), username, displayName, role: "member" });
-      const anna = await mk(`${p}a-anna`, "Zed");
-      const bert = await mk(`${p}b-bert`, "Bert");
-      const carl = await mk(`zz${p}-carl`, `${p.toUpperCase()} Carl`);
-      const under = await mk(`${p}_under`, "U");
-      const percent = await mk(`${p}%percent`, "P");
-      const slash = await mk(`${p}\\slash`, "S");
-      const gone = await mk(`${p}c-gone`, "Gone");
-      await hooks.deactivateUser(gone.id);
-
-      const names = async (prefix: string, limit = 50) =>
-        (await store.searchUsers(prefix, limit)).map((u) => u.username);
-      // Ordered by username: the alphanumeric ones only, whose order every collation agrees on.
-      expect((await names(p)).filter((n) => /^[a-z0-9-]+$/.test(n))).toEqual([
-        anna.username,
-        bert.username,
-        carl.username,
+    it("pages through every user by id, deactivated ones included", async () => {
+      const base = fresh("U");
+      const ids = [`${base}-a`, `${base}-b`, `${base}-c`];
+      for (const id of ids)
+        await store.upsertUser({ id, username: fresh("list-"), displayName: id, role: "member" });
+      await hooks.deactivateUser(ids[1]!);
+      const first = await store.listUsers(`${base}-`, 2);
+      expect(first.map((u) => [u.id, u.deactivated])).toEqual([
+        [ids[0], false],
+        [ids[1], true],
       ]);
-      expect((await names(p)).sort()).toEqual(
-        [anna, bert, carl, under, percent, slash].map((u) => u.username).sort(),
-      );
-      expect(await names(p.toUpperCase())).toHaveLength(6);
-      expect(await names(`${p}A`)).toEqual([anna.username]);
-      expect(await names(`${p} carl`)).toEqual([carl.username]);
-      expect(await names(`zz${p}`)).toEqual([carl.username]);
-      // Any word of a display name is a start: "Carl" is the second word of carl's.
-      expect(await names(`carl`, 10_000)).toContain(carl.username);
-      expect(await names(`${p}_`)).toEqual([under.username]);
-      expect(await names(`${p}%`)).toEqual([percent.username]);
-      expect(await names(`${p}\\`)).toEqual([slash.username]);
-      expect(await names(`${p}c`)).toEqual([]);
-      expect(await names(p, 1)).toHaveLength(1);
-      expect(await names(p, 0)).toEqual([]);
-      const [first] = await store.searchUsers(`${p}b`, 10);
-      expect(first).toEqual(bert);
+      expect((await store.listUsers(ids[1]!, 1)).map((u) => u.id)).toEqual([ids[2]]);
     });
   });
 }

@@ -21,6 +21,12 @@ export interface StoreContractHooks {
   reactionRows(messageId: string): Promise<ReactionRow[]>;
   /** Marks a user deactivated. */
   deactivateUser(userId: string): Promise<void>;
+  /** Changes an audit entry's details in the database, behind the chain's back. */
+  editAuditDetails(id: string, details: Record<string, unknown>): Promise<void>;
+  /** Deletes an audit entry in the database; returns its row for `restoreAuditRow`. */
+  deleteAuditRow(id: string): Promise<Record<string, unknown>>;
+  /** Puts a deleted row back exactly as it was. */
+  restoreAuditRow(row: Record<string, unknown>): Promise<void>;
 }
 
 /** A new, unmigrated store handle and the hooks over the same database. */
@@ -28,6 +34,20 @@ export interface OpenedStore {
   store: Store;
   hooks: StoreContractHooks;
 }
+
+/**
+ * A new, empty database of the adapter, for tests of a migration over data written before
+ * it: `early` migrates it up to (not including) the named migration, `full` through all of
+ * them; both are handles on the same database. `close` ends both and drops the database.
+ */
+export interface EmptyDatabase {
+  early: Store;
+  full: Store;
+  close(): Promise<void>;
+}
+
+/** Opens an `EmptyDatabase` whose `early` store stops before `migrationId`. */
+export type OpenEmptyDatabase = (migrationId: string) => Promise<EmptyDatabase>;
 
 /**
  * Stands in for what `target()` returns once it exists: every property read goes to it at

@@ -4,6 +4,10 @@
  * flight, as fast as the acks allow. Counts the acks that arrive in the measuring window;
  * after it stops sending it waits for every send in flight, so that the scenario can check
  * the acks against what the database holds.
+ *
+ * With `ratePerSec` it is open loop instead (S10 at a fixed offered rate): the senders share
+ * that rate, each sending on its own schedule (evenly spaced, the senders' phases spread)
+ * without waiting for acks, and a send's latency counts from its intended time.
  */
 import { encodeHistogram, newHistogram } from "../lib/stats.js";
 import { WireClient, WireError } from "../lib/wire.js";
@@ -25,6 +29,8 @@ export interface DurableLoadTask {
   /** Longest wait for the acks still in flight after the window. */
   drainMs: number;
   textBytes: number;
+  /** Sends per second over this generator's senders, on a schedule; absent, closed loop with `window`. */
+  ratePerSec?: number;
 }
 
 /** What it measured. */
@@ -94,7 +100,46 @@ export default async function durableLoad(task: DurableLoadTask): Promise<Durabl
       }
     }
   };
-  const loops = clients.flatMap((_, i) => Array.from({ length: task.window }, (_, w) => slot(i, w)));
+  /**
+   * Open loop: sender `i` sends its `n`-th message at start + (n·senders + i)/rate, whatever
+   * the acks do; each send's latency counts from that intended time.
+   */
+  const scheduled = async (i: number) => {
+    const client = clients[i]!;
+    const channels = task.senders[i]!.channelIds;
+    const intervalMs = (1000 * clients.length) / task.ratePerSec!;
+    const pending: Promise<void>[] = [];
+    for (let n = 0; open[i]; n++) {
+      const intended = start + n * intervalMs + (i * intervalMs) / clients.length;
+      if (intended >= stopAt) break;
+      const wait = intended - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const channelId = channels[n % channels.length]!;
+      sent++;
+      pending.push(
+        client.requestAck("msg.send", { channelId, text, clientMsgId: `${tag}${seq++}` }).then(
+          () => {
+            acked++;
+            const now = performance.now();
+            if (intended >= measureFrom && now < stopAt + task.drainMs) {
+              acks++;
+              hist.recordValue(Math.max(1, Math.round((now - intended) * 1000)));
+            }
+          },
+          (err: unknown) => {
+            errors++;
+            const code = err instanceof WireError ? err.code : "other";
+            errorCodes[code] = (errorCodes[code] ?? 0) + 1;
+          },
+        ),
+      );
+    }
+    await Promise.all(pending);
+  };
+  const loops =
+    task.ratePerSec === undefined
+      ? clients.flatMap((_, i) => Array.from({ length: task.window }, (_, w) => slot(i, w)))
+      : clients.map((_, i) => scheduled(i));
   // The slots stop sending at stopAt; the acks still in flight get drainMs to arrive.
   await Promise.race([
     Promise.all(loops),

@@ -11,6 +11,8 @@ export interface SendLoadTask extends Omit<LoadSchedule, "senders"> {
   wsUrl: string;
   senders: Array<{ token: string; channelId: string }>;
   textBytes: number;
+  /** When the schedule starts (epoch ms), once connected; absent: at once. */
+  startAt?: number;
 }
 
 /** What it measured in the window after the warm-up (ack latency). */
@@ -19,6 +21,7 @@ export type SendLoadResult = LoadMeasurement;
 export default async function sendLoad(task: SendLoadTask): Promise<SendLoadResult> {
   const clients = await Promise.all(task.senders.map((s) => WireClient.connect(task.wsUrl, s.token)));
   const text = "x".repeat(task.textBytes);
+  if (task.startAt) await new Promise((r) => setTimeout(r, Math.max(0, task.startAt! - Date.now())));
   let seq = 0;
   const result = await measureLoad({ ...task, senders: clients.length }, (i) =>
     clients[i]!.requestAck("msg.send", {

@@ -2,6 +2,7 @@
  * The Colink a scenario loads: one this run starts (on the store and worker count the
  * point asks for, with its own data), or the remote deployment named on the command line.
  */
+import { limitsOutOfReach } from "../../test/support/limits.js";
 import { type StoreKind, startColink } from "../../test/support/processes.js";
 import type { BenchContext } from "./scenario.js";
 
@@ -45,8 +46,10 @@ export async function withColink<T>(
   const workers = opts.workers ?? defaultBenchWorkers;
   const server = await startColink(opts.store, {
     COLINK_WORKERS: String(workers),
-    // Load tests open many connections from few users and send fast.
+    // Load tests open many connections from few users on one address and send fast: the
+    // rate limits count every request but never refuse one (S12 sets its own).
     COLINK_MAX_PENDING_REQUESTS: "100000",
+    ...limitsOutOfReach,
     ...opts.env,
   });
   try {

@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { limitsOutOfReach } from "../../test/support/limits.js";
 import { startColink } from "../../test/support/processes.js";
 import type { SendLoadResult, SendLoadTask } from "../generators/send-load.js";
 import { runGenerators } from "./generators.js";
@@ -13,7 +14,7 @@ export async function profileSendPath(workers: number, seconds = 5): Promise<Cos
   const dir = mkdtempSync(join(tmpdir(), "colink-prof-"));
   const server = await startColink(
     "postgres",
-    { COLINK_WORKERS: String(workers), COLINK_MAX_PENDING_REQUESTS: "100000" },
+    { COLINK_WORKERS: String(workers), COLINK_MAX_PENDING_REQUESTS: "100000", ...limitsOutOfReach },
     { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`] },
   );
   try {

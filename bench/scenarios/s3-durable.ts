@@ -37,7 +37,7 @@ const startLeadMs = 1000;
 const targetShare = 0.5;
 
 /** The settings of one run. */
-interface Shape {
+export interface Shape {
   channels: number;
   senders: number;
   /** Sends in flight per sender. */
@@ -47,10 +47,12 @@ interface Shape {
   textBytes: number;
   /** Generator processes the senders are split over. */
   generators: number;
+  /** Open loop at this many sends per second over all senders (S10's fixed offered rate); absent, closed loop. */
+  ratePerSec?: number;
 }
 
 /** A Colink provisioned for S3: its senders and channels. */
-interface Prepared {
+export interface Prepared {
   target: ColinkTarget;
   store: StoreKind | "remote";
   senders: Array<{ token: string; channelIds: string[] }>;
@@ -70,7 +72,7 @@ async function inBatches<T, R>(items: T[], limit: number, work: (item: T) => Pro
 }
 
 /** Creates the senders (users) and the channels, each channel owned by the sender that posts to it. */
-async function prepare(
+export async function prepare(
   ctx: BenchContext,
   target: ColinkTarget,
   store: StoreKind | "remote",
@@ -129,13 +131,21 @@ async function prepare(
   };
 }
 
-/** One closed-loop run against a prepared Colink. */
-async function runColink(p: Prepared, shape: Shape): Promise<RunOutcome & { note?: string }> {
+/**
+ * One closed-loop run against a prepared Colink. `onStart` is told when the load starts
+ * (epoch ms), before it does (S10 samples the server alongside).
+ */
+export async function runColink(
+  p: Prepared,
+  shape: Shape,
+  onStart?: (startAt: number) => void,
+): Promise<RunOutcome & { note?: string }> {
   const before = await p.persisted();
   const split = Array.from({ length: shape.generators }, (_, g) =>
     p.senders.filter((_, i) => i % shape.generators === g),
   ).filter((s) => s.length > 0);
   const startAt = Date.now() + startLeadMs;
+  onStart?.(startAt);
   const tasks: DurableLoadTask[] = split.map((senders) => ({
     wsUrl: p.target.wsUrl,
     startAt,
@@ -145,6 +155,7 @@ async function runColink(p: Prepared, shape: Shape): Promise<RunOutcome & { note
     durationMs: shape.durationMs,
     drainMs: 10_000,
     textBytes: shape.textBytes,
+    ...(shape.ratePerSec === undefined ? {} : { ratePerSec: shape.ratePerSec / split.length }),
   }));
   const gens = startGenerators<DurableLoadTask, DurableLoadResult>(generatorModule, tasks);
   const meter = new CpuMeter({

@@ -34,6 +34,7 @@
 
 import { shardOf } from "../../actors/runtime/placement.js";
 import { type Cluster, clusterSettled, leaseHolders, startCluster } from "../../test/support/cluster.js";
+import { limitsOutOfReach } from "../../test/support/limits.js";
 import type { ConnectCmd, PublishCmd, PublishResult, PubSpec, SubSpec } from "../generators/fanout.js";
 import { defaultBenchWorkers } from "../lib/colink-target.js";
 import { colinkEndpoint, wallMs } from "../lib/fanout-proto.js";
@@ -138,8 +139,9 @@ export const s7: Scenario = {
     const started = Date.now();
     const env = {
       COLINK_WORKERS: String(defaultBenchWorkers),
-      // Load tests open many connections from few users and send fast.
+      // Load tests open many connections from few users and send fast (see withColink).
       COLINK_MAX_PENDING_REQUESTS: "100000",
+      ...limitsOutOfReach,
     };
     const clusters: Cluster[] = [];
     const gens: GenSession[] = [];

@@ -27,6 +27,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import postgres from "postgres";
+import { limitsOutOfReach } from "../../test/support/limits.js";
 import { startOpenSearch, type TestOpenSearch } from "../../test/support/opensearch.js";
 import { type ColinkProcess, localDatabaseUrl, startColink } from "../../test/support/processes.js";
 import type { SearchLoadResult, SearchLoadTask, SearchPhaseResult } from "../generators/search-load.js";
@@ -136,6 +137,8 @@ export const s8: Scenario = {
     const env = {
       COLINK_WORKERS: String(workers),
       COLINK_MAX_PENDING_REQUESTS: "100000",
+      // 16 searchers as fast as the answers come (see withColink).
+      ...limitsOutOfReach,
     };
     const records: BenchRecord[] = [];
     const base = { messages: shape.messages, channels: shape.channels };

@@ -12,7 +12,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { Outlet } from "../../actors/envelope.js";
-import type { LocalActorHooks, LocalActors } from "../../actors/runtime/actor-system.js";
+import type { LocalActorHooks, LocalActors, Readiness } from "../../actors/runtime/actor-system.js";
 import { ClusterNode } from "../../actors/runtime/cluster/cluster-node.js";
 import { openPgliteStore } from "../../adapters/pglite/pglite-store.js";
 import { openRedisCluster } from "../../adapters/redis/redis-cluster.js";
@@ -26,7 +26,10 @@ class FakeLocalActors implements LocalActors {
   owned: ShardFence[] = [];
   hooks!: Required<LocalActorHooks>;
   deliver(): void {}
-  ready = async () => true;
+  ready = async (): Promise<Readiness> => ({
+    ready: true,
+    checks: { store: "up", search: { index: "postgres", status: "ok", lagEvents: 0 } },
+  });
   close = async () => {};
   setOwnedShards(fences: ShardFence[]): void {
     this.owned = fences;
@@ -53,7 +56,7 @@ function recordingLogger(lines: string[]): Logger {
   return logger;
 }
 
-const noOutlet: Outlet = { reply() {}, publish() {}, revoke() {} };
+const noOutlet: Outlet = { reply() {}, publish() {}, revoke() {}, accountChanged() {} };
 
 let redis: TestRedis | null = null;
 let store: Store | null = null;

@@ -182,8 +182,12 @@ export function twoPeopleForBlock(web: WebFixture): { readonly alice: UserPage; 
   };
 }
 
-/** Starts a server and chromium for the enclosing `describe` block, and stops both after. */
-export function webForBlock(env: Record<string, string> = {}): WebFixture {
+/**
+ * Starts a server and chromium for the enclosing `describe` block, and stops both after.
+ * `env` may be a function, called when the server starts: for settings known only once an
+ * earlier `beforeAll` has run (a service's port, say).
+ */
+export function webForBlock(env: Record<string, string> | (() => Record<string, string>) = {}): WebFixture {
   let started: { server: TestServer; browser: Browser } | null = null;
   const pages: UserPage[] = [];
   const running = () => {
@@ -191,7 +195,8 @@ export function webForBlock(env: Record<string, string> = {}): WebFixture {
     return started;
   };
   beforeAll(async () => {
-    const [server, browser] = await Promise.all([startServer("pglite", env), launchChromium()]);
+    const serverEnv = typeof env === "function" ? env() : env;
+    const [server, browser] = await Promise.all([startServer("pglite", serverEnv), launchChromium()]);
     started = { server, browser };
   });
   afterAll(async () => {

@@ -30,8 +30,9 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type Consumer, Kafka, logLevel } from "kafkajs";
-import type { StreamEvent } from "../../core/stream-records.js";
-import { freePort } from "./processes.js";
+import type { ChannelStreamEvent, StreamEvent } from "../../core/stream-records.js";
+import { withInstallLock } from "./install-lock.js";
+import { freePort, stopChild } from "./processes.js";
 
 const run = promisify(execFile);
 
@@ -86,53 +87,11 @@ function classpathPom(): string {
 `;
 }
 
-/** Whether process `pid` is alive (0 or NaN: a lock file being written, so yes). */
-function alive(pid: number): boolean {
-  if (!pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/**
- * Runs `install` holding the cache's install lock (a file with the holder's pid), so that
- * test files starting at once do not run Maven on the same local repository together. A
- * lock whose holder died is taken over.
- */
-async function withInstallLock<T>(install: () => Promise<T>): Promise<T> {
-  const lock = join(kafkaHome, "install.lock");
-  const deadline = Date.now() + 10 * 60_000;
-  for (;;) {
-    try {
-      writeFileSync(lock, String(process.pid), { flag: "wx" });
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    }
-    const holder = Number(readFileSync(lock, "utf8").trim());
-    if (!alive(holder)) {
-      rmSync(lock, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`another process (${holder}) has been installing Kafka for 10 minutes`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  try {
-    return await install();
-  } finally {
-    rmSync(lock, { force: true });
-  }
-}
-
 /** Fetches the broker's jars into the cache unless they are there; resolves with the libs dir. */
 export async function installKafka(): Promise<string> {
   if (existsSync(join(libsDir, installedMarker))) return libsDir;
   mkdirSync(kafkaHome, { recursive: true });
-  return withInstallLock(() =>
+  return withInstallLock(join(kafkaHome, "install.lock"), "Kafka", () =>
     existsSync(join(libsDir, installedMarker)) ? Promise.resolve(libsDir) : fetchKafka(),
   );
 }
@@ -295,8 +254,8 @@ export async function startKafka(): Promise<TestKafka> {
     classpath,
     "kafka.tools.StorageTool",
     "format",
-    "-t",
-    clusterId(),
+    // One argument: an id starting with "-" (base64url can) would otherwise read as an option.
+    `--cluster-id=${clusterId()}`,
     "-c",
     propertiesFile,
     "--standalone",
@@ -331,17 +290,7 @@ export async function startKafka(): Promise<TestKafka> {
       );
     }
   };
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      const current = child;
-      if (!current || !running()) return resolve();
-      const killer = setTimeout(() => current.kill("SIGKILL"), 10_000);
-      current.once("exit", () => {
-        clearTimeout(killer);
-        resolve();
-      });
-      current.kill("SIGTERM");
-    });
+  const stop = () => stopChild(child);
 
   try {
     await launch();
@@ -445,15 +394,21 @@ export async function readStream(brokers: string, topics: readonly string[]): Pr
   };
 }
 
+/** Whom a record is about: its channel, or its user (user and presence events); its key. */
+export function subjectOf(event: StreamEvent): string {
+  return "channelId" in event ? event.channelId : event.userId;
+}
+
 /**
  * What a consumer that deduplicates keeps, per topic and channel: each record whose seq is
  * above the last one kept (a resent record is at or below it). A record that goes back
  * while carrying an id not kept yet is a reordering, not a duplicate: it throws.
  */
-export function dedupedStream(records: readonly StreamedRecord[]): Map<string, StreamEvent[]> {
-  const kept = new Map<string, StreamEvent[]>();
+export function dedupedStream(records: readonly StreamedRecord[]): Map<string, ChannelStreamEvent[]> {
+  const kept = new Map<string, ChannelStreamEvent[]>();
   const ids = new Set<string>();
   for (const { topic, event } of records) {
+    if (!("channelId" in event)) continue;
     const stream = `${topic}/${event.channelId}`;
     const events = kept.get(stream) ?? [];
     kept.set(stream, events);

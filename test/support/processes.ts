@@ -225,3 +225,16 @@ export async function startRedis(): Promise<TestRedis> {
       }),
   };
 }
+
+/** Stops a child the harness started: SIGTERM, SIGKILL after 10 s; resolves once it has exited. */
+export function stopChild(child: ChildProcess | null): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
+    const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.once("exit", () => {
+      clearTimeout(killer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}

@@ -1,4 +1,4 @@
-/** Starts the app: restores the session (refresh cookie or OIDC callback) and renders. */
+/** Starts the app: restores the session (by its cookie) and renders. */
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./components/App.js";

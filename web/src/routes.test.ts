@@ -6,13 +6,15 @@ describe("routes", () => {
     const cases: Array<[string, ReturnType<typeof parseRoute>]> = [
       ["/", { name: "home" }],
       ["/signin", { name: "signin" }],
-      ["/signin/callback", { name: "signinCallback" }],
       ["/c/C123", { name: "channel", channelId: "C123", rootId: null }],
       ["/c/C123/t/M9", { name: "channel", channelId: "C123", rootId: "M9" }],
       ["/c/C123/m/42", { name: "channel", channelId: "C123", rootId: null, focusSeq: 42 }],
       ["/c/C123/t/M9/m/7", { name: "channel", channelId: "C123", rootId: "M9", focusSeq: 7 }],
       ["/search?q=hello", { name: "search", query: "hello", sort: "recent" }],
       ["/search?q=hello&sort=relevance", { name: "search", query: "hello", sort: "relevance" }],
+      ["/admin/users", { name: "admin", page: "users" }],
+      ["/admin/flags", { name: "admin", page: "flags" }],
+      ["/admin/audit", { name: "admin", page: "audit" }],
     ];
     for (const [path, route] of cases) {
       expect(parseRoute(path)).toEqual(route);

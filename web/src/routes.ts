@@ -7,9 +7,13 @@ import { type MouseEvent, useSyncExternalStore } from "react";
 /** How search results are ordered (the `search` op's `sort`). */
 export type SearchSort = "recent" | "relevance";
 
+/** The administration pages: people (admins), flags (moderators and admins), the audit log (admins). */
+export const adminPages = ["users", "flags", "audit"] as const;
+/** One of the administration pages. */
+export type AdminPage = (typeof adminPages)[number];
+
 export type Route =
   | { name: "signin" }
-  | { name: "signinCallback" }
   | { name: "home" }
   /**
    * A conversation, with a thread open beside it when `rootId` is set. `focusSeq` is a
@@ -18,12 +22,14 @@ export type Route =
    */
   | { name: "channel"; channelId: string; rootId: string | null; focusSeq?: number }
   | { name: "search"; query: string; sort: SearchSort }
+  | { name: "admin"; page: AdminPage }
   | { name: "notFound" };
 
 const idPart = "([A-Za-z0-9_-]{1,64})";
 const seqPart = "/m/([1-9][0-9]{0,15})";
 const channelPath = new RegExp(`^/c/${idPart}(?:${seqPart})?/?$`);
 const threadPath = new RegExp(`^/c/${idPart}/t/${idPart}(?:${seqPart})?/?$`);
+const adminPath = new RegExp(`^/admin/(${adminPages.join("|")})/?$`);
 
 function channelRoute(channelId: string, rootId: string | null, seq: string | undefined): Route {
   return seq === undefined
@@ -41,7 +47,6 @@ export function parseRoute(path: string): Route {
   const query = new URLSearchParams(queryAt < 0 ? "" : path.slice(queryAt + 1));
   if (pathname === "/" || pathname === "") return { name: "home" };
   if (pathname === "/signin") return { name: "signin" };
-  if (pathname === "/signin/callback") return { name: "signinCallback" };
   if (pathname === "/search") {
     return {
       name: "search",
@@ -49,6 +54,8 @@ export function parseRoute(path: string): Route {
       sort: query.get("sort") === "relevance" ? "relevance" : "recent",
     };
   }
+  const admin = pathname.match(adminPath);
+  if (admin) return { name: "admin", page: admin[1] as AdminPage };
   const thread = pathname.match(threadPath);
   if (thread) return channelRoute(thread[1]!, thread[2]!, thread[3]);
   const channel = pathname.match(channelPath);
@@ -61,8 +68,6 @@ export function routePath(route: Route): string {
   switch (route.name) {
     case "signin":
       return "/signin";
-    case "signinCallback":
-      return "/signin/callback";
     case "channel": {
       const base =
         route.rootId === null ? `/c/${route.channelId}` : `/c/${route.channelId}/t/${route.rootId}`;
@@ -73,6 +78,8 @@ export function routePath(route: Route): string {
       if (route.sort !== "recent") query.set("sort", route.sort);
       return `/search?${query}`;
     }
+    case "admin":
+      return `/admin/${route.page}`;
     case "home":
     case "notFound":
       return "/";

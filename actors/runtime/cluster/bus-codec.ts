@@ -5,7 +5,7 @@
  * carries that topic's event frames, as they are. Messages are MessagePack.
  */
 import { decode, encode } from "@msgpack/msgpack";
-import type { Answer, Grant, Routed } from "../../envelope.js";
+import type { AccountChange, Answer, Grant, Routed } from "../../envelope.js";
 import type { PresenceEntry } from "../../user/presence.js";
 
 /** Messages to one node. */
@@ -18,7 +18,9 @@ export type Notice =
   | { t: "revoke"; userId: string; topic: string }
   | { t: "released"; node: string; shards: number[] }
   | { t: "left"; node: string }
-  | { t: "presence"; list: PresenceEntry[] };
+  | { t: "presence"; list: PresenceEntry[] }
+  | { t: "signout"; userId: string; session: string }
+  | { t: "account"; userId: string; change: AccountChange };
 
 /** How the bus topics that carry events start. */
 const eventPrefix = "t:";

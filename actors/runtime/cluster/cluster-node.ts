@@ -7,13 +7,21 @@
  * to) and bus-codec.ts (what crosses the bus, on which bus topic).
  *
  * Replies to forwarded calls, published events and revocations leave through the bus in
- * the order the actors made them; each node delivers events to its own subscribers.
+ * the order the actors made them; each node delivers events to its own subscribers. The
+ * transport's sign-outs go to every node as notices (SignOutNotices).
  */
 
 import { type Logger, silentLogger } from "../../../core/logger.js";
 import type { ClusterRegistry, NodeBus, ShardFencing } from "../../../core/ports.js";
 import type { Outlet, Routed } from "../../envelope.js";
-import type { ActorSystem, LocalActorHooks, LocalActors, TopicInterest } from "../actor-system.js";
+import type {
+  ActorSystem,
+  LocalActorHooks,
+  LocalActors,
+  Readiness,
+  SignOutNotices,
+  TopicInterest,
+} from "../actor-system.js";
 import {
   decodeBusMessage,
   encodeBusMessage,
@@ -52,6 +60,7 @@ export class ClusterNode implements ActorSystem {
   private readonly forwarding: RequestForwarding;
   private readonly topics: BusTopicInterest;
   private busUp = true;
+  private signOutHandler: ((userId: string, signInSession: string) => void) | null = null;
 
   private readonly log: Logger;
 
@@ -89,6 +98,11 @@ export class ClusterNode implements ActorSystem {
         outlet.revoke(userId, topic);
         this.notify({ t: "revoke", userId, topic });
       },
+      // Like a sign-out, on every node: each closes its own sockets of the user.
+      accountChanged: (userId, change) => {
+        outlet.accountChanged(userId, change);
+        this.notify({ t: "account", userId, change });
+      },
     };
   }
 
@@ -120,16 +134,31 @@ export class ClusterNode implements ActorSystem {
     return this.topics;
   }
 
+  readonly signOuts: SignOutNotices = {
+    announce: (userId, session) => this.notify({ t: "signout", userId, session }),
+    onSignOut: (handler) => {
+      this.signOutHandler = handler;
+    },
+  };
+
   deliver(env: Routed): void {
     this.forwarding.route(env, this.opts.nodeId, 0);
   }
 
-  async ready(): Promise<boolean> {
+  async ready(): Promise<Readiness> {
     const registry = this.opts.registry.ping().then(
       () => true,
       () => false,
     );
-    return (await this.inner.ready()) && (await registry) && this.busUp;
+    const local = await this.inner.ready();
+    const registryUp = await registry;
+    return {
+      ready: local.ready && registryUp && this.busUp,
+      checks: {
+        ...local.checks,
+        cluster: { registry: registryUp ? "up" : "down", bus: this.busUp ? "up" : "down" },
+      },
+    };
   }
 
   /** Leaves the cluster: hands every shard off, then stops the local actors. */
@@ -166,6 +195,12 @@ export class ClusterNode implements ActorSystem {
         break;
       case "presence":
         this.inner.applyPresence(message.list);
+        break;
+      case "signout":
+        this.signOutHandler?.(message.userId, message.session);
+        break;
+      case "account":
+        this.opts.outlet.accountChanged(message.userId, message.change);
         break;
       case "released":
       case "left":

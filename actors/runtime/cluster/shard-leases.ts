@@ -60,6 +60,8 @@ export class ShardLeases implements ShardOwners {
   private ticking: Promise<void> | null = null;
   private tickAgain = false;
   private closing = false;
+  /** Set by the first `tick` (the node's own, once its actors run); the timer waits for it. */
+  private started = false;
 
   constructor(
     private readonly opts: ShardLeaseOptions,
@@ -67,7 +69,15 @@ export class ShardLeases implements ShardOwners {
     private readonly local: () => Pick<LocalActors, "setOwnedShards" | "releaseShards" | "purgeSessions">,
     private readonly events: LeaseEvents,
   ) {
-    this.tickTimer = setInterval(() => this.tick(), Math.max(100, Math.floor(opts.leaseTtlMs / 3)));
+    // The timer beats only once the node has called `tick` itself, after its actors started:
+    // a beat before that would hand shards to actors that are not there yet (a slow start,
+    // such as an actor worker opening its ports, failed the beat and gave every lease up).
+    this.tickTimer = setInterval(
+      () => {
+        if (this.started) void this.tick();
+      },
+      Math.max(100, Math.floor(opts.leaseTtlMs / 3)),
+    );
     this.tickTimer.unref();
   }
 
@@ -111,6 +121,7 @@ export class ShardLeases implements ShardOwners {
 
   /** One heartbeat: membership, renewals, hand-offs and acquisitions. Runs one at a time. */
   tick(): Promise<void> {
+    this.started = true;
     if (this.ticking) {
       this.tickAgain = true;
       return this.ticking;

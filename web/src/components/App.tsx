@@ -16,7 +16,7 @@ export function App() {
   useEffect(() => {
     if (session.status === "signedOut" && route.name !== "signin")
       navigate({ name: "signin" }, { replace: true });
-    if (session.status === "signedIn" && (route.name === "signin" || route.name === "signinCallback")) {
+    if (session.status === "signedIn" && route.name === "signin") {
       navigate({ name: "home" }, { replace: true });
     }
   }, [session.status, route.name]);

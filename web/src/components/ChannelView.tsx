@@ -1,13 +1,17 @@
 /**
  * A conversation: its heading and tools (pins, scheduled messages), the message log, who
- * is typing and the composer; beside it the open thread, or the pins or scheduled panel.
+ * is typing and the composer (files dropped on the conversation are attached to it); beside
+ * it the open thread, or the pins or scheduled panel.
  * A message opened by link (`focusSeq`: the thread's reply when a thread is open) is shown.
  */
 import { useEffect, useState } from "react";
 import { useChat, useChatState } from "../chat-context.js";
+import { useFileDrop } from "../hooks/use-file-drop.js";
 import { navigate } from "../routes.js";
+import { draftKey } from "../state/chat-actions.js";
 import { conversationName } from "../state/conversation-name.js";
 import { Composer } from "./Composer.js";
+import { DropHint } from "./DropHint.js";
 import { MessageList } from "./MessageList.js";
 import { PaneHeader } from "./PaneHeader.js";
 import { PinnedPanel } from "./PinnedPanel.js";
@@ -32,7 +36,8 @@ export function ChannelView({
   rootId: string | null;
   focusSeq?: number;
 }) {
-  const { actions } = useChat();
+  const { actions, uploads } = useChat();
+  const drop = useFileDrop((files) => uploads.attach(draftKey(channelId, null), channelId, files));
   const conversation = useChatState((s) => s.conversations[channelId]);
   const members = useChatState((s) => s.members[channelId]);
   const users = useChatState((s) => s.users);
@@ -66,7 +71,12 @@ export function ChannelView({
 
   return (
     <div className={`conversation-area${rootId !== null || panel !== null ? " with-side" : ""}`}>
-      <main className="channel" aria-labelledby="channel-heading">
+      <main
+        className={`channel${drop.dragging ? " dragging" : ""}`}
+        aria-labelledby="channel-heading"
+        {...drop.handlers}
+      >
+        {drop.dragging && <DropHint />}
         <PaneHeader headingId="channel-heading" title={name} subtitle={conversation?.topic}>
           <div className="channel-tools">
             {sidePanels.map((option) => (

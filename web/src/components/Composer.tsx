@@ -1,14 +1,27 @@
 /**
  * Writes a message or a thread reply: Enter sends, Shift+Enter makes a new line, `@` opens
- * member suggestions (arrows move, Enter or Tab picks, Esc closes). The draft lives in the
- * store, so switching conversations or reconnecting loses nothing typed.
+ * member suggestions (arrows move, Enter or Tab picks, Esc closes). Files are attached by
+ * the button `Attach files`, by paste, or by a drop on the conversation (ChannelView,
+ * ThreadPane); Send waits until they are uploaded. The draft and the attachments live in
+ * the store, so switching conversations or reconnecting loses nothing.
  */
 import type { User } from "@colink/client";
-import { type ChangeEvent, type KeyboardEvent, useId, useMemo, useRef, useState } from "react";
+import {
+  type ChangeEvent,
+  type ClipboardEvent,
+  type KeyboardEvent,
+  useId,
+  useMemo,
+  useRef,
+  useState,
+} from "react";
 import { useChat, useChatState } from "../chat-context.js";
 import { insertMention, type MentionQuery, matchMembers, mentionQueryAt } from "../format/mention-query.js";
 import { useSuggestionKeys } from "../hooks/use-suggestion-keys.js";
+import { attachmentsOf, uploading } from "../state/attachments.js";
 import { draftKey } from "../state/chat-actions.js";
+import { AttachmentList } from "./AttachmentList.js";
+import { ComposerError } from "./ComposerError.js";
 import { IconButton } from "./IconButton.js";
 import { MentionSuggestions } from "./MentionSuggestions.js";
 import { ScheduleDialog } from "./ScheduleDialog.js";
@@ -27,9 +40,11 @@ export function Composer({
   /** Offers scheduling (in a conversation, not in a thread); called once a message is scheduled. */
   onScheduled?: () => void;
 }) {
-  const { actions } = useChat();
+  const { actions, uploads } = useChat();
   const key = draftKey(channelId, threadRootId);
   const text = useChatState((s) => s.drafts[key] ?? "");
+  const attachments = useChatState((s) => attachmentsOf(s, key));
+  const fileInput = useRef<HTMLInputElement>(null);
   const memberIds = useChatState((s) => s.members[channelId] ?? noMembers);
   const users = useChatState((s) => s.users);
   const me = useChatState((s) => s.me?.id ?? "");
@@ -67,12 +82,33 @@ export function Composer({
     if (value.trim() !== "") actions.typing(channelId, threadRootId);
   };
 
+  const busy = uploading(attachments);
+  const empty = text.trim() === "" && attachments.length === 0;
+
   const send = () => {
     const trimmed = text.trim();
-    if (trimmed === "") return;
-    actions.send(channelId, trimmed, threadRootId);
+    if (busy || empty) return;
+    const fileIds = uploads.take(key);
+    if (fileIds === null) return;
+    actions.send(channelId, trimmed, threadRootId, fileIds);
     actions.setDraft(key, "");
     setMention(null);
+  };
+
+  const attach = (files: File[]) => uploads.attach(key, channelId, files);
+
+  const onPickFiles = (event: ChangeEvent<HTMLInputElement>) => {
+    attach(Array.from(event.target.files ?? []));
+    // The same file can be picked again.
+    event.target.value = "";
+  };
+
+  // Pasted files are attached; pasted text still goes into the box.
+  const onPaste = (event: ClipboardEvent<HTMLTextAreaElement>) => {
+    const files = Array.from(event.clipboardData.files);
+    if (files.length === 0) return;
+    if (!event.clipboardData.types.includes("text/plain")) event.preventDefault();
+    attach(files);
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -104,28 +140,37 @@ export function Composer({
         {suggesting && (
           <MentionSuggestions id={listId} users={suggestions} active={suggestionKeys.active} onPick={pick} />
         )}
-        <textarea
-          ref={input}
-          aria-label={label}
-          placeholder={`${label}…`}
-          rows={1}
-          value={text}
-          onChange={onChange}
-          onKeyDown={onKeyDown}
-          onBlur={() => setMention(null)}
-          onSelect={(e) => setMention(mentionQueryAt(e.currentTarget.value, e.currentTarget.selectionStart))}
-          aria-autocomplete="list"
-          aria-controls={suggesting ? listId : undefined}
-          aria-activedescendant={suggesting ? `${listId}-${suggestionKeys.active}` : undefined}
-        />
-        <div className="composer-actions">
-          {onScheduled && (
-            <IconButton label="Schedule message" icon="⏰" onClick={() => setScheduling(true)} />
-          )}
-          <button type="submit" className="button primary send-button" disabled={text.trim() === ""}>
-            Send
-          </button>
+        <ComposerError composerKey={key} />
+        <AttachmentList composerKey={key} />
+        <div className="composer-row">
+          <textarea
+            ref={input}
+            aria-label={label}
+            placeholder={`${label}…`}
+            rows={1}
+            value={text}
+            onChange={onChange}
+            onKeyDown={onKeyDown}
+            onPaste={onPaste}
+            onBlur={() => setMention(null)}
+            onSelect={(e) =>
+              setMention(mentionQueryAt(e.currentTarget.value, e.currentTarget.selectionStart))
+            }
+            aria-autocomplete="list"
+            aria-controls={suggesting ? listId : undefined}
+            aria-activedescendant={suggesting ? `${listId}-${suggestionKeys.active}` : undefined}
+          />
+          <div className="composer-actions">
+            <IconButton label="Attach files" icon="📎" onClick={() => fileInput.current?.click()} />
+            {onScheduled && (
+              <IconButton label="Schedule message" icon="⏰" onClick={() => setScheduling(true)} />
+            )}
+            <button type="submit" className="button primary send-button" disabled={busy || empty}>
+              Send
+            </button>
+          </div>
         </div>
+        <input ref={fileInput} type="file" multiple hidden tabIndex={-1} onChange={onPickFiles} />
       </form>
       {scheduling && (
         <ScheduleDialog text={text} onSchedule={schedule} onClose={() => setScheduling(false)} />

@@ -1,12 +1,14 @@
 /**
- * One conversation in the sidebar: its name (a DM's is the other people's), a presence dot
- * for a one-to-one DM, and the unread and mention badges (absent at 0).
+ * One conversation in the sidebar: its name (a DM's is the other people's), for a
+ * one-to-one DM the other person's avatar (decorative) with a presence dot on its corner,
+ * and the unread and mention badges (absent at 0).
  */
 import { useChatState } from "../chat-context.js";
 import { followLink, routePath } from "../routes.js";
 import type { Conversation } from "../state/app-state.js";
 import { conversationName, conversationSymbol, otherMembers } from "../state/conversation-name.js";
 import { PresenceDot } from "./PresenceDot.js";
+import { UserAvatar } from "./UserAvatar.js";
 
 export function ConversationLink({ conversation, active }: { conversation: Conversation; active: boolean }) {
   const me = useChatState((s) => s.me?.id ?? "");
@@ -40,7 +42,10 @@ export function ConversationLink({ conversation, active }: { conversation: Conve
         aria-describedby={about ? describedBy : undefined}
       >
         {dmPartner !== null ? (
-          <PresenceDot status={presenceOf[dmPartner] ?? "offline"} spoken={false} />
+          <span className="dm-avatar">
+            <UserAvatar userId={dmPartner} size="inline" />
+            <PresenceDot status={presenceOf[dmPartner] ?? "offline"} spoken={false} />
+          </span>
         ) : (
           <span className="conversation-icon" aria-hidden="true">
             {conversationSymbol(conversation.kind)}

@@ -1,26 +1,25 @@
 /**
- * One message: author, time, text (or that it was deleted), "(edited)", reactions, the
- * thread summary, and the actions the user may take on it. A pending message shows as
- * sending; one that failed for good offers Retry.
+ * One message: the author's avatar (decorative: the name is beside it) and name, time, text
+ * (or that it was deleted), "(edited)", its files, reactions, the thread summary, and the
+ * actions the user may take on it: among them "Flag message…" on others' messages, and for
+ * moderators and admins "Remove message…" (both ask a reason). A pending message shows as sending; one that failed for
+ * good offers Retry.
  */
 import { memo, useState } from "react";
 import { useChat, useChatState } from "../chat-context.js";
 import { dateTimeFormat, timeOfDayFormat } from "../format/time.js";
 import { navigate } from "../routes.js";
+import { moderates } from "../state/admin-access.js";
 import type { HeldMessage } from "../state/app-state.js";
 import { userName } from "../state/conversation-name.js";
 import { EditHistoryDialog } from "./EditHistoryDialog.js";
 import { IconButton } from "./IconButton.js";
 import { MessageEditor } from "./MessageEditor.js";
+import { MessageFiles } from "./MessageFiles.js";
 import { MessageText } from "./MessageText.js";
 import { ReactionPicker } from "./ReactionPicker.js";
-
-/** A stable colour per person for the avatar. */
-function avatarHue(userId: string): number {
-  let hash = 0;
-  for (const ch of userId) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
-  return hash % 360;
-}
+import { ReasonDialog } from "./ReasonDialog.js";
+import { UserAvatar } from "./UserAvatar.js";
 
 export const MessageItem = memo(function MessageItem({
   message,
@@ -35,15 +34,16 @@ export const MessageItem = memo(function MessageItem({
   /** Just opened by link (a search hit): marked for a few seconds. */
   highlighted?: boolean;
 }) {
-  const { actions } = useChat();
+  const { actions, admin } = useChat();
   const me = useChatState((s) => s.me);
   const author = useChatState((s) => userName(s.users, message.authorId));
   const [editing, setEditing] = useState(false);
   const [picking, setPicking] = useState(false);
   const [showVersions, setShowVersions] = useState(false);
+  const [moderating, setModerating] = useState<"flag" | "remove" | null>(null);
 
   const mine = message.authorId === me?.id;
-  const staff = me?.role === "admin" || me?.role === "moderator";
+  const staff = moderates(me?.role);
   const deleted = message.deletedAt !== null;
   const pending = message.pending !== undefined;
   const canAct = !pending && !deleted;
@@ -64,9 +64,7 @@ export const MessageItem = memo(function MessageItem({
         {compact ? (
           <span className="gutter-time">{timeOfDayFormat.format(message.createdAt)}</span>
         ) : (
-          <span className="avatar" style={{ backgroundColor: `hsl(${avatarHue(message.authorId)} 55% 38%)` }}>
-            {author.slice(0, 1).toUpperCase()}
-          </span>
+          <UserAvatar userId={message.authorId} size="message" />
         )}
       </div>
       <div className="message-body">
@@ -94,6 +92,7 @@ export const MessageItem = memo(function MessageItem({
             {message.editedAt !== null && <span className="edited">(edited)</span>}
           </div>
         )}
+        {!deleted && message.files.length > 0 && <MessageFiles fileIds={message.files} />}
         {message.pending === "sending" && <p className="message-status">Sending…</p>}
         {message.pending === "failed" && (
           <p className="message-status failed">
@@ -147,6 +146,15 @@ export const MessageItem = memo(function MessageItem({
               <span aria-hidden="true">🗑</span>
             </button>
           )}
+          {!mine && <IconButton label="Flag message…" icon="⚑" onClick={() => setModerating("flag")} />}
+          {staff && !mine && (
+            <IconButton
+              className="danger"
+              label="Remove message…"
+              icon="⊘"
+              onClick={() => setModerating("remove")}
+            />
+          )}
         </div>
       )}
       {picking && (
@@ -156,6 +164,37 @@ export const MessageItem = memo(function MessageItem({
         />
       )}
       {showVersions && <EditHistoryDialog message={message} onClose={() => setShowVersions(false)} />}
+      {moderating === "flag" && (
+        <ReasonDialog
+          title="Flag message"
+          submitLabel="Flag"
+          doneText="Thanks. The moderators will look at it."
+          onSubmit={async (reason) => void (await admin.flagMessage(message, reason))}
+          onClose={() => setModerating(null)}
+        >
+          <p className="hint">Tell the moderators what is wrong with {author}'s message.</p>
+          <blockquote className="flagged-message">
+            <MessageText text={message.text} />
+          </blockquote>
+        </ReasonDialog>
+      )}
+      {moderating === "remove" && (
+        <ReasonDialog
+          title="Remove message"
+          submitLabel="Remove"
+          danger
+          onSubmit={(reason) => admin.removeMessage(message, reason)}
+          onClose={() => setModerating(null)}
+        >
+          <p className="hint">
+            {author}'s message is removed for everyone. The reason and the original text are kept in the audit
+            log.
+          </p>
+          <blockquote className="flagged-message">
+            <MessageText text={message.text} />
+          </blockquote>
+        </ReasonDialog>
+      )}
     </article>
   );
 });

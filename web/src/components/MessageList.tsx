@@ -4,10 +4,12 @@
  * "New messages" separator and a button to jump to it, and marks the conversation read
  * when its newest message is in view while the page is visible and focused. A message
  * opened by link (`focusSeq`) is scrolled to and highlighted; when the log is a window
- * around it, newer pages load as one scrolls to the bottom.
+ * around it, newer pages load as one scrolls to the bottom. A message that grows after it
+ * shows (a file's thumbnail arriving) keeps the list at its end when it was there.
  */
 import { Fragment, useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { useChat, useChatState } from "../chat-context.js";
+import { ContentResizedContext } from "../hooks/use-content-resized.js";
 import { useFocusedMessage } from "../hooks/use-focused-message.js";
 import { emptyLog, type HeldMessage } from "../state/app-state.js";
 import { MessageItem } from "./MessageItem.js";
@@ -124,6 +126,11 @@ export function MessageList({ channelId, focusSeq }: { channelId: string; focusS
 
   const highlighted = useFocusedMessage(scroller, focusSeq, log.messages);
 
+  const keepAtEnd = useCallback(() => {
+    const el = scroller.current;
+    if (el && atBottom.current) el.scrollTop = el.scrollHeight;
+  }, []);
+
   const jumpToUnread = () => {
     separator.current?.scrollIntoView({ block: "start" });
     setSeparatorAbove(false);
@@ -142,25 +149,27 @@ export function MessageList({ channelId, focusSeq }: { channelId: string; focusS
           <p className="list-note">This is the beginning of the conversation.</p>
         )}
         {log.hasOlder && <p className="list-note">Loading older messages…</p>}
-        {log.messages.map((m, i) => {
-          const isFirstUnread = m === firstUnread;
-          return (
-            <Fragment key={`${m.authorId}/${m.clientMsgId}`}>
-              {isFirstUnread && (
-                <div ref={separator} className="unread-separator">
-                  <hr aria-label="New messages" />
-                  <span aria-hidden="true">New messages</span>
-                </div>
-              )}
-              <MessageItem
-                message={m}
-                compact={!isFirstUnread && continues(log.messages[i - 1], m)}
-                inThread={false}
-                highlighted={m.pending === undefined && m.seq === highlighted}
-              />
-            </Fragment>
-          );
-        })}
+        <ContentResizedContext.Provider value={keepAtEnd}>
+          {log.messages.map((m, i) => {
+            const isFirstUnread = m === firstUnread;
+            return (
+              <Fragment key={`${m.authorId}/${m.clientMsgId}`}>
+                {isFirstUnread && (
+                  <div ref={separator} className="unread-separator">
+                    <hr aria-label="New messages" />
+                    <span aria-hidden="true">New messages</span>
+                  </div>
+                )}
+                <MessageItem
+                  message={m}
+                  compact={!isFirstUnread && continues(log.messages[i - 1], m)}
+                  inThread={false}
+                  highlighted={m.pending === undefined && m.seq === highlighted}
+                />
+              </Fragment>
+            );
+          })}
+        </ContentResizedContext.Provider>
         {log.hasNewer && <p className="list-note">Loading newer messages…</p>}
       </div>
     </div>

@@ -1,8 +1,9 @@
-/** Finds people (user.search) and opens the DM or group DM with those checked. */
+/** Finds people (search.users), each with their avatar, and opens the DM or group DM with those checked. */
 import type { User } from "@colink/client";
 import { useEffect, useState } from "react";
 import { useChat, useChatState } from "../chat-context.js";
 import { navigate } from "../routes.js";
+import { Avatar } from "./Avatar.js";
 import { Dialog } from "./Dialog.js";
 
 const maxPeople = 7;
@@ -68,6 +69,12 @@ export function NewMessageDialog({ onClose }: { onClose: () => void }) {
                   checked={checked}
                   disabled={!checked && picked.length >= maxPeople}
                   onChange={(e) => toggle(u, e.target.checked)}
+                />
+                <Avatar
+                  userId={u.id}
+                  name={u.displayName || u.username}
+                  fileId={u.avatarFileId}
+                  size="inline"
                 />
                 <span>{u.displayName || u.username}</span>
                 {u.displayName !== u.username && <span className="hint">@{u.username}</span>}

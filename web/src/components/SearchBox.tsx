@@ -1,6 +1,6 @@
 /**
  * The header's message search: Enter runs it, showing the results (`/search?q=…`). While a `from:`
- * or `in:` modifier is typed it suggests people (the server's user.search; before a letter
+ * or `in:` modifier is typed it suggests people (the server's search.users; before a letter
  * is typed, the people already known) or the user's channels; arrows move, Enter or Tab
  * picks, Esc closes, as the composer's @mentions do.
  */

@@ -24,14 +24,9 @@ export function SignIn({ config, error }: { config: AuthConfig; error: string | 
     }
   };
 
-  const singleSignOn = async () => {
+  const singleSignOn = () => {
     setBusy(true);
-    try {
-      await signInWithOidc(config);
-    } catch (e) {
-      setFailure(errorMessage(e));
-      setBusy(false);
-    }
+    signInWithOidc(config);
   };
 
   const shown = failure ?? error;

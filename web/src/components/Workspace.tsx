@@ -1,19 +1,24 @@
 /**
  * The signed-in app: starts the chat (store, sync, actions) for the session's client and
- * lays out header, sidebar, conversation (or search results) and side pane. On a narrow
- * screen (below 700 px) only one pane shows: the sidebar on `/`, the conversation, the
- * thread, or the search results.
+ * lays out header, sidebar, conversation (or search results, or an administration page)
+ * and side pane. On a narrow screen (below 700 px) only one pane shows: the sidebar on `/`,
+ * the conversation, the thread, the search results or the administration page.
  */
 import { useEffect, useMemo, useState } from "react";
 import { type Chat, ChatContext } from "../chat-context.js";
 import { useWideScreen } from "../hooks/use-wide-screen.js";
 import { navigate, type Route } from "../routes.js";
 import type { SessionState } from "../session/session.js";
+import { AdminActions } from "../state/admin-actions.js";
 import { initialAppState } from "../state/app-state.js";
+import { AvatarChanger } from "../state/avatar-changer.js";
 import { ChatActions } from "../state/chat-actions.js";
 import { ChatSync } from "../state/chat-sync.js";
 import { conversationOrder } from "../state/conversation-order.js";
+import { FileLoader } from "../state/file-loader.js";
+import { FileUploads } from "../state/file-uploads.js";
 import { createStore, useStoreSlice } from "../state/store.js";
+import { AdminView } from "./AdminView.js";
 import { AppHeader } from "./AppHeader.js";
 import { ChannelView } from "./ChannelView.js";
 import { NoticeBar } from "./NoticeBar.js";
@@ -26,8 +31,16 @@ type SignedIn = Extract<SessionState, { status: "signedIn" }>;
 export function Workspace({ session, route }: { session: SignedIn; route: Route }) {
   const { chat, sync } = useMemo(() => {
     const store = createStore(initialAppState);
-    const sync = new ChatSync(session.client, store);
-    const chat: Chat = { store, actions: new ChatActions(session.client, store, sync) };
+    const files = new FileLoader(session.client, store);
+    const sync = new ChatSync(session.client, store, files);
+    const chat: Chat = {
+      store,
+      actions: new ChatActions(session.client, store, sync),
+      admin: new AdminActions(session.client, store, sync),
+      files,
+      uploads: new FileUploads(session.client, store),
+      avatar: new AvatarChanger(session.client, store),
+    };
     return { chat, sync };
   }, [session.client]);
 
@@ -35,6 +48,9 @@ export function Workspace({ session, route }: { session: SignedIn; route: Route 
     sync.start(session.user);
     return () => sync.stop();
   }, [sync, session.user]);
+
+  // An avatar change under way ends with the session.
+  useEffect(() => () => chat.avatar.stop(), [chat]);
 
   const wide = useWideScreen();
   const firstConversation = useStoreSlice(chat.store, (s) => conversationOrder(s)[0] ?? null);
@@ -54,6 +70,7 @@ export function Workspace({ session, route }: { session: SignedIn; route: Route 
   const rootId = route.name === "channel" ? route.rootId : null;
   const focusSeq = route.name === "channel" ? route.focusSeq : undefined;
   const search = route.name === "search" ? route : null;
+  const adminPage = route.name === "admin" ? route.page : null;
   // Each search from the box is a new run, even of the query shown (new messages may match).
   const [searchRun, setSearchRun] = useState(0);
   const runSearch = (query: string) => {
@@ -61,7 +78,15 @@ export function Workspace({ session, route }: { session: SignedIn; route: Route 
     navigate({ name: "search", query, sort: search?.sort ?? "recent" });
   };
   const pane =
-    search !== null ? "search" : channelId === null ? "sidebar" : rootId === null ? "conversation" : "thread";
+    search !== null
+      ? "search"
+      : adminPage !== null
+        ? "admin"
+        : channelId === null
+          ? "sidebar"
+          : rootId === null
+            ? "conversation"
+            : "thread";
 
   return (
     <ChatContext.Provider value={chat}>
@@ -70,8 +95,10 @@ export function Workspace({ session, route }: { session: SignedIn; route: Route 
         <OfflineBanner />
         <NoticeBar />
         <div className="workspace-body">
-          <Sidebar activeChannelId={channelId} />
-          {search !== null ? (
+          <Sidebar activeChannelId={channelId} activeAdminPage={adminPage} />
+          {adminPage !== null ? (
+            <AdminView page={adminPage} />
+          ) : search !== null ? (
             <SearchResults
               key={`${searchRun}:${search.sort}:${search.query}`}
               query={search.query}

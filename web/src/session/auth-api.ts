@@ -1,13 +1,15 @@
 /**
- * The server's sign-in endpoints (docs/web.md, Sign-in): which sign-in to offer, and the
- * dev issuer's token, refresh (by HttpOnly cookie) and logout.
+ * The server's sign-in endpoints (docs/web.md, Sign-in): which sign-in to offer, the dev
+ * issuer's token, refresh and logout, and single sign-on's refresh and logout. Both
+ * refreshes go by an HttpOnly cookie the server set, so no refresh token is ever in reach of
+ * the page's scripts.
  */
 import type { User } from "@colink/client";
 
+/** Single sign-on: the issuer, and where the browser goes to sign in through the server. */
 export interface OidcConfig {
   issuer: string;
-  clientId: string;
-  scope: string;
+  loginUrl: string;
 }
 
 export interface AuthConfig {
@@ -74,4 +76,15 @@ export function devRefresh(): Promise<IssuedToken> {
 /** Clears the refresh cookie. */
 export async function devSignOut(): Promise<void> {
   await fetch("/auth/dev/logout", { method: "POST", credentials: "same-origin" });
+}
+
+/** A new token for the single sign-on session of the cookie; rejects (401) when there is none or it ended. */
+export function oidcRefresh(): Promise<IssuedToken> {
+  return postForToken("/auth/refresh", undefined);
+}
+
+/** Ends the single sign-on session: the server revokes it at the issuer and closes its connections. */
+export async function oidcSignOut(): Promise<void> {
+  const res = await fetch("/auth/logout", { method: "POST", credentials: "same-origin" });
+  if (!res.ok) throw new SignInError(`signing out failed (${res.status})`, res.status);
 }

@@ -1,9 +1,9 @@
 /**
- * The signed-in session: which sign-in the server offers, signing in (dev or OIDC) and out,
- * restoring the session on load (dev refresh cookie, or the OIDC callback), and the SDK
- * client that the session's token opens.
+ * The signed-in session: which sign-in the server offers, signing in (dev, or single sign-on
+ * through the server) and out, restoring the session on load (by the session cookie of
+ * either), and the SDK client that the session's token opens.
  */
-import { ColinkClient, type User } from "@colink/client";
+import { CloseCode, ColinkClient, type User } from "@colink/client";
 import { errorMessage, reportError } from "../logger.js";
 import { createStore } from "../state/store.js";
 import {
@@ -13,9 +13,9 @@ import {
   devSignOut,
   fetchAuthConfig,
   type IssuedToken,
-  SignInError,
+  oidcRefresh,
+  oidcSignOut,
 } from "./auth-api.js";
-import { beginOidcSignIn, completeOidcSignIn, type OidcTokens, refreshOidcTokens } from "./oidc.js";
 import { TokenKeeper } from "./token-keeper.js";
 
 export type SessionState =
@@ -32,6 +32,18 @@ export type SessionState =
 export const sessionStore = createStore<SessionState>({ status: "loading" });
 
 const noSignIn: AuthConfig = { devAuth: false, oidc: null };
+
+/**
+ * What the sign-in screen says for each reason the server's callback gives
+ * (`/signin?error=<reason>`): only these words, since anyone can make such a link.
+ */
+const signInFailures: Record<string, string> = {
+  expired: "The sign-in took too long, or was started in another browser. Sign in again.",
+  mismatch: "The sign-in response did not match the sign-in started here. Sign in again.",
+  refused: "The sign-in provider refused the sign-in.",
+  unavailable: "The sign-in provider cannot be reached. Try again in a moment.",
+  failed: "Sign-in failed. Try again.",
+};
 
 /** The WebSocket endpoint of the server that served the page. */
 function webSocketUrl(): string {
@@ -63,6 +75,21 @@ function signedIn(
     );
   });
   client = new ColinkClient({ url: webSocketUrl(), token: () => keeper.token() });
+  // Signed out elsewhere (another tab, or the session ended at the issuer), or the account
+  // deactivated by an admin: the server closed this connection, and the SDK does not
+  // reconnect (4000–4499); the session is over here too. A deactivated account's session
+  // cookie is cleared as well, so that a reload does not try it again.
+  client.on("close", (code) => {
+    if (code !== CloseCode.signedOut && code !== CloseCode.deactivated) return;
+    keeper.stop();
+    void client?.close();
+    if (code === CloseCode.deactivated) {
+      void end().catch((error) => reportError("ending the deactivated account's session", error));
+      signedOut(config, "Your account was deactivated.");
+      return;
+    }
+    signedOut(config, "You have been signed out. Sign in again.");
+  });
   sessionStore.update(() => ({ status: "signedIn", config, user, client, signOut }));
 }
 
@@ -70,26 +97,24 @@ function startDevSession(config: AuthConfig, issued: IssuedToken): void {
   signedIn(config, issued, issued.user, devRefresh, devSignOut);
 }
 
-function startOidcSession(config: AuthConfig, tokens: OidcTokens): void {
-  const oidc = config.oidc!;
-  let refreshToken = tokens.refreshToken;
-  const renew = async () => {
-    if (!refreshToken) throw new SignInError("the sign-in provider gave no refresh token", 401);
-    const next = await refreshOidcTokens(oidc, refreshToken);
-    refreshToken = next.refreshToken ?? refreshToken;
-    return next;
-  };
-  signedIn(config, tokens, null, renew, async () => {});
+function startOidcSession(config: AuthConfig, issued: IssuedToken): void {
+  signedIn(config, issued, issued.user, oidcRefresh, oidcSignOut);
 }
 
-/** On load: finish an OIDC redirect, or sign in again with the dev refresh cookie. */
+/**
+ * On load: sign in again with the session cookie (single sign-on's, then the dev one's).
+ * A single sign-on that failed comes back to `/signin?error=…`, which is shown.
+ */
 export async function restoreSession(pathname: string, search: string): Promise<void> {
   let config = noSignIn;
   try {
     config = await fetchAuthConfig();
-    if (pathname === "/signin/callback" && config.oidc) {
-      startOidcSession(config, await completeOidcSignIn(config.oidc, search));
-      return;
+    if (config.oidc) {
+      const issued = await oidcRefresh().catch(() => null);
+      if (issued) {
+        startOidcSession(config, issued);
+        return;
+      }
     }
     if (config.devAuth) {
       const issued = await devRefresh().catch(() => null);
@@ -98,7 +123,8 @@ export async function restoreSession(pathname: string, search: string): Promise<
         return;
       }
     }
-    signedOut(config, null);
+    const failed = pathname === "/signin" ? new URLSearchParams(search).get("error") : null;
+    signedOut(config, failed === null ? null : (signInFailures[failed] ?? signInFailures.failed!));
   } catch (error) {
     reportError("restoring the session", error);
     signedOut(config, errorMessage(error));
@@ -114,7 +140,8 @@ export async function signInWithDev(
   startDevSession(config, await devSignIn(username, role));
 }
 
-/** Goes to the OIDC issuer. */
-export function signInWithOidc(config: AuthConfig): Promise<void> {
-  return beginOidcSignIn(config.oidc!);
+/** Goes to single sign-on: the server sends the browser to the issuer, and back here signed in. */
+export function signInWithOidc(config: AuthConfig): void {
+  const here = location.pathname.startsWith("/signin") ? "/" : `${location.pathname}${location.search}`;
+  location.assign(`${config.oidc!.loginUrl}?${new URLSearchParams({ returnTo: here })}`);
 }

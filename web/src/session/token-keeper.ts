@@ -1,10 +1,22 @@
 /**
  * Holds the access token in memory and renews it about a minute before it expires, with
  * whichever renewal the sign-in gave (dev cookie or OIDC refresh token). The SDK asks it for
- * a token before each connection attempt.
+ * a token before each connection attempt. A renewal the server refuses ends the session; one
+ * that cannot reach the server (it restarts, the network is down) is tried again, so an
+ * outage that spans the renewal does not sign anyone out.
  */
 import { reportError } from "../logger.js";
+import { SignInError } from "./auth-api.js";
 import { isExpiring, refreshDelayMs } from "./token-refresh.js";
+
+/** Retries of a renewal that could not reach the server: from 2 s, doubling, to 30 s. */
+const firstRetryMs = 2_000;
+const maxRetryMs = 30_000;
+
+/** Whether a renewal failed because the server refused it (the session is over), not because it could not be asked. */
+export function isRefusal(error: unknown): boolean {
+  return error instanceof SignInError && error.status >= 400 && error.status < 500 && error.status !== 429;
+}
 
 export interface AccessToken {
   accessToken: string;
@@ -37,14 +49,16 @@ export class TokenKeeper {
     clearTimeout(this.timer);
   }
 
-  private schedule(): void {
+  private schedule(retryMs = 0): void {
     clearTimeout(this.timer);
-    const delay = refreshDelayMs(this.current.expiresAt, Date.now());
+    const delay = retryMs > 0 ? retryMs : refreshDelayMs(this.current.expiresAt, Date.now());
     if (delay === null || this.stopped) return;
     this.timer = setTimeout(() => {
       this.renew().catch((error) => {
         reportError("renewing the access token", error);
-        if (!this.stopped) this.onLost(error);
+        if (this.stopped) return;
+        if (isRefusal(error)) this.onLost(error);
+        else this.schedule(Math.min(maxRetryMs, Math.max(firstRetryMs, retryMs * 2)));
       });
     }, delay);
   }

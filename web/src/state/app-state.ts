@@ -13,6 +13,50 @@ export type PresenceStatus = ResultOf<"presence.query">["presence"][number]["sta
 /** A scheduled message. */
 export type ScheduledMessage = ResultOf<"msg.scheduled.list">["scheduled"][number];
 
+/** `file.get`'s answer: a file's metadata, and its URLs while it may be served. */
+export type FileDetails = ResultOf<"file.get">;
+
+/** A file's metadata (`FileInfo`), as `file.get` and `file.updated` carry it. */
+export type FileInfo = FileDetails["file"];
+
+/** A file a message carries, as the screens hold it (cached per file id). */
+export interface HeldFile {
+  /** `file.get`'s last answer (its status moved on by `file.updated`); null until the first. */
+  details: FileDetails | null;
+  /** `file.get` answered not_found: the file is gone, or was never shared with the user. */
+  missing: boolean;
+  /** A `file.updated` changed it since that answer: `file.get` is asked again for its URLs. */
+  stale: boolean;
+}
+
+/** A file attached in a composer, before its message is sent. */
+export interface Attachment {
+  /** This attachment's key in the composer (the file id comes later, from `file.begin`). */
+  id: string;
+  name: string;
+  size: number;
+  contentType: string;
+  /** Bytes uploaded so far. */
+  sent: number;
+  /** From `file.begin`; null until it answers. */
+  fileId: string | null;
+  /** `file.complete` answered: the file can go with the message. */
+  ready: boolean;
+}
+
+/**
+ * The signed-in user's avatar being changed (state/avatar-changer.ts), as its dialog shows
+ * it: uploading with progress, waiting for the virus scan, linking it to the profile,
+ * removing it, done, or failed (and why).
+ */
+export type AvatarChange =
+  | { step: "uploading"; name: string; size: number; sent: number }
+  | { step: "scanning"; name: string }
+  | { step: "saving"; name: string }
+  | { step: "removing" }
+  | { step: "done"; removed: boolean }
+  | { step: "failed"; message: string };
+
 /** A message as the screens hold it: pending ones are ours, not acknowledged yet. */
 export interface HeldMessage extends Message {
   /** `sending` until the ack or the event arrives; `failed` once the SDK gave up. */
@@ -77,6 +121,14 @@ export interface AppState {
   typing: Record<string, TypingEntry[]>;
   /** What the user typed and has not sent, per composer key (conversation, or thread). */
   drafts: Record<string, string>;
+  /** Files that messages carry, by file id (`file.get`, refreshed by `file.updated` and before the URLs expire). */
+  files: Record<string, HeldFile>;
+  /** Files attached and not sent yet, per composer key (as `drafts`). */
+  attachments: Record<string, Attachment[]>;
+  /** Why the last attachment failed (`file.begin` refused it, its upload failed), per composer key. */
+  attachError: Record<string, string>;
+  /** The signed-in user's avatar being changed, or how the last change ended; null when nothing is under way. */
+  avatarChange: AvatarChange | null;
   /** The read marker when the conversation was opened, if it had unread messages: where "New messages" goes. */
   unreadAnchor: Record<string, number>;
   /** An error to show the user (an action that failed). */
@@ -96,6 +148,10 @@ export const initialAppState: AppState = {
   threads: {},
   typing: {},
   drafts: {},
+  files: {},
+  attachments: {},
+  attachError: {},
+  avatarChange: null,
   unreadAnchor: {},
 };
 

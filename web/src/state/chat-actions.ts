@@ -235,11 +235,17 @@ export class ChatActions {
     this.client.request("typing", args).catch((error) => reportError("sending typing", error));
   }
 
-  /** Sends at once on screen (pending), then for real; the ack or the event replaces it. */
-  send(channelId: string, text: string, threadRootId: string | null): void {
+  /**
+   * Sends at once on screen (pending), then for real; the ack or the event replaces it.
+   * `fileIds` are uploaded files (FileUploads) the message carries.
+   */
+  send(channelId: string, text: string, threadRootId: string | null, fileIds: readonly string[] = []): void {
     if (threadRootId === null && this.store.get().logs[channelId]?.hasNewer) this.jumpToLatest(channelId);
     const clientMsgId = newClientMsgId();
-    const message = pendingMessage(this.myId, channelId, text, clientMsgId, threadRootId, Date.now());
+    const message = {
+      ...pendingMessage(this.myId, channelId, text, clientMsgId, threadRootId, Date.now()),
+      files: [...fileIds],
+    };
     this.changeLogOf(message, (log) => addPending(log, message));
     void this.deliver(message);
   }
@@ -262,6 +268,7 @@ export class ChatActions {
       const { message: sent } = await this.client.send(message.channelId, message.text, {
         clientMsgId: message.clientMsgId,
         ...(message.threadRootId === null ? {} : { threadRootId: message.threadRootId }),
+        ...(message.files.length === 0 ? {} : { fileIds: message.files }),
       });
       this.changeLogOf(message, (log) => addConfirmed(log, sent));
     } catch (error) {
@@ -395,7 +402,7 @@ export class ChatActions {
 
   async searchUsers(q: string): Promise<User[]> {
     const result = await this.attempt("search people", () =>
-      this.client.request("user.search", { q, limit: 20 }),
+      this.client.request("search.users", { q, limit: 20 }),
     );
     return result?.users ?? [];
   }

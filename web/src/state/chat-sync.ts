@@ -1,14 +1,16 @@
 /**
  * Keeps the store in step with the server: connects, loads the sidebar (conversations,
  * unread counts, presence), subscribes every conversation so its events move the badges,
- * feeds channel and personal events to the reducers, looks up the people it meets, and
- * refreshes what the personal topic does not replay after every reconnect.
+ * feeds channel and personal events to the reducers (and `file.updated`, from either, to the
+ * files held), looks up the people it meets, and refreshes what the personal topic does not
+ * replay after every reconnect.
  */
 import type { Channel, ColinkClient, User } from "@colink/client";
 import { reportError } from "../logger.js";
-import type { AppState, Conversation } from "./app-state.js";
+import type { AppState, Conversation, FileInfo } from "./app-state.js";
 import { applyChannelEvent } from "./channel-events.js";
 import { isDirect } from "./conversation-name.js";
+import type { FileLoader } from "./file-loader.js";
 import { applyPersonalEvent } from "./personal-events.js";
 import type { Store } from "./store.js";
 import { freshUnread, unreadFromSummary } from "./unread.js";
@@ -27,6 +29,7 @@ export class ChatSync {
   constructor(
     readonly client: ColinkClient,
     readonly store: Store<AppState>,
+    private readonly files: FileLoader,
   ) {}
 
   get myId(): string {
@@ -75,6 +78,7 @@ export class ChatSync {
     this.onConnectionChange();
     // Typing indicators are not replayed: drop them; the lists are read again.
     this.store.update((s) => ({ ...s, typing: {} }));
+    this.files.refreshUnsettled();
     void this.refresh();
   }
 
@@ -185,6 +189,11 @@ export class ChatSync {
   }
 
   private onEvent(topic: string, type: string, data: Record<string, unknown>): void {
+    // On the channel's topic once shared there, and on the uploader's own.
+    if (type === "file.updated") {
+      this.files.onUpdated(data.file as FileInfo);
+      return;
+    }
     if (topic.startsWith("ch:")) {
       const channelId = topic.slice(3);
       this.store.update((s) => applyChannelEvent(s, channelId, type, data));
