@@ -254,8 +254,11 @@ describe("blob routes: streaming", () => {
     console.log(
       `[blob-routes] server RSS growth for ${size / MiB} MiB: upload ${(uploadGrowth.rss / MiB).toFixed(1)} MiB, download ${(downloadGrowth.rss / MiB).toFixed(1)} MiB`,
     );
-    expect(uploadGrowth.rss).toBeLessThan(size / 5);
-    expect(downloadGrowth.rss).toBeLessThan(size / 5);
+    // A body held whole would grow the RSS by at least its size; the test worker's own
+    // noise (other files' heaps, allocator arenas) has reached 12 MiB in CI, so the bound
+    // is half the size.
+    expect(uploadGrowth.rss).toBeLessThan(size / 2);
+    expect(downloadGrowth.rss).toBeLessThan(size / 2);
   }, 120_000);
 
   it("pauses the upload's socket while the store writes slowly, so few chunks wait in memory", async () => {
