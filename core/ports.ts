@@ -121,7 +121,7 @@ export interface ChannelWrite {
   flags?: Flag[];
   /** Originals of messages a moderator removed in this batch, kept for audit. */
   removals?: RemovedOriginal[];
-  /** Audit entries of this batch's moderation (msg.remove, flag.resolve), appended in its transaction. */
+  /** Audit entries of this batch (msg.remove, flag.resolve, ch.archive), appended in its transaction. */
   audit?: AuditRecord[];
   /**
    * In a cluster: the shard the channel belongs to and the epoch under which this node

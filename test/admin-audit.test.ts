@@ -142,6 +142,50 @@ describe.each(storeKinds)("administration and the audit log on %s", (store: Stor
     expect(byMember.status).toBe(403);
   });
 
+  it("archives anyone's channel as admin (a member cannot), audited with who, where and the request id", async () => {
+    const { server } = fixture;
+    const admin = await signIn(server, "xadmin", "admin");
+    const owner = await signIn(server, "xowner");
+    const other = await signIn(server, "xother");
+    const created = await api(server, owner.token, "POST", "/v1/channels", {
+      name: "x-secret",
+      kind: "private",
+    });
+    expect(created.status).toBe(201);
+    const channelId = (created.body.channel as { id: string }).id;
+    const path = `/v1/admin/channels/${channelId}/archive`;
+    // To anyone else the private channel does not exist.
+    expect((await api(server, other.token, "POST", path)).status).toBe(404);
+    const res = await fetch(`${server.baseUrl}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${admin.token}`, "x-request-id": "req-archive-1" },
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { channel: { archived: boolean } }).channel.archived).toBe(true);
+    // Again: a no-op, and not audited twice.
+    expect((await api(server, admin.token, "POST", path)).status).toBe(200);
+    const listed = await api(
+      server,
+      admin.token,
+      "GET",
+      `/v1/admin/audit?action=ch.archive&target=${channelId}`,
+    );
+    expect(listed.body.entries).toEqual([
+      expect.objectContaining({
+        actorId: admin.userId,
+        action: "ch.archive",
+        target: channelId,
+        ip: "127.0.0.1",
+        requestId: "req-archive-1",
+        details: { name: "x-secret", kind: "private", as: "admin" },
+      }),
+    ]);
+    const sent = await api(server, owner.token, "POST", `/v1/channels/${channelId}/messages`, {
+      text: "too late",
+    });
+    expect(sent.status).toBe(403);
+  });
+
   it("audits sign-ins (auth.login) and refused tokens (auth.token_refused), a flood from one address as one entry", async () => {
     const { server } = fixture;
     const admin = await signIn(server, "sadmin", "admin");

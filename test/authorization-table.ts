@@ -129,11 +129,11 @@ ch.update                apub    fb   fb   fb   fb   fb   fb   fb   fb   nf
 ch.update                apriv   fb   fb   nf   fb   nf   fb   nf   fb   nf
 
 ch.archive               pub     ok   ok   ok   fb   fb   fb   fb   fb   nf
-ch.archive               priv    ok   ok   nf   fb   nf   fb   nf   fb   nf
+ch.archive               priv    ok   ok   ok   fb   nf   fb   nf   fb   nf
 ch.archive               dm      fb   fb   nf   fb   nf   fb   nf   fb   nf
 ch.archive               gdm     fb   fb   nf   fb   nf   fb   nf   fb   nf
 ch.archive               apub    ok   ok   ok   fb   fb   fb   fb   fb   nf
-ch.archive               apriv   ok   ok   nf   fb   nf   fb   nf   fb   nf
+ch.archive               apriv   ok   ok   ok   fb   nf   fb   nf   fb   nf
 
 ch.join                  pub     ok   ok   ok   ok   ok   ok   ok   ok   nf
 ch.join                  priv    ok   ok   nf   ok   nf   ok   nf   ok   nf

@@ -60,11 +60,27 @@ export function updateChannel(st: ChannelState, p: Principal, a: ArgsOf<"ch.upda
   return { result: { channel: st.view() } };
 }
 
-/** `ch.archive`: read-only from now on. */
+/**
+ * `ch.archive`: read-only from now on. Audited the first time, whoever archives: an
+ * admin's archive of someone else's channel is the case the audit log is for, and an
+ * owner's is kept beside it so the log answers "who archived this" either way.
+ */
 export function archiveChannel(st: ChannelState, p: Principal): Reply<"ch.archive"> {
-  const s = st.readable(p);
-  if (!rules.canArchive(s)) throw fail.forbidden("only the channel owner or an admin can archive it");
-  if (!s.channel.archived) st.change({ archived: true });
+  // A site admin archives any channel, private ones they are not in included; to anyone
+  // else such a channel stays not found.
+  const s = st.standing(p);
+  if (!rules.canArchive(s)) {
+    if (!rules.canRead(s)) throw fail.notFound("channel");
+    throw fail.forbidden("only the channel owner or an admin can archive it");
+  }
+  if (!s.channel.archived) {
+    st.change({ archived: true });
+    st.audit(p.userId, "ch.archive", st.id, {
+      name: s.channel.name,
+      kind: s.channel.kind,
+      as: s.role === "owner" ? "owner" : p.role,
+    });
+  }
   return { result: { channel: st.view() } };
 }
 
