@@ -267,8 +267,8 @@ export interface MessageHistory {
 export interface FlagStore {
   /** One flag of this channel (without `message`), or null. */
   getFlag(channelId: string, flagId: string): Promise<Flag | null>;
-  /** The open flag `reporterId` made of a message of this channel, or null. */
-  findOpenFlag(channelId: string, messageId: string, reporterId: string): Promise<Flag | null>;
+  /** The open flags of a message of this channel (without `message`), oldest first. */
+  openFlagsOf(channelId: string, messageId: string): Promise<Flag[]>;
   /**
    * Flags of every channel, newest first (by id, which is time-ordered), with `message` as
    * moderators see it (the original text of a removed message). `before`: only flags with

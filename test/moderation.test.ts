@@ -143,24 +143,52 @@ describe.each(storeKinds)("moderation (%s)", (store) => {
     const members = await worlds.must(owner, "GET", `/v1/channels/${channelId}/members`);
     expect((members.members as Array<{ userId: string }>).map((m) => m.userId)).not.toContain(mod.id);
 
-    // Resolving twice is a conflict; the other flag is still open and shows the original text.
+    // Resolving twice is a conflict. The owner's flag went with the message: resolved
+    // `removed` by the same moderator with the reason as its note, out of the open queue.
     const twice = await worlds.http(mod, "POST", `/v1/admin/flags/${flagged.id}/resolve`, {
       resolution: "dismissed",
     });
     expect(twice.status).toBe(409);
     expect((twice.body.error as Json).code).toBe("conflict");
     const modSocket = await socketOf(mod);
-    const listed = ok(await modSocket.call("flags.list", { status: "open", limit: 100 })).flags as Flag[];
-    const still = listed.find((f) => f.id === ownerFlag.id)!;
-    expect(still.message).toMatchObject({ text: "buy cheap watches" });
-    expect(still.message!.deletedAt).not.toBeNull();
-    const dismissed = ok(
-      await modSocket.call("flag.resolve", { flagId: ownerFlag.id, resolution: "dismissed", note: "done" }),
-    ).flag as Flag;
-    expect(dismissed).toMatchObject({ status: "resolved", resolution: "dismissed", note: "done" });
+    const openIds = async () =>
+      (ok(await modSocket.call("flags.list", { status: "open", limit: 100 })).flags as Flag[]).map(
+        (f) => f.id,
+      );
+    expect(await openIds()).not.toContain(ownerFlag.id);
     const resolvedList = ok(await modSocket.call("flags.list", { status: "resolved", limit: 100 }))
       .flags as Flag[];
-    expect(resolvedList.map((f) => f.id)).toEqual(expect.arrayContaining([flagged.id, ownerFlag.id]));
+    const withIt = resolvedList.find((f) => f.id === ownerFlag.id)!;
+    expect(withIt).toMatchObject({
+      status: "resolved",
+      resolution: "removed",
+      resolvedBy: mod.id,
+      note: "spam",
+      message: { id: messageId, text: "buy cheap watches" },
+    });
+    expect(withIt.message!.deletedAt).not.toBeNull();
+    expect(resolvedList.map((f) => f.id)).toContain(flagged.id);
+    expect(
+      codeOf(await modSocket.call("flag.resolve", { flagId: ownerFlag.id, resolution: "removed" })),
+    ).toBe("conflict");
+    // The removal's audit entry names the flags it resolved besides its own.
+    const audit = await worlds.must(admin, "GET", `/v1/admin/audit?action=msg.remove&target=${messageId}`);
+    expect((audit.entries as Json[])[0]!.details).toMatchObject({
+      flagId: flagged.id,
+      alsoResolved: [ownerFlag.id],
+    });
+
+    // Dismissing leaves the message, and its other flags, as they are.
+    const kept = await worlds.send(owner, channelId, "fine words");
+    const byMember = ok(await listener.call("msg.flag", { messageId: kept, reason: "meh" })).flag as Flag;
+    const byOwnerToo = (await worlds.must(owner, "POST", `/v1/messages/${kept}/flag`, { reason: "hmm" }))
+      .flag as Flag;
+    const dismissed = ok(
+      await modSocket.call("flag.resolve", { flagId: byMember.id, resolution: "dismissed", note: "done" }),
+    ).flag as Flag;
+    expect(dismissed).toMatchObject({ status: "resolved", resolution: "dismissed", note: "done" });
+    expect(dismissed.message).toMatchObject({ id: kept, text: "fine words", deletedAt: null });
+    expect(await openIds()).toContain(byOwnerToo.id);
   });
 
   it("a moderator removes messages in a private channel and a DM they are not in; nothing else opens to them", async () => {

@@ -65,7 +65,7 @@ export interface ChannelDeps {
   /** Files' metadata, bytes and policy; absent where files are not offered (some unit tests). */
   files?: FileAccess;
   /** The channel's flags as committed (moderation); absent where it is not offered (some unit tests). */
-  flags?: Pick<FlagStore, "getFlag" | "findOpenFlag">;
+  flags?: Pick<FlagStore, "getFlag" | "openFlagsOf">;
 }
 
 /** Events kept in memory for resume; older ones are read from the store. */
@@ -552,7 +552,7 @@ export class ChannelState {
 
   // ---- flags (moderation) ------------------------------------------------------------
 
-  private flagStore(): Pick<FlagStore, "getFlag" | "findOpenFlag"> {
+  private flagStore(): Pick<FlagStore, "getFlag" | "openFlagsOf"> {
     if (!this.deps.flags) throw fail.unavailable("moderation is not offered here");
     return this.deps.flags;
   }
@@ -568,19 +568,16 @@ export class ChannelState {
     return current;
   }
 
-  /** The open flag `reporterId` made of a message, from memory or the store. */
-  async openFlagOf(messageId: string, reporterId: string): Promise<Flag | null> {
-    const mine = (f: Flag) => f.messageId === messageId && f.reporterId === reporterId;
-    const inMemory = () => [...this.flags.values()].find((f) => mine(f) && f.status === "open");
-    const known = inMemory();
-    if (known) return known;
-    const stored = await this.flagStore().findOpenFlag(this.id, messageId, reporterId);
-    const again = inMemory();
-    if (again) return again;
-    // Resolved since it was read (in memory): no longer open.
-    if (!stored || this.flags.get(stored.id)?.status === "resolved") return null;
-    this.flags.set(stored.id, stored);
-    return stored;
+  /**
+   * The open flags of a message, oldest first: the store's, with what this activation
+   * wrote over them (created or resolved, committed or still in the batch).
+   */
+  async openFlagsOf(messageId: string): Promise<Flag[]> {
+    const stored = await this.flagStore().openFlagsOf(this.id, messageId);
+    for (const f of stored) if (!this.flags.has(f.id)) this.flags.set(f.id, f);
+    return [...this.flags.values()]
+      .filter((f) => f.messageId === messageId && f.status === "open")
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /** Records a flag created or resolved, in memory and in the batch. */

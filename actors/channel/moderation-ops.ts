@@ -33,7 +33,9 @@ function mustModerate(p: Principal, what: string): void {
 /**
  * Removes a message as moderator `by`: keeps the original apart and audits the removal
  * with it (`msg.remove`, the chain protects what was said), then deletes it with
- * `removedBy` and `reason` in its `message.deleted` event. Returns the deleted message.
+ * `removedBy` and `reason` in its `message.deleted` event. The message's other open
+ * flags are resolved `removed` with it (the reason as their note): once it is gone they
+ * have nothing left to decide. Returns the deleted message.
  */
 async function removeAs(
   st: ChannelState,
@@ -42,12 +44,15 @@ async function removeAs(
   reason: string,
   flagId?: string,
 ): Promise<StoredMessage> {
+  const now = st.deps.now();
+  const others = (await st.openFlagsOf(found.id)).filter((f) => f.id !== flagId);
+  for (const f of others) st.saveFlag(resolvedFlag(f, "removed", by, now, reason));
   st.keepOriginal({
     messageId: found.id,
     channelId: st.id,
     removedBy: by,
     reason,
-    removedAt: st.deps.now(),
+    removedAt: now,
     original: found,
   });
   st.audit(by, "msg.remove", found.id, {
@@ -55,6 +60,7 @@ async function removeAs(
     authorId: found.authorId,
     reason,
     ...(flagId === undefined ? {} : { flagId }),
+    ...(others.length === 0 ? {} : { alsoResolved: others.map((f) => f.id) }),
     original: {
       text: found.text,
       files: found.files,
@@ -75,7 +81,7 @@ export async function flagMessage(
   st.readable(p);
   const reason = moderationText(a.reason, "reason");
   const found = await st.liveMessage(a.messageId);
-  const open = await st.openFlagOf(found.id, p.userId);
+  const open = (await st.openFlagsOf(found.id)).find((f) => f.reporterId === p.userId);
   if (open) return { result: { flag: open } };
   const now = st.deps.now();
   const flag = newFlag({
@@ -112,7 +118,8 @@ export async function removeMessage(
 
 /**
  * `flag.resolve`: `removed` removes the message (unless it is deleted already) with the
- * note, or else the flag's reason, as the reason; `dismissed` leaves it. Once only.
+ * note, or else the flag's reason, as the reason, and so resolves its other open flags
+ * too; `dismissed` leaves it and them. Once only.
  */
 export async function resolveFlag(
   st: ChannelState,

@@ -59,13 +59,14 @@ export class SqlFlagStore implements FlagStore {
     return rows[0] ? toFlag(rows[0]) : null;
   }
 
-  async findOpenFlag(channelId: string, messageId: string, reporterId: string): Promise<Flag | null> {
+  async openFlagsOf(channelId: string, messageId: string): Promise<Flag[]> {
     const rows = await this.db.query<FlagRow>(
       `SELECT ${flagColumns} FROM message_flags f
-       WHERE f.message_id = $1 AND f.reporter_id = $2 AND f.status = 'open' AND f.channel_id = $3`,
-      [messageId, reporterId, channelId],
+       WHERE f.message_id = $1 AND f.status = 'open' AND f.channel_id = $2
+       ORDER BY f.id COLLATE "C"`,
+      [messageId, channelId],
     );
-    return rows[0] ? toFlag(rows[0]) : null;
+    return rows.map(toFlag);
   }
 
   async listFlags(opts: { status?: "open" | "resolved"; before?: string; limit: number }): Promise<Flag[]> {

@@ -415,8 +415,8 @@ export class SqlStore implements Store {
     return this.flags.getFlag(channelId, flagId);
   }
 
-  findOpenFlag(channelId: string, messageId: string, reporterId: string): Promise<Flag | null> {
-    return this.flags.findOpenFlag(channelId, messageId, reporterId);
+  openFlagsOf(channelId: string, messageId: string): Promise<Flag[]> {
+    return this.flags.openFlagsOf(channelId, messageId);
   }
 
   listFlags(opts: { status?: "open" | "resolved"; before?: string; limit: number }): Promise<Flag[]> {

@@ -34,7 +34,7 @@ export function describeFlagStoreContract(store: Store): void {
   }
 
   describe("FlagStore", () => {
-    it("reads a committed flag back for its channel only, and finds the reporter's open one", async () => {
+    it("reads a committed flag back for its channel only, and finds a message's open ones, oldest first", async () => {
       const { ch, message } = await channelWithMessage();
       const [other] = await created(store, new TestChannel());
       const reporter = fresh("U");
@@ -43,9 +43,11 @@ export function describeFlagStoreContract(store: Store): void {
       expect(await store.getFlag(ch.id, flag.id)).toEqual(flag);
       expect(await store.getFlag(other!.id, flag.id)).toBeNull();
       expect(await store.getFlag(ch.id, newFlagId(ch.id))).toBeNull();
-      expect(await store.findOpenFlag(ch.id, message.id, reporter)).toEqual(flag);
-      expect(await store.findOpenFlag(other!.id, message.id, reporter)).toBeNull();
-      expect(await store.findOpenFlag(ch.id, message.id, fresh("U"))).toBeNull();
+      expect(await store.openFlagsOf(ch.id, message.id)).toEqual([flag]);
+      expect(await store.openFlagsOf(other!.id, message.id)).toEqual([]);
+      const second = flagOf(ch, message.id, fresh("U"), Date.now() + 1);
+      await store.commit([ch.write({ flags: [second] })]);
+      expect(await store.openFlagsOf(ch.id, message.id)).toEqual([flag, second]);
     });
 
     it("resolves a flag once its channel writes it again, and never from another channel's write", async () => {
@@ -60,11 +62,11 @@ export function describeFlagStoreContract(store: Store): void {
       const resolved = resolvedFlag(flag, "dismissed", fresh("U"), Date.now(), "not spam");
       await store.commit([ch.write({ flags: [resolved] })]);
       expect(await store.getFlag(ch.id, flag.id)).toEqual(resolved);
-      expect(await store.findOpenFlag(ch.id, message.id, reporter)).toBeNull();
+      expect(await store.openFlagsOf(ch.id, message.id)).toEqual([]);
       // Open again once the first is resolved: a new flag of the same message by the same reporter.
       const again = flagOf(ch, message.id, reporter, Date.now() + 1);
       await store.commit([ch.write({ flags: [again] })]);
-      expect(await store.findOpenFlag(ch.id, message.id, reporter)).toEqual(again);
+      expect(await store.openFlagsOf(ch.id, message.id)).toEqual([again]);
     });
 
     it("lists flags newest first by status, in pages, with the original text of a removed message", async () => {
