@@ -45,7 +45,7 @@ export function resolvedFlag(
   resolvedAt: number,
   note: string | undefined,
 ): Flag {
-  const { message: _view, ...stored } = flag;
+  const { message: _view, channel: _where, ...stored } = flag;
   return {
     ...stored,
     status: "resolved",

@@ -360,6 +360,13 @@ export const FlagSchema = T.Object({
   note: T.Optional(T.String()),
   /** The flagged message as moderators see it: its text is kept even after a removal. */
   message: T.Optional(MessageSchema),
+  /**
+   * The flagged message's channel (`flags.list` only): a moderator is often not in it, and
+   * cannot look it up, yet must know where the message was said.
+   */
+  channel: T.Optional(
+    T.Object({ name: T.String(), kind: ChannelKindSchema }, { description: "where the message was said" }),
+  ),
 });
 /** A flag: a report of a message to the moderators. */
 export type Flag = Static<typeof FlagSchema>;

@@ -1,12 +1,12 @@
 /**
  * The `FlagStore` port's queries: one channel's flags for its actor, and the moderators'
  * queue across channels with each flagged message as moderators see it (the original kept
- * in `removed_messages` when a moderator removed it). Flags are written by the channel's
+ * in `removed_messages` when a moderator removed it) and its channel's name and kind. Flags are written by the channel's
  * commit (commit-statement.ts, parts `flags` and `removals`).
  */
 import { moderatorViewOf } from "../../core/moderation-rules.js";
 import type { FlagStore, StoredMessage } from "../../core/ports.js";
-import type { Flag } from "../../core/types.js";
+import type { ChannelKind, Flag } from "../../core/types.js";
 import { messageColumns, nonNegative, toMessage } from "./row-mapping.js";
 import type { SqlQuery } from "./sql-driver.js";
 
@@ -75,20 +75,27 @@ export class SqlFlagStore implements FlagStore {
     // Ids compare byte by byte ("C"): they are time-ordered in that order, whatever the
     // database's collation.
     const rows = await this.db.query<
-      FlagRow & { message: StoredMessage | null; original: StoredMessage | null }
+      FlagRow & {
+        message: StoredMessage | null;
+        original: StoredMessage | null;
+        channelName: string | null;
+        channelKind: ChannelKind | null;
+      }
     >(
-      `SELECT ${flagColumns},
+      `SELECT ${flagColumns}, c.name AS "channelName", c.kind AS "channelKind",
          (SELECT to_jsonb(x) FROM (SELECT ${messageColumns} FROM messages m
             WHERE m.id = f.message_id AND m.channel_id = f.channel_id) x) AS message,
          (SELECT r.original FROM removed_messages r
             WHERE r.message_id = f.message_id AND r.channel_id = f.channel_id) AS original
-       FROM message_flags f
+       FROM message_flags f LEFT JOIN channels c ON c.id = f.channel_id
        WHERE ($1::text IS NULL OR f.status = $1) AND ($2::text IS NULL OR f.id COLLATE "C" < $2::text COLLATE "C")
        ORDER BY f.id COLLATE "C" DESC LIMIT $3`,
       [opts.status ?? null, opts.before ?? null, limit],
     );
     return rows.map((r) => {
-      const flag = toFlag(r);
+      const flag: Flag = toFlag(r);
+      if (r.channelName !== null && r.channelKind !== null)
+        flag.channel = { name: r.channelName, kind: r.channelKind };
       if (r.message === null) return flag;
       const original = r.original === null ? null : toMessage(r.original);
       return { ...flag, message: moderatorViewOf(toMessage(r.message), original) };

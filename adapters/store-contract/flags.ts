@@ -69,7 +69,7 @@ export function describeFlagStoreContract(store: Store): void {
       expect(await store.openFlagsOf(ch.id, message.id)).toEqual([again]);
     });
 
-    it("lists flags newest first by status, in pages, with the original text of a removed message", async () => {
+    it("lists flags newest first by status, in pages, with their channel and the original text of a removed message", async () => {
       const { ch, message } = await channelWithMessage();
       const t = Date.now() + 60_000;
       const flags = [0, 1, 2].map((i) => flagOf(ch, message.id, fresh("U"), t + i));
@@ -113,9 +113,11 @@ export function describeFlagStoreContract(store: Store): void {
       const all = await store.listFlags({ limit: 3 });
       expect(all.map((f) => f.id)).toEqual([flags[2]!.id, flags[1]!.id, flags[0]!.id]);
       expect(all[0]).toMatchObject({ status: "resolved", resolution: "removed", resolvedBy: moderator });
-      // Moderators see the removed message's text; the channel holds it deleted.
+      // Moderators see the removed message's text, and where it was said (a private channel
+      // they need not be in); the channel holds it deleted.
       for (const f of all) {
         expect(f.message).toMatchObject({ id: message.id, text: message.text, deletedAt: t + 10 });
+        expect(f.channel).toEqual({ name: ch.record.name, kind: "private" });
       }
       expect((await store.getMessage(ch.id, message.id))?.text).toBe("");
 

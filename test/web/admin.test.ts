@@ -161,6 +161,8 @@ describe("administration in the web app, through Keycloak", () => {
     await flag.waitFor({ timeout: uiTimeout });
     await expect.poll(() => flag.textContent()).toContain("spam: selling watches");
     await expect.poll(() => flag.textContent()).toContain("Max Member");
+    // Where it was said, named by the server: Mo is not in the channel.
+    await expect.poll(() => flag.textContent()).toContain(`in #${channel}`);
     await screenshot(mo.page, "admin-flags");
     await expectAccessible(mo.page, "the Flags page");
     await flag.getByRole("button", { name: "Resolve…" }).click();

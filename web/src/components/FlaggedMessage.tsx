@@ -8,9 +8,17 @@ import type { Flag } from "../state/admin-types.js";
 import { userName } from "../state/conversation-name.js";
 import { MessageText } from "./MessageText.js";
 
-export function FlaggedMessage({ flag, channelName }: { flag: Flag; channelName: string | undefined }) {
+/** Where the message was said, as the server named it for moderators (who may not be in it). */
+function placeOf(flag: Flag): string | undefined {
+  const channel = flag.channel;
+  if (!channel) return undefined;
+  return channel.kind === "dm" || channel.kind === "group_dm" ? "a direct message" : `#${channel.name}`;
+}
+
+export function FlaggedMessage({ flag }: { flag: Flag }) {
   const users = useChatState((s) => s.users);
   const message = flag.message;
+  const place = placeOf(flag);
   return (
     <div className="flagged">
       <blockquote className="flagged-message" data-message-id={flag.messageId}>
@@ -18,7 +26,7 @@ export function FlaggedMessage({ flag, channelName }: { flag: Flag; channelName:
           <>
             <div className="message-meta">
               <span className="message-author">{userName(users, message.authorId)}</span>{" "}
-              {channelName && <span className="hint">in {channelName} · </span>}
+              {place && <span className="hint">in {place} · </span>}
               <time dateTime={new Date(message.createdAt).toISOString()} className="hint">
                 {dateTimeFormat.format(message.createdAt)}
               </time>

@@ -3,9 +3,8 @@
  * first, a page at a time (`flags.list`); each shows the flagged message with its original
  * text and the reporter's reason, and an open one a Resolve button (ResolveFlagDialog).
  */
-import type { Channel } from "@colink/client";
-import { useEffect, useState } from "react";
-import { useChat, useChatState } from "../chat-context.js";
+import { useState } from "react";
+import { useChat } from "../chat-context.js";
 import { usePagedList } from "../hooks/use-paged-list.js";
 import type { Flag, FlagStatus } from "../state/admin-types.js";
 import { FlaggedMessage } from "./FlaggedMessage.js";
@@ -21,34 +20,19 @@ const tabs: ReadonlyArray<{ status: FlagStatus; label: string }> = [
 ];
 
 export function FlagsAdmin() {
-  const { admin, actions } = useChat();
-  const conversations = useChatState((s) => s.conversations);
+  const { admin } = useChat();
   const [status, setStatus] = useState<FlagStatus>("open");
   const list = usePagedList(status, (cursor) => admin.flags(status, cursor, pageLimit));
   const [resolving, setResolving] = useState<Flag | null>(null);
   const [resolved, setResolved] = useState<string | null>(null);
-  /** Channels the moderator is not a member of, looked up for their names. */
-  const [others, setOthers] = useState<Record<string, Channel | null>>({});
-
-  useEffect(() => {
-    const unknown = [...new Set(list.items?.map((f) => f.channelId))].filter(
-      (id) => !conversations[id] && !(id in others),
-    );
-    if (unknown.length === 0) return;
-    setOthers((o) => ({ ...o, ...Object.fromEntries(unknown.map((id) => [id, null])) }));
-    void actions.lookUpChannels(unknown).then((found) => {
-      if (found.length > 0) setOthers((o) => ({ ...o, ...Object.fromEntries(found.map((c) => [c.id, c])) }));
-    });
-  }, [actions, list.items, conversations, others]);
-
-  const channelName = (channelId: string): string | undefined => {
-    const channel = conversations[channelId] ?? others[channelId];
-    if (!channel) return undefined;
-    return channel.kind === "dm" || channel.kind === "group_dm" ? "a direct message" : `#${channel.name}`;
-  };
 
   const onResolved = (flag: Flag) => {
-    list.update((flags) => flags.filter((f) => f.id !== flag.id));
+    // A removal resolves the message's other open flags with it (the server does the same).
+    list.update((flags) =>
+      flags.filter(
+        (f) => f.id !== flag.id && !(flag.resolution === "removed" && f.messageId === flag.messageId),
+      ),
+    );
     setResolved(
       flag.resolution === "removed"
         ? "The message was removed and the flag resolved."
@@ -98,7 +82,7 @@ export function FlagsAdmin() {
           <ul className="flag-list" aria-label={status === "open" ? "Open flags" : "Resolved flags"}>
             {list.items.map((flag) => (
               <li key={flag.id} className="flag-item" data-flag-id={flag.id}>
-                <FlaggedMessage flag={flag} channelName={channelName(flag.channelId)} />
+                <FlaggedMessage flag={flag} />
                 {flag.status === "open" && (
                   <div className="flag-actions">
                     <button type="button" className="button small" onClick={() => setResolving(flag)}>
@@ -119,12 +103,7 @@ export function FlagsAdmin() {
         />
       </div>
       {resolving && (
-        <ResolveFlagDialog
-          flag={resolving}
-          channelName={channelName(resolving.channelId)}
-          onResolved={onResolved}
-          onClose={() => setResolving(null)}
-        />
+        <ResolveFlagDialog flag={resolving} onResolved={onResolved} onClose={() => setResolving(null)} />
       )}
     </main>
   );

@@ -13,12 +13,10 @@ import { maxReasonLength } from "./ReasonDialog.js";
 
 export function ResolveFlagDialog({
   flag,
-  channelName,
   onResolved,
   onClose,
 }: {
   flag: Flag;
-  channelName: string | undefined;
   onResolved: (flag: Flag) => void;
   onClose: () => void;
 }) {
@@ -39,7 +37,7 @@ export function ResolveFlagDialog({
   return (
     <Dialog title="Resolve flag" onClose={onClose} className="wide-dialog">
       <form className="form" onSubmit={submit}>
-        <FlaggedMessage flag={flag} channelName={channelName} />
+        <FlaggedMessage flag={flag} />
         <label htmlFor="resolve-note">
           Note<span className="hint"> (optional)</span>
         </label>
