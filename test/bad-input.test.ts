@@ -5,13 +5,13 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ErrorCode } from "../core/errors.js";
 import type { OpName } from "../core/ops.js";
 import { decodeRequest, type EventFrame, encodeValue, FrameKind } from "../core/protocol.js";
 import type { Message } from "../core/types.js";
 import { api, connectAs, devToken, startServer, type TestServer } from "./harness.js";
-import { isCodedClose, RawSocket, type Reply } from "./raw-socket.js";
-import { type Expectation, encodeFuzz, fuzzArbitrary } from "./support/fuzz-frames.js";
+import { RawSocket, type Reply } from "./raw-socket.js";
+import { fuzzArbitrary } from "./support/fuzz-frames.js";
+import { describeBytes, type FuzzLane, newFuzzTally, runFuzzLane } from "./support/fuzz-lane.js";
 import { allLimitsOff } from "./support/limits.js";
 
 const maxPending = 4;
@@ -58,11 +58,6 @@ async function expectError(s: RawSocket, op: unknown, args: unknown, code: strin
   expect(typeof body.retryable).toBe("boolean");
   expect(s.isOpen).toBe(true);
   return reply;
-}
-
-function describeBytes(b: Uint8Array | string): string {
-  if (typeof b === "string") return `text ${JSON.stringify(b.slice(0, 40))}`;
-  return `${b.length} bytes ${Buffer.from(b.subarray(0, 24)).toString("hex")}`;
 }
 
 function concat(...parts: Array<Uint8Array | number[]>): Uint8Array {
@@ -723,14 +718,7 @@ describe("fuzz", () => {
         seed,
       },
     );
-    const knownCodes = new Set<string>(Object.values(ErrorCode));
-    const stats = {
-      sent: 0,
-      replies: 0,
-      connections: 0,
-      closes: new Map<number, number>(),
-      codes: new Map<string, number>(),
-    };
+    const stats = newFuzzTally();
     const failures: string[] = [];
     const fail = (what: string) => {
       if (failures.length < 20) failures.push(`${what} (seed ${seed})`);
@@ -738,94 +726,19 @@ describe("fuzz", () => {
     /** Ids of messages the fuzz created, for edits and deletes. */
     const known: string[] = [];
     let next = 0;
-    const batchSize = 12;
     const lanes = 4;
 
-    const lane = async (laneNo: number) => {
-      let s: RawSocket | null = null;
-      let authed = false;
-      while (next < frames.length) {
-        if (!s?.isOpen) {
-          const mode = stats.connections % 10;
-          authed = mode !== 9;
-          s = await RawSocket.open(
-            server.wsUrl,
-            !authed ? {} : mode === 8 ? { bearer: alice.token } : { token: alice.token },
-          );
-          stats.connections++;
-        }
-        const sock = s;
-        const batch: Array<{ wire: Uint8Array | string; expect: Expectation }> = [];
-        let killer: Expectation | null = null;
-        // Answerable frames first; at most one that closes the connection, last.
-        while (batch.length < batchSize && next < frames.length) {
-          const e = encodeFuzz(frames[next++]!, () => sock.id(), authed, channelId, known);
-          batch.push(e);
-          if ("close" in e.expect) {
-            killer = e.expect;
-            break;
-          }
-        }
-        const sentinel = sock.id();
-        const wires = batch.map((b) => b.wire);
-        // An unknown op: answered bad_request whether or not the connection is authenticated.
-        if (!killer) wires.push(encodeValue([0, sentinel, "fuzz.sentinel", {}]));
-        sock.sendBatch(wires);
-        stats.sent += batch.length;
-        const waitIds = batch.flatMap((b) => ("reply" in b.expect ? [b.expect.reply] : []));
-        if (!killer) waitIds.push(sentinel);
-        try {
-          await sock.waitFor(
-            () => (waitIds.every((id) => sock.replyTo(id)) || sock.closeInfo ? true : undefined),
-            15_000,
-            `lane ${laneNo} batch`,
-          );
-          if (killer) await sock.closed(15_000);
-        } catch (err) {
-          fail(`${(err as Error).message}: ${batch.map((b) => describeBytes(b.wire)).join(" | ")}`);
-          await sock.close();
-          continue;
-        }
-        for (const b of batch) {
-          if (!("reply" in b.expect)) continue;
-          const r = sock.replyTo(b.expect.reply);
-          if (!r) {
-            if (!sock.closeInfo) fail(`no reply to ${describeBytes(b.wire)}`);
-            continue;
-          }
-          stats.replies++;
-          const made = r[0] === FrameKind.ok ? (r[2].message as { id?: unknown } | undefined)?.id : undefined;
-          if (typeof made === "string" && !known.includes(made)) known.push(made);
-          const code = r[0] === FrameKind.ok ? "ok" : r[2].code;
-          stats.codes.set(code, (stats.codes.get(code) ?? 0) + 1);
-          if (code !== "ok" && !knownCodes.has(code)) fail(`unknown error code ${code}`);
-          if (code === "internal")
-            fail(`internal error for ${describeBytes(b.wire)}: ${JSON.stringify(r[2])}`);
-          if (b.expect.code && code !== b.expect.code)
-            fail(`expected ${b.expect.code}, got ${code} for ${describeBytes(b.wire)}`);
-        }
-        if (sock.closeInfo) {
-          const { code, reason } = sock.closeInfo;
-          stats.closes.set(code, (stats.closes.get(code) ?? 0) + 1);
-          if (!isCodedClose(code))
-            fail(
-              `uncoded close ${code} ${reason} (client errors: ${sock.errors.join("; ") || "none"}; authed ${authed}) after ${batch.map((b) => describeBytes(b.wire)).join(" | ")}`,
-            );
-          if (!killer)
-            fail(
-              `unexpected close ${code} ${reason} after ${batch.map((b) => describeBytes(b.wire)).join(" | ")}`,
-            );
-          else if ("close" in killer && killer.close !== code)
-            fail(`expected close ${killer.close}, got ${code} ${reason}`);
-        } else if (killer) {
-          fail(`connection survived a frame that must close it: ${describeBytes(batch.at(-1)!.wire)}`);
-        }
-        const garbage = sock.garbage.length;
-        if (garbage > 0) fail(`${garbage} undecodable server frames`);
-      }
-      await s?.close();
+    const lane: FuzzLane = {
+      wsUrl: server.wsUrl,
+      token: alice.token,
+      nextFrame: () => frames[next++] ?? null,
+      channelId,
+      known,
+      tally: stats,
+      fail,
+      timeoutMs: 15_000,
     };
-    await Promise.all(Array.from({ length: lanes }, (_, i) => lane(i)));
+    await Promise.all(Array.from({ length: lanes }, (_, i) => runFuzzLane(lane, i)));
     const fuzzMs = Date.now() - started;
     console.log(
       `fuzz seed=${seed}: ${stats.sent} frames, ${stats.connections} connections, ${stats.replies} replies in ${fuzzMs} ms;`,

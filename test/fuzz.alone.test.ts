@@ -17,18 +17,12 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ErrorCode } from "../core/errors.js";
-import { type EventFrame, encodeValue, FrameKind } from "../core/protocol.js";
+import { type EventFrame, FrameKind } from "../core/protocol.js";
 import { api, connectAs, devToken, type StoreKind, type TestServer } from "./harness.js";
-import { isCodedClose, RawSocket } from "./raw-socket.js";
+import { RawSocket } from "./raw-socket.js";
 import { type FuzzBody, fuzzBodyArbitrary, improperAnswer } from "./support/fuzz-bodies.js";
-import {
-  type Expectation,
-  encodeFuzz,
-  type FuzzFrame,
-  fuzzArbitrary,
-  mutatedFrameArbitrary,
-} from "./support/fuzz-frames.js";
+import { type FuzzFrame, fuzzArbitrary, mutatedFrameArbitrary } from "./support/fuzz-frames.js";
+import { type FuzzLane, newFuzzTally, runFuzzLane } from "./support/fuzz-lane.js";
 import { inspectorUrlIn, type MemoryMiB, memoryAfterGc } from "./support/inspector.js";
 import { allLimitsOff } from "./support/limits.js";
 import { startColink } from "./support/processes.js";
@@ -63,11 +57,6 @@ function serverRssMiB(): number {
   const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status);
   if (!kb) throw new Error(`no VmRSS in /proc/${server.pid}/status`);
   return Math.round(Number(kb[1]) / 1024);
-}
-
-function describeBytes(b: Uint8Array | string): string {
-  if (typeof b === "string") return `text ${JSON.stringify(b.slice(0, 40))}`;
-  return `${b.length} bytes ${Buffer.from(b.subarray(0, 24)).toString("hex")}`;
 }
 
 beforeAll(async () => {
@@ -121,16 +110,7 @@ describe("fuzz, the long run", () => {
       return chunk.shift()!;
     };
 
-    const knownCodes = new Set<string>(Object.values(ErrorCode));
-    const stats = {
-      sent: 0,
-      replies: 0,
-      connections: 0,
-      bodies: 0,
-      closes: new Map<number, number>(),
-      codes: new Map<string, number>(),
-      statuses: new Map<number, number>(),
-    };
+    const stats = { ...newFuzzTally(), bodies: 0, statuses: new Map<number, number>() };
     const failures: string[] = [];
     const fail = (what: string) => {
       if (failures.length < 20) failures.push(`${what} (seed ${seed})`);
@@ -147,101 +127,22 @@ describe("fuzz, the long run", () => {
     };
     sample("start");
 
-    const lane = async (laneNo: number) => {
-      let s: RawSocket | null = null;
-      let authed = false;
-      let used = 0;
-      for (;;) {
-        // A long-lived connection keeps every frame it got: start a new one now and then.
-        if (s?.isOpen && used >= 400) {
-          await s.close();
-          s = null;
-        }
-        if (!s?.isOpen) {
-          const mode = stats.connections % 10;
-          authed = mode !== 9;
-          s = await RawSocket.open(
-            server.wsUrl,
-            !authed ? {} : mode === 8 ? { bearer: alice.token } : { token: alice.token },
-          );
-          stats.connections++;
-          used = 0;
-        }
-        const sock = s;
-        const batch: Array<{ wire: Uint8Array | string; expect: Expectation }> = [];
-        let killer: Expectation | null = null;
-        // Answerable frames first; at most one that closes the connection, last.
-        while (batch.length < 12) {
-          const frame = nextFrame();
-          if (frame === null) break;
-          const e = encodeFuzz(frame, () => sock.id(), authed, fuzzChannel, known);
-          batch.push(e);
-          if ("close" in e.expect) {
-            killer = e.expect;
-            break;
-          }
-        }
-        if (batch.length === 0) break;
-        const sentinel = sock.id();
-        const wires = batch.map((b) => b.wire);
-        // An unknown op: answered bad_request whether or not the connection is authenticated.
-        if (!killer) wires.push(encodeValue([0, sentinel, "fuzz.sentinel", {}]));
-        sock.sendBatch(wires);
-        stats.sent += batch.length;
-        used += batch.length;
-        for (const at of sampleAt)
-          if (stats.sent - batch.length < at && stats.sent >= at) sample(`${at} frames`);
-        const tenth = Math.ceil(frameCount / 10);
-        if (Math.floor((stats.sent - batch.length) / tenth) < Math.floor(stats.sent / tenth))
-          console.log(`fuzz: ${stats.sent} frames, ${failures.length} failures, ${Date.now() - started} ms`);
-        const waitIds = batch.flatMap((b) => ("reply" in b.expect ? [b.expect.reply] : []));
-        if (!killer) waitIds.push(sentinel);
-        try {
-          await sock.waitFor(
-            () => (waitIds.every((id) => sock.replyTo(id)) || sock.closeInfo ? true : undefined),
-            30_000,
-            `lane ${laneNo} batch`,
-          );
-          if (killer) await sock.closed(30_000);
-        } catch (err) {
-          fail(`${(err as Error).message}: ${batch.map((b) => describeBytes(b.wire)).join(" | ")}`);
-          await sock.close();
-          continue;
-        }
-        for (const b of batch) {
-          if (!("reply" in b.expect)) continue;
-          const r = sock.replyTo(b.expect.reply);
-          if (!r) {
-            if (!sock.closeInfo) fail(`no reply to ${describeBytes(b.wire)}`);
-            continue;
-          }
-          stats.replies++;
-          const made = r[0] === FrameKind.ok ? (r[2].message as { id?: unknown } | undefined)?.id : undefined;
-          if (typeof made === "string" && known.length < 5000) known.push(made);
-          const code = r[0] === FrameKind.ok ? "ok" : r[2].code;
-          stats.codes.set(code, (stats.codes.get(code) ?? 0) + 1);
-          if (code !== "ok" && !knownCodes.has(code)) fail(`unknown error code ${code}`);
-          if (code === "internal")
-            fail(`internal error for ${describeBytes(b.wire)}: ${JSON.stringify(r[2])}`);
-          if (b.expect.code && code !== b.expect.code)
-            fail(`expected ${b.expect.code}, got ${code} for ${describeBytes(b.wire)}`);
-        }
-        if (sock.closeInfo) {
-          const { code, reason } = sock.closeInfo;
-          stats.closes.set(code, (stats.closes.get(code) ?? 0) + 1);
-          if (!isCodedClose(code)) fail(`uncoded close ${code} ${reason} (authed ${authed})`);
-          if (!killer)
-            fail(
-              `unexpected close ${code} ${reason} after ${batch.map((b) => describeBytes(b.wire)).join(" | ")}`,
-            );
-          else if ("close" in killer && killer.close !== code)
-            fail(`expected close ${killer.close}, got ${code} ${reason}`);
-        } else if (killer) {
-          fail(`connection survived a frame that must close it: ${describeBytes(batch.at(-1)!.wire)}`);
-        }
-        if (sock.garbage.length > 0) fail(`${sock.garbage.length} undecodable server frames`);
-      }
-      await s?.close();
+    const onSent = (frames: number) => {
+      for (const at of sampleAt) if (stats.sent - frames < at && stats.sent >= at) sample(`${at} frames`);
+      const tenth = Math.ceil(frameCount / 10);
+      if (Math.floor((stats.sent - frames) / tenth) < Math.floor(stats.sent / tenth))
+        console.log(`fuzz: ${stats.sent} frames, ${failures.length} failures, ${Date.now() - started} ms`);
+    };
+    const lane: FuzzLane = {
+      wsUrl: server.wsUrl,
+      token: alice.token,
+      nextFrame,
+      channelId: fuzzChannel,
+      known,
+      tally: stats,
+      fail,
+      timeoutMs: 30_000,
+      onSent,
     };
 
     // HTTP bodies keep pace with the frames, so that both run through the whole RSS window.
@@ -281,7 +182,7 @@ describe("fuzz, the long run", () => {
     };
 
     await Promise.all([
-      ...Array.from({ length: lanes }, (_, i) => lane(i)),
+      ...Array.from({ length: lanes }, (_, i) => runFuzzLane(lane, i)),
       ...Array.from({ length: 2 }, () => bodyLane()),
     ]);
     const fuzzMs = Date.now() - started;
