@@ -18,7 +18,7 @@ import {
   verdictText,
 } from "../state/audit-query.js";
 import { userName } from "../state/conversation-name.js";
-import { Pager } from "./Pager.js";
+import { PagedListView } from "./PagedListView.js";
 import { PaneHeader } from "./PaneHeader.js";
 
 const pageLimit = 50;
@@ -129,89 +129,76 @@ export function AuditLog() {
             </button>
           </div>
         </form>
-        {list.error && (
-          <p className="search-error" role="alert">
-            Could not read the audit log: {list.error}
-          </p>
-        )}
-        {list.items === null && list.loading && (
-          <p className="list-note" aria-busy="true">
-            Loading…
-          </p>
-        )}
-        {list.items !== null && list.items.length === 0 && !list.loading && (
-          <p className="list-note">No entries.</p>
-        )}
-        {list.items !== null && list.items.length > 0 && (
-          <div className="table-wrap">
-            <table className="admin-table audit-table" aria-busy={list.loading}>
-              <caption className="visually-hidden">Audit log entries</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Time</th>
-                  <th scope="col">Actor</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Target</th>
-                  <th scope="col">Details</th>
-                  <th scope="col">IP</th>
-                  <th scope="col">Request</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.items.map((entry) => (
-                  <tr key={entry.id} data-entry-id={entry.id} data-action={entry.action}>
-                    <td className="nowrap">
-                      <time dateTime={new Date(entry.at).toISOString()}>
-                        {dateTimeFormat.format(entry.at)}
-                      </time>
-                    </td>
-                    <td>
-                      {entry.actorId ? (
-                        <button
-                          type="button"
-                          className="link-button"
-                          title={`Only entries by ${entry.actorId}`}
-                          onClick={() => filterBy("actor", entry.actorId)}
-                        >
-                          {userName(users, entry.actorId)}
-                        </button>
-                      ) : (
-                        <span className="hint">—</span>
-                      )}
-                    </td>
-                    <td>
-                      <code className="audit-action">{entry.action}</code>
-                    </td>
-                    <td className="breakable">
-                      {entry.target ? (
-                        <button
-                          type="button"
-                          className="link-button"
-                          title={`Only entries about ${entry.target}`}
-                          onClick={() => filterBy("target", entry.target)}
-                        >
-                          {users[entry.target] ? userName(users, entry.target) : entry.target}
-                        </button>
-                      ) : (
-                        <span className="hint">—</span>
-                      )}
-                    </td>
-                    <td className="breakable details">{detailsText(entry.details)}</td>
-                    <td className="nowrap">{entry.ip || "—"}</td>
-                    <td className="hint breakable">{entry.requestId || "—"}</td>
+        <PagedListView
+          list={list}
+          failure="Could not read the audit log"
+          empty="No entries."
+          pagerLabel="Audit log pages"
+        >
+          {(items) => (
+            <div className="table-wrap">
+              <table className="admin-table audit-table" aria-busy={list.loading}>
+                <caption className="visually-hidden">Audit log entries</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Time</th>
+                    <th scope="col">Actor</th>
+                    <th scope="col">Action</th>
+                    <th scope="col">Target</th>
+                    <th scope="col">Details</th>
+                    <th scope="col">IP</th>
+                    <th scope="col">Request</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-        <Pager
-          label="Audit log pages"
-          trail={list.trail}
-          nextCursor={list.nextCursor}
-          busy={list.loading}
-          onPage={list.goTo}
-        />
+                </thead>
+                <tbody>
+                  {items.map((entry) => (
+                    <tr key={entry.id} data-entry-id={entry.id} data-action={entry.action}>
+                      <td className="nowrap">
+                        <time dateTime={new Date(entry.at).toISOString()}>
+                          {dateTimeFormat.format(entry.at)}
+                        </time>
+                      </td>
+                      <td>
+                        {entry.actorId ? (
+                          <button
+                            type="button"
+                            className="link-button"
+                            title={`Only entries by ${entry.actorId}`}
+                            onClick={() => filterBy("actor", entry.actorId)}
+                          >
+                            {userName(users, entry.actorId)}
+                          </button>
+                        ) : (
+                          <span className="hint">—</span>
+                        )}
+                      </td>
+                      <td>
+                        <code className="audit-action">{entry.action}</code>
+                      </td>
+                      <td className="breakable">
+                        {entry.target ? (
+                          <button
+                            type="button"
+                            className="link-button"
+                            title={`Only entries about ${entry.target}`}
+                            onClick={() => filterBy("target", entry.target)}
+                          >
+                            {users[entry.target] ? userName(users, entry.target) : entry.target}
+                          </button>
+                        ) : (
+                          <span className="hint">—</span>
+                        )}
+                      </td>
+                      <td className="breakable details">{detailsText(entry.details)}</td>
+                      <td className="nowrap">{entry.ip || "—"}</td>
+                      <td className="hint breakable">{entry.requestId || "—"}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </PagedListView>
       </div>
     </main>
   );

@@ -8,7 +8,7 @@ import { useChat } from "../chat-context.js";
 import { usePagedList } from "../hooks/use-paged-list.js";
 import type { Flag, FlagStatus } from "../state/admin-types.js";
 import { FlaggedMessage } from "./FlaggedMessage.js";
-import { Pager } from "./Pager.js";
+import { PagedListView } from "./PagedListView.js";
 import { PaneHeader } from "./PaneHeader.js";
 import { ResolveFlagDialog } from "./ResolveFlagDialog.js";
 
@@ -65,42 +65,29 @@ export function FlagsAdmin() {
         <p className="admin-outcome" role="status">
           {resolved ?? ""}
         </p>
-        {list.error && (
-          <p className="search-error" role="alert">
-            Could not list flags: {list.error}
-          </p>
-        )}
-        {list.items === null && list.loading && (
-          <p className="list-note" aria-busy="true">
-            Loading…
-          </p>
-        )}
-        {list.items !== null && list.items.length === 0 && !list.loading && (
-          <p className="list-note">{status === "open" ? "No open flags." : "No resolved flags."}</p>
-        )}
-        {list.items !== null && list.items.length > 0 && (
-          <ul className="flag-list" aria-label={status === "open" ? "Open flags" : "Resolved flags"}>
-            {list.items.map((flag) => (
-              <li key={flag.id} className="flag-item" data-flag-id={flag.id}>
-                <FlaggedMessage flag={flag} />
-                {flag.status === "open" && (
-                  <div className="flag-actions">
-                    <button type="button" className="button small" onClick={() => setResolving(flag)}>
-                      Resolve…
-                    </button>
-                  </div>
-                )}
-              </li>
-            ))}
-          </ul>
-        )}
-        <Pager
-          label="Flag pages"
-          trail={list.trail}
-          nextCursor={list.nextCursor}
-          busy={list.loading}
-          onPage={list.goTo}
-        />
+        <PagedListView
+          list={list}
+          failure="Could not list flags"
+          empty={status === "open" ? "No open flags." : "No resolved flags."}
+          pagerLabel="Flag pages"
+        >
+          {(items) => (
+            <ul className="flag-list" aria-label={status === "open" ? "Open flags" : "Resolved flags"}>
+              {items.map((flag) => (
+                <li key={flag.id} className="flag-item" data-flag-id={flag.id}>
+                  <FlaggedMessage flag={flag} />
+                  {flag.status === "open" && (
+                    <div className="flag-actions">
+                      <button type="button" className="button small" onClick={() => setResolving(flag)}>
+                        Resolve…
+                      </button>
+                    </div>
+                  )}
+                </li>
+              ))}
+            </ul>
+          )}
+        </PagedListView>
       </div>
       {resolving && (
         <ResolveFlagDialog flag={resolving} onResolved={onResolved} onClose={() => setResolving(null)} />

@@ -11,7 +11,7 @@ import { usePagedList } from "../hooks/use-paged-list.js";
 import { errorMessage } from "../logger.js";
 import { type SiteRole, siteRoles } from "../state/admin-types.js";
 import { ConfirmDialog } from "./ConfirmDialog.js";
-import { Pager } from "./Pager.js";
+import { PagedListView } from "./PagedListView.js";
 import { PaneHeader } from "./PaneHeader.js";
 
 const pageLimit = 25;
@@ -91,93 +91,80 @@ export function UsersAdmin() {
         <p className="admin-outcome" role={outcome?.failed ? "alert" : "status"}>
           {outcome?.text ?? ""}
         </p>
-        {list.error && (
-          <p className="search-error" role="alert">
-            Could not list users: {list.error}
-          </p>
-        )}
-        {list.items !== null && list.items.length === 0 && !list.loading && (
-          <p className="list-note">Nobody found.</p>
-        )}
-        {list.items === null && list.loading && (
-          <p className="list-note" aria-busy="true">
-            Loading…
-          </p>
-        )}
-        {list.items !== null && list.items.length > 0 && (
-          <div className="table-wrap">
-            <table className="admin-table" aria-busy={list.loading}>
-              <caption className="visually-hidden">Users</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.items.map((user) => {
-                  const name = nameOf(user);
-                  const self = user.id === myId;
-                  return (
-                    <tr
-                      key={user.id}
-                      data-user-id={user.id}
-                      className={user.deactivated ? "inactive" : undefined}
-                    >
-                      <th scope="row">
-                        <span className="admin-name">{name}</span>
-                        <span className="hint"> @{user.username}</span>
-                        {self && <span className="hint"> (you)</span>}
-                      </th>
-                      <td>
-                        <select
-                          aria-label={`Role of ${name}`}
-                          value={user.role}
-                          disabled={self || busyId === user.id}
-                          onChange={(e) => void changeRole(user, e.target.value as SiteRole)}
-                        >
-                          {siteRoles.map((role) => (
-                            <option key={role} value={role}>
-                              {role}
-                            </option>
-                          ))}
-                        </select>
-                      </td>
-                      <td>
-                        <span className={`status-tag ${user.deactivated ? "off" : "on"}`}>
-                          {user.deactivated ? "Deactivated" : "Active"}
-                        </span>
-                      </td>
-                      <td className="admin-actions-cell">
-                        {!self && (
-                          <button
-                            type="button"
-                            className={`button small${user.deactivated ? "" : " danger-outline"}`}
-                            aria-label={`${user.deactivated ? "Reactivate" : "Deactivate"} ${name}`}
-                            onClick={() => setConfirming(user)}
+        <PagedListView
+          list={list}
+          failure="Could not list users"
+          empty="Nobody found."
+          pagerLabel="User pages"
+        >
+          {(items) => (
+            <div className="table-wrap">
+              <table className="admin-table" aria-busy={list.loading}>
+                <caption className="visually-hidden">Users</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Role</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {items.map((user) => {
+                    const name = nameOf(user);
+                    const self = user.id === myId;
+                    return (
+                      <tr
+                        key={user.id}
+                        data-user-id={user.id}
+                        className={user.deactivated ? "inactive" : undefined}
+                      >
+                        <th scope="row">
+                          <span className="admin-name">{name}</span>
+                          <span className="hint"> @{user.username}</span>
+                          {self && <span className="hint"> (you)</span>}
+                        </th>
+                        <td>
+                          <select
+                            aria-label={`Role of ${name}`}
+                            value={user.role}
+                            disabled={self || busyId === user.id}
+                            onChange={(e) => void changeRole(user, e.target.value as SiteRole)}
                           >
-                            {user.deactivated ? "Reactivate" : "Deactivate"}
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
-        )}
-        <Pager
-          label="User pages"
-          trail={list.trail}
-          nextCursor={list.nextCursor}
-          busy={list.loading}
-          onPage={list.goTo}
-        />
+                            {siteRoles.map((role) => (
+                              <option key={role} value={role}>
+                                {role}
+                              </option>
+                            ))}
+                          </select>
+                        </td>
+                        <td>
+                          <span className={`status-tag ${user.deactivated ? "off" : "on"}`}>
+                            {user.deactivated ? "Deactivated" : "Active"}
+                          </span>
+                        </td>
+                        <td className="admin-actions-cell">
+                          {!self && (
+                            <button
+                              type="button"
+                              className={`button small${user.deactivated ? "" : " danger-outline"}`}
+                              aria-label={`${user.deactivated ? "Reactivate" : "Deactivate"} ${name}`}
+                              onClick={() => setConfirming(user)}
+                            >
+                              {user.deactivated ? "Reactivate" : "Deactivate"}
+                            </button>
+                          )}
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </PagedListView>
       </div>
       {confirming && (
         <ConfirmDialog
