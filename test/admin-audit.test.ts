@@ -6,11 +6,8 @@
  * what, target, time, IP and request id; audit.verify is ok, and fails at a row edited or
  * deleted in the database.
  */
-import { join } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
-import postgres from "postgres";
 import { describe, expect, it } from "vitest";
-import { api, type StoreKind, storeKinds, type TestServer, testDatabaseUrl } from "./harness.js";
+import { api, type StoreKind, storeKinds, type TestServer } from "./harness.js";
 import { RawSocket } from "./raw-socket.js";
 import { serverForBlock } from "./support/server-fixture.js";
 
@@ -35,28 +32,6 @@ async function call(socket: RawSocket, op: string, args: Record<string, unknown>
 
 describe.each(storeKinds)("administration and the audit log on %s", (store: StoreKind) => {
   const fixture = serverForBlock(store);
-
-  /** Runs SQL on the server's database; PGlite allows one process, so the server stops meanwhile. */
-  const withSql = async (text: string, params: unknown[] = []) => {
-    const server = fixture.server;
-    await server.stop();
-    try {
-      if (server.schema === null) {
-        const db = await PGlite.create({ dataDir: join(server.dataDir, "pglite") });
-        await db.query(text, params);
-        await db.close();
-      } else {
-        const sql = postgres(testDatabaseUrl, {
-          onnotice: () => {},
-          connection: { search_path: server.schema },
-        });
-        await sql.unsafe(text, params as string[]);
-        await sql.end();
-      }
-    } finally {
-      await server.restart();
-    }
-  };
 
   it("deactivates: every socket closes with 4006, tokens are refused, the user is hidden; reactivation restores", async () => {
     const { server } = fixture;
@@ -256,19 +231,20 @@ describe.each(storeKinds)("administration and the audit log on %s", (store: Stor
     await Promise.all([ws.close(), member.close()]);
 
     const reactivated = entries[1]!;
-    await withSql("UPDATE audit_log SET details = '{\"changed\": false}'::jsonb WHERE id = $1", [
-      reactivated.id,
-    ]);
+    await fixture.sqlWhileStopped(
+      "UPDATE audit_log SET details = '{\"changed\": false}'::jsonb WHERE id = $1",
+      [reactivated.id],
+    );
     const edited = await api(server, admin.token, "GET", "/v1/admin/audit/verify");
     expect(edited.body).toMatchObject({ ok: false, brokenAt: reactivated.id });
-    await withSql("UPDATE audit_log SET details = $2::text::jsonb WHERE id = $1", [
+    await fixture.sqlWhileStopped("UPDATE audit_log SET details = $2::text::jsonb WHERE id = $1", [
       reactivated.id,
       JSON.stringify(reactivated.details),
     ]);
     expect((await api(server, admin.token, "GET", "/v1/admin/audit/verify")).body).toMatchObject({
       ok: true,
     });
-    await withSql("DELETE FROM audit_log WHERE id = $1", [reactivated.id]);
+    await fixture.sqlWhileStopped("DELETE FROM audit_log WHERE id = $1", [reactivated.id]);
     const deleted = await api(server, admin.token, "GET", "/v1/admin/audit/verify");
     expect(deleted.body).toMatchObject({ ok: false, brokenAt: entries[0]!.id });
   });

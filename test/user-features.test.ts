@@ -4,12 +4,9 @@
  * unread counts, profiles, settings and user search. The SQL edge cases of unread counts
  * are the store contract suite's; this covers the wire path.
  */
-import { join } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
-import postgres from "postgres";
 import { describe, expect, it } from "vitest";
 import type { ColinkClient } from "../client/index.js";
-import { type StoreKind, storeKinds, testDatabaseUrl, until } from "./harness.js";
+import { type StoreKind, storeKinds, until } from "./harness.js";
 import { serverForBlock } from "./support/server-fixture.js";
 
 /** Records the events of one type a client receives on its personal topic. */
@@ -24,28 +21,6 @@ function eventsOf(client: ColinkClient, type: string): Array<Record<string, unkn
 describe.each(storeKinds)("user features on %s", (store: StoreKind) => {
   const fixture = serverForBlock(store, { COLINK_MAX_NOTIFY_OVERRIDES: "3" });
   const connect = fixture.connect;
-
-  /**
-   * Runs SQL on the server's database (its data dir or schema), for rows no op changes
-   * (deactivating a user); PGlite allows one process, so the server stops meanwhile.
-   */
-  const withSql = async (text: string, params: unknown[]) => {
-    const server = fixture.server;
-    await server.stop();
-    if (server.schema === null) {
-      const db = await PGlite.create({ dataDir: join(server.dataDir, "pglite") });
-      await db.query(text, params);
-      await db.close();
-    } else {
-      const sql = postgres(testDatabaseUrl, {
-        onnotice: () => {},
-        connection: { search_path: server.schema },
-      });
-      await sql.unsafe(text, params as string[]);
-      await sql.end();
-    }
-    await server.restart();
-  };
 
   it("moves read markers forward only and tells the user's other sessions", async () => {
     const alice = await connect("ra");
@@ -250,7 +225,7 @@ describe.each(storeKinds)("user features on %s", (store: StoreKind) => {
     });
 
     // No op deactivates a user yet: the test does it in SQL (the server restarts meanwhile).
-    await withSql("UPDATE users SET deactivated = true WHERE id = $1", [beta!.userId]);
+    await fixture.sqlWhileStopped("UPDATE users SET deactivated = true WHERE id = $1", [beta!.userId]);
     expect(await search("sr.")).toEqual(["sr.alpha"]);
     const { user } = await alpha!.client.request("user.get", { userId: beta!.userId });
     expect(user.deactivated).toBe(true);

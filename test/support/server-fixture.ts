@@ -4,9 +4,12 @@
  * connected and removes the server with its data dir and schema. Called inside
  * `describe.each`, so each store (or setup) gets its own server.
  */
+import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import postgres from "postgres";
 import { afterAll, beforeAll } from "vitest";
 import type { ColinkClient } from "../../client/index.js";
-import { connectAs, type StoreKind, startServer, type TestServer } from "../harness.js";
+import { connectAs, type StoreKind, startServer, type TestServer, testDatabaseUrl } from "../harness.js";
 
 /** A block's server and its clients. */
 export interface ServerFixture {
@@ -17,6 +20,11 @@ export interface ServerFixture {
     username: string,
     opts?: Parameters<typeof connectAs>[2],
   ): Promise<{ client: ColinkClient; userId: string; token: string }>;
+  /**
+   * Runs SQL on the server's database behind its back (a row edited or deleted by hand);
+   * PGlite allows one process, so the server stops meanwhile and starts again after.
+   */
+  sqlWhileStopped(text: string, params?: unknown[]): Promise<void>;
 }
 
 /**
@@ -49,6 +57,26 @@ export function serverForBlock(
       const connected = await connectAs(running(), username, opts);
       clients.push(connected.client);
       return connected;
+    },
+    async sqlWhileStopped(text, params = []) {
+      const server = running();
+      await server.stop();
+      try {
+        if (server.schema === null) {
+          const db = await PGlite.create({ dataDir: join(server.dataDir, "pglite") });
+          await db.query(text, params);
+          await db.close();
+        } else {
+          const sql = postgres(testDatabaseUrl, {
+            onnotice: () => {},
+            connection: { search_path: server.schema },
+          });
+          await sql.unsafe(text, params as string[]);
+          await sql.end();
+        }
+      } finally {
+        await server.restart();
+      }
     },
   };
 }
