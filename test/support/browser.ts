@@ -505,3 +505,26 @@ export function screenshotsOnFailure(test: string, users: () => Array<UserPage |
 export async function closeAll(users: Array<UserPage | null | undefined>): Promise<void> {
   await Promise.all(users.map((u) => u?.context.close().catch(() => {})));
 }
+
+/**
+ * Holds the page's upload PUTs to `/v1/blobs/<bucket>/` until `release` is called, so a
+ * test can see the progress of an upload in flight. `release` lets the held ones through
+ * and stops holding new ones.
+ */
+export async function holdUploads(page: Page, bucket: string): Promise<{ release: () => Promise<void> }> {
+  let letGo = () => {};
+  const held = new Promise<void>((resolve) => {
+    letGo = resolve;
+  });
+  const isUpload = (url: URL) => url.pathname.startsWith(`/v1/blobs/${bucket}/`);
+  await page.route(isUpload, async (route) => {
+    if (route.request().method() === "PUT") await held;
+    await route.continue();
+  });
+  return {
+    release: async () => {
+      letGo();
+      await page.unroute(isUpload);
+    },
+  };
+}

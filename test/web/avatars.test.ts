@@ -17,6 +17,7 @@ import {
   composer,
   createChannel,
   expectAccessible,
+  holdUploads,
   joinChannel,
   openConversation,
   screenshot,
@@ -68,15 +69,7 @@ describe("avatars in the web app, scanned by clamd", () => {
     const image = await png(256, 256);
 
     // The PUT is held until the dialog's progress bar has been seen.
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const isUpload = (url: URL) => url.pathname.startsWith("/v1/blobs/avatars/");
-    await a.route(isUpload, async (route) => {
-      if (route.request().method() === "PUT") await held;
-      await route.continue();
-    });
+    const uploads = await holdUploads(a, "avatars");
     const dialog = await openAvatarDialog(a);
     expect(await dialog.textContent()).toContain("You have no avatar");
     expect(await dialog.getByRole("button", { name: "Remove avatar" }).count()).toBe(0);
@@ -86,9 +79,8 @@ describe("avatars in the web app, scanned by clamd", () => {
     const progress = dialog.getByRole("progressbar", { name: "Uploading face.png" });
     await progress.waitFor({ timeout: uiTimeout });
     expect(await dialog.getByRole("status").textContent()).toBe("Uploading face.png…");
-    release();
+    await uploads.release();
     await progress.waitFor({ state: "hidden", timeout: uiTimeout });
-    await a.unroute(isUpload);
 
     // Scanned and linked: the preview (the medium thumbnail: 256 px, never enlarged) and the header's avatar (the small one).
     await expect

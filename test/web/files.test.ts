@@ -16,6 +16,7 @@ import {
   composer,
   createChannel,
   expectAccessible,
+  holdUploads,
   joinChannel,
   mainPane,
   messageLog,
@@ -75,15 +76,7 @@ describe("files in the web app, scanned by clamd", () => {
     const image = await png(640, 360);
 
     // The PUT is held until the chip's progress bar and the disabled Send have been seen.
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const isUpload = (url: URL) => url.pathname.startsWith("/v1/blobs/files/");
-    await a.route(isUpload, async (route) => {
-      if (route.request().method() === "PUT") await held;
-      await route.continue();
-    });
+    const uploads = await holdUploads(a, "files");
     const chooser = a.waitForEvent("filechooser");
     await mainPane(a).getByRole("button", { name: "Attach files" }).click();
     await (await chooser).setFiles({ name: "whiteboard.png", mimeType: "image/png", buffer: image });
@@ -95,9 +88,8 @@ describe("files in the web app, scanned by clamd", () => {
     await screenshot(a, "files-uploading");
     const send = mainPane(a).getByRole("button", { name: "Send", exact: true });
     expect(await send.isDisabled()).toBe(true);
-    release();
+    await uploads.release();
     await progress.waitFor({ state: "hidden", timeout: uiTimeout });
-    await a.unroute(isUpload);
     await expect.poll(() => send.isDisabled()).toBe(false);
     await composer(a, name).press("Enter");
 
