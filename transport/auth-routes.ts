@@ -7,15 +7,11 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from "@trufflesuite/uws-js-unofficial";
 import type { Config } from "../core/config.js";
 import { fail } from "../core/errors.js";
-import type { Logger } from "../core/logger.js";
 import type { DevLogin, DevSession } from "../core/ports.js";
 import type { Principal } from "../core/types.js";
-import { clientAddressOf } from "./client-address.js";
-import type { CorsPolicy, Header } from "./cors.js";
+import { type AuthEdge, serveAuth } from "./auth-answers.js";
 import type { Dispatcher } from "./dispatcher.js";
-import type { HttpEdge } from "./http-api.js";
-import { bodyMap, HttpFailure, type JsonAnswer, serveJson } from "./http-json.js";
-import type { RequestRateLimits } from "./rate-limit.js";
+import { bodyMap, HttpFailure, type JsonAnswer } from "./http-json.js";
 import { originOf } from "./request-origin.js";
 import { clearSessionCookie, sessionTokenIn, setSessionCookie } from "./session-cookie.js";
 
@@ -63,11 +59,8 @@ export class AuthRoutes {
     private readonly dispatcher: Dispatcher,
     private readonly devLogin: DevLogin | null,
     private readonly authConfig: AuthConfig,
-    private readonly cors: CorsPolicy,
-    private readonly maxBodyBytes: number,
-    private readonly logger: Logger,
-    /** Every `/auth` request counts against the client address's `auth` budget; the answers' headers. */
-    private readonly entry: HttpEdge & { rates: RequestRateLimits },
+    /** Every `/auth` request counts against the client address's `auth` budget. */
+    private readonly answers: AuthEdge,
   ) {}
 
   register(): void {
@@ -126,19 +119,6 @@ export class AuthRoutes {
     label: string,
     work: (body: unknown, address: string) => Promise<JsonAnswer>,
   ): void {
-    const headers: readonly Header[] = this.cors.enabled
-      ? [...this.entry.headers, ...this.cors.responseHeaders(req.getHeader("origin"))]
-      : this.entry.headers;
-    const address = clientAddressOf(res, req, this.entry.proxyHops);
-    const contentLength = req.getHeader("content-length");
-    serveJson(
-      res,
-      { withBody, headers, contentLength, label, maxBodyBytes: this.maxBodyBytes, logger: this.logger },
-      async (body) => {
-        const refusal = await this.entry.rates.take("auth", null, address);
-        if (refusal) throw refusal;
-        return work(body, address);
-      },
-    );
+    serveAuth(this.answers, res, req, withBody, label, work);
   }
 }

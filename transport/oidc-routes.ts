@@ -15,21 +15,19 @@ import { createHash, randomBytes } from "node:crypto";
 import type { HttpRequest, HttpResponse, TemplatedApp } from "@trufflesuite/uws-js-unofficial";
 import { decodeJwt } from "jose";
 import { ColinkError, fail } from "../core/errors.js";
-import type { Logger } from "../core/logger.js";
 import type { OidcLogin, ProviderTokens } from "../core/ports.js";
 import type { Principal } from "../core/types.js";
+import { type AuthEdge, serveAuth } from "./auth-answers.js";
 import { helloUser } from "./auth-routes.js";
 import { clientAddressOf } from "./client-address.js";
-import type { CorsPolicy, Header } from "./cors.js";
+import type { Header } from "./cors.js";
 import type { Dispatcher } from "./dispatcher.js";
-import type { HttpEdge } from "./http-api.js";
-import { bodyMap, HttpFailure, type JsonAnswer, serveJson } from "./http-json.js";
-import type { RequestRateLimits } from "./rate-limit.js";
+import { bodyMap, HttpFailure, type JsonAnswer } from "./http-json.js";
 import { loginCookie, type SignInCookies, type SignInSession, sessionCookie } from "./sign-in-cookies.js";
 import type { TokenSessions } from "./token-sessions.js";
 
 /** What the sign-in routes are built from. */
-export interface OidcRoutesOptions {
+export interface OidcRoutesOptions extends AuthEdge {
   /** The issuer's sign-in; null when COLINK_OIDC_WEB_CLIENT_ID is unset (the browser routes answer 404). */
   login: OidcLogin | null;
   /** The OIDC issuer (`iss`), or null when there is none. */
@@ -44,11 +42,6 @@ export interface OidcRoutesOptions {
   /** Ends a sign-in session here and on every other node: its tokens refused, its WebSockets closed. */
   endSession(userId: string, sid: string): void;
   dispatcher: Dispatcher;
-  cors: CorsPolicy;
-  maxBodyBytes: number;
-  logger: Logger;
-  /** Every JSON request counts against the client address's `auth` budget; every answer's headers. */
-  edge: HttpEdge & { rates: RequestRateLimits };
 }
 
 /** Where a browser whose sign-in failed is sent, with why (`?error=<SignInFailure reason>`). */
@@ -367,20 +360,12 @@ export class OidcRoutes {
     label: string,
     work: (body: unknown) => Promise<JsonAnswer>,
   ): void {
-    const { cors, maxBodyBytes, logger, edge } = this.opts;
-    const headers: readonly Header[] = cors.enabled
-      ? [...edge.headers, ...cors.responseHeaders(req.getHeader("origin"))]
-      : edge.headers;
-    const address = clientAddressOf(res, req, edge.proxyHops);
-    const contentLength = req.getHeader("content-length");
-    serveJson(res, { withBody, headers, contentLength, label, maxBodyBytes, logger }, async (body) => {
-      const refusal = await edge.rates.take("auth", null, address);
-      if (refusal) throw refusal;
-      return work(body).catch((err: unknown) => {
+    serveAuth(this.opts, res, req, withBody, label, (body) =>
+      work(body).catch((err: unknown) => {
         if (err instanceof SignedOutFailure) return [401, { error: err.body }, [noStore, err.clear]];
         throw err;
-      });
-    });
+      }),
+    );
   }
 }
 

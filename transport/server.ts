@@ -126,16 +126,12 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
     gateway?.endSignInSession(userId, sid);
   };
   actors.signOuts?.onSignOut(signOutHere);
-  new AuthRoutes(
-    app,
-    dispatcher,
-    parts.devLogin,
-    authConfigOf(config),
+  new AuthRoutes(app, dispatcher, parts.devLogin, authConfigOf(config), {
     cors,
-    config.limits.maxPayloadBytes,
-    logger.child({ part: "auth" }),
-    { ...edge, rates },
-  ).register();
+    maxBodyBytes: config.limits.maxPayloadBytes,
+    logger: logger.child({ part: "auth" }),
+    edge: { ...edge, rates },
+  }).register();
   new OidcRoutes(app, {
     login: parts.oidcLogin,
     issuer: config.oidcIssuer,
