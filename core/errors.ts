@@ -94,7 +94,14 @@ export const fail = {
   rateLimited: (message = "too many requests") => new ColinkError("rate_limited", message),
   tooLarge: (message: string) => new ColinkError("too_large", message),
   unavailable: (message = "temporarily unavailable") => new ColinkError("unavailable", message),
+  /** A deactivated user's token or sign-in, refused (a WebSocket closes with 4006 for it). */
+  deactivated: () => new ColinkError("unauthenticated", "account deactivated", { reason: "deactivated" }),
 };
+
+/** True when an error body is the refusal of a deactivated account (`fail.deactivated`). */
+export function isDeactivated(error: { details?: Record<string, unknown> | undefined }): boolean {
+  return error.details?.reason === "deactivated";
+}
 
 /**
  * WebSocket close codes. 4000–4499: do not reconnect as-is. 4500–4999: reconnect and

@@ -19,7 +19,9 @@ async function signIn(server: TestServer, username: string, role = "member") {
   });
   expect(res.status).toBe(200);
   const body = (await res.json()) as { accessToken: string; user: { id: string; role: string } };
-  return { token: body.accessToken, userId: body.user.id, user: body.user };
+  // The session cookie, for a refresh.
+  const cookie = res.headers.get("set-cookie")!.split(";")[0]!;
+  return { token: body.accessToken, userId: body.user.id, user: body.user, cookie };
 }
 
 /** The ok result of a raw WebSocket call, or the error. */
@@ -69,9 +71,19 @@ describe.each(storeKinds)("administration and the audit log on %s", (store: Stor
     const late = await RawSocket.open(server.wsUrl);
     expect((await call(late, "auth", { token: bob.token })).error?.code).toBe("unauthenticated");
     expect((await late.closed(2000)).code).toBe(4006);
-    // A token issued after the deactivation is refused too.
-    const fresh = await signIn(server, "dbob");
-    expect((await api(server, fresh.token, "GET", "/v1/users/me")).status).toBe(401);
+    // No new token either: a sign-in and a refresh of the session are refused alike.
+    const deactivated = { code: "unauthenticated", details: { reason: "deactivated" } };
+    const signInAgain = await fetch(`${server.baseUrl}/auth/dev/token`, {
+      method: "POST",
+      body: JSON.stringify({ username: "dbob" }),
+    });
+    expect(signInAgain.status).toBe(401);
+    expect(((await signInAgain.json()) as { error: unknown }).error).toMatchObject(deactivated);
+    const refresh = () =>
+      fetch(`${server.baseUrl}/auth/dev/refresh`, { method: "POST", headers: { cookie: bob.cookie } });
+    const refreshed = await refresh();
+    expect(refreshed.status).toBe(401);
+    expect(((await refreshed.json()) as { error: unknown }).error).toMatchObject(deactivated);
     // Hidden from the directory; the admin page still lists them.
     expect((await api(server, other.token, "GET", "/v1/search/users?q=dbob")).body.users).toEqual([]);
     const listed = await api(server, admin.token, "GET", "/v1/admin/users?q=dbob");
@@ -81,6 +93,7 @@ describe.each(storeKinds)("administration and the audit log on %s", (store: Stor
     expect(back.status).toBe(200);
     expect(back.body.user).toMatchObject({ deactivated: false });
     expect((await api(server, bob.token, "GET", "/v1/users/me")).status).toBe(200);
+    expect((await refresh()).status).toBe(200);
     const again = await RawSocket.open(server.wsUrl, { token: bob.token });
     expect((await call(again, "user.me", {})).ok).toBeDefined();
     expect((await api(server, other.token, "GET", "/v1/search/users?q=dbob")).body.users).toHaveLength(1);

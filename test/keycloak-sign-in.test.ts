@@ -364,6 +364,41 @@ describe("single sign-on through /auth/login and /auth/callback", () => {
   });
 });
 
+describe("an account a Colink admin deactivated", () => {
+  it("gets no token: its session's refresh is 401, and a new sign-in comes back to /signin?error=deactivated", async () => {
+    const user = realmUsers.moderator;
+    const browser = await signedInBrowser(server.baseUrl, user);
+    const token = await accessTokenOf(server.baseUrl, browser);
+    const me = await fetch(`${server.baseUrl}/v1/users/me`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const userId = ((await me.json()) as { user: { id: string } }).user.id;
+    const admin = await accessTokenOf(
+      server.baseUrl,
+      await signedInBrowser(server.baseUrl, realmUsers.admin),
+    );
+    const account = (change: "deactivate" | "reactivate") =>
+      fetch(`${server.baseUrl}/v1/admin/users/${userId}/${change}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${admin}` },
+      });
+    expect((await account("deactivate")).status).toBe(200);
+    try {
+      expect(await post(server.baseUrl, browser, "refresh")).toMatchObject({
+        status: 401,
+        body: { error: { code: "unauthenticated", details: { reason: "deactivated" } } },
+      });
+      const again = newBrowser();
+      const { callback } = await startSignIn(server.baseUrl, again, user);
+      const { location, setCookies } = await followCallback(again, callback);
+      expect(location).toBe("/signin?error=deactivated");
+      expect(setCookies.filter((l) => l.startsWith("colink_session="))).toEqual([]);
+    } finally {
+      expect((await account("reactivate")).status).toBe(200);
+    }
+  });
+});
+
 describe("POST /auth/logout", () => {
   it("revokes at Keycloak, closes that session's sockets with 4005 (not another session's), and its tokens are refused after", async () => {
     const user = realmUsers.moderator;

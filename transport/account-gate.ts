@@ -10,22 +10,9 @@
  * the bus was lost (events may have been missed), and after `ttlMs` at the latest.
  */
 
-import { ColinkError } from "../core/errors.js";
+import { fail } from "../core/errors.js";
 import type { AccountState, TokenVerifier } from "../core/ports.js";
 import type { Principal } from "../core/types.js";
-
-/** The message of a deactivated user's refused token. */
-export const deactivatedMessage = "account deactivated";
-
-/** The refusal of a deactivated user's token. */
-export function deactivatedError(): ColinkError {
-  return new ColinkError("unauthenticated", deactivatedMessage, { reason: "deactivated" });
-}
-
-/** True when an error body says the account was deactivated. */
-export function isDeactivated(error: { details?: Record<string, unknown> | undefined }): boolean {
-  return error.details?.reason === "deactivated";
-}
 
 /** How long an account's state is trusted without news (the bus tells of changes at once). */
 const defaultTtlMs = 60_000;
@@ -53,7 +40,7 @@ export class AccountGate implements TokenVerifier {
     // A cached state is used without another await (the hot path of every HTTP request).
     const known = this.stateOf(principal.userId);
     const state = known instanceof Promise ? await known : known;
-    if (state.deactivated) throw deactivatedError();
+    if (state.deactivated) throw fail.deactivated();
     const role = state.roleFromAdmin;
     if (role === null || role === principal.role) return principal;
     let made = this.derived.get(principal);

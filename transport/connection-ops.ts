@@ -2,13 +2,12 @@
  * The ops a connection answers itself, without an actor of its own (the op table's route
  * "connection"): `auth` for a connection opened without a token, `ping`, and `unsub`.
  */
-import { CloseCode, ColinkError, errorBodyLogged, fail } from "../core/errors.js";
+import { CloseCode, ColinkError, errorBodyLogged, fail, isDeactivated } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { ArgsOf } from "../core/ops.js";
 import type { TokenVerifier } from "../core/ports.js";
 import { channelTopic, errorFrame, okFrame } from "../core/protocol.js";
 import type { Principal } from "../core/types.js";
-import { isDeactivated } from "./account-gate.js";
 import type { ClusterTopics } from "./cluster-topics.js";
 import type { Conn, Connections, Socket } from "./connection.js";
 import { tooManyConnections } from "./connection-caps.js";

@@ -15,10 +15,9 @@
 import { randomBytes } from "node:crypto";
 import type { WebSocket } from "@trufflesuite/uws-js-unofficial";
 import type { Limits } from "../core/config.js";
-import { CloseCode, type ErrorBody } from "../core/errors.js";
+import { CloseCode, type ErrorBody, isDeactivated } from "../core/errors.js";
 import { channelTopic, userTopic } from "../core/protocol.js";
 import type { Principal } from "../core/types.js";
-import { isDeactivated } from "./account-gate.js";
 import type { ClusterTopics } from "./cluster-topics.js";
 import type { ConnectionCaps } from "./connection-caps.js";
 import type { Dispatcher, Waiter } from "./dispatcher.js";

@@ -14,7 +14,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { HttpRequest, HttpResponse, TemplatedApp } from "@trufflesuite/uws-js-unofficial";
 import { decodeJwt } from "jose";
-import { ColinkError, fail } from "../core/errors.js";
+import { ColinkError, fail, isDeactivated } from "../core/errors.js";
 import type { OidcLogin, ProviderTokens } from "../core/ports.js";
 import type { Principal } from "../core/types.js";
 import { type AuthEdge, serveAuth } from "./auth-answers.js";
@@ -52,7 +52,13 @@ const signInPage = "/signin";
  * free text (anyone can make a link to `/signin?error=…`; the page shows only its own
  * words for these). The details go to the log.
  */
-export type SignInFailureReason = "expired" | "mismatch" | "refused" | "unavailable" | "failed";
+export type SignInFailureReason =
+  | "expired"
+  | "mismatch"
+  | "refused"
+  | "deactivated"
+  | "unavailable"
+  | "failed";
 
 /** A failed callback: the reason the page is told, and the details the log gets. */
 class SignInFailure extends Error {
@@ -67,6 +73,9 @@ class SignInFailure extends Error {
 /** The reason of a failure from the issuer or the token checks. */
 function failureOf(err: unknown): SignInFailure {
   if (err instanceof SignInFailure) return err;
+  // An account an admin deactivated: refused by the token check or by the user's actor.
+  const refusal = err instanceof ColinkError ? err : err instanceof HttpFailure ? err.body : null;
+  if (refusal && isDeactivated(refusal)) return new SignInFailure("deactivated", refusal.message);
   if (err instanceof ColinkError && err.code === "unauthenticated")
     return new SignInFailure("refused", err.message);
   if (err instanceof ColinkError && err.code === "unavailable")

@@ -124,13 +124,13 @@ export class UserActor extends MailboxActor {
    * another user's principal is let in; each handler checks the caller is an admin.
    */
   private static readonly adminHandlers = {
-    "user.deactivate": (u, p) => setDeactivated(u.deps, u.id, p, true, u.origin),
-    "user.reactivate": (u, p) => setDeactivated(u.deps, u.id, p, false, u.origin),
+    "user.deactivate": async (u, p) =>
+      u.changedAccount(await setDeactivated(u.deps, u.id, p, true, u.origin)),
+    "user.reactivate": async (u, p) =>
+      u.changedAccount(await setDeactivated(u.deps, u.id, p, false, u.origin)),
     "role.set": async (u, p, a) => {
       const before = await u.deps.directory.getUser(u.id);
-      const answer = await setRole(u.deps, u.id, p, a, u.origin, before);
-      u.user = null;
-      return answer;
+      return u.changedAccount(await setRole(u.deps, u.id, p, a, u.origin, before));
     },
   } satisfies { [O in OpName]?: UserHandler<O> };
 
@@ -322,17 +322,32 @@ export class UserActor extends MailboxActor {
    * Creates the user on first sight and refreshes username and role when the token's
    * claims changed. The display name is the user's own after creation (the store keeps it).
    */
+  /**
+   * The user as the principal claims them, created or updated. A deactivated account is
+   * refused here too, so that no sign-in (dev, single sign-on, a refresh of either) issues a
+   * token to it: the AccountGate refuses such tokens on use, but one should not be made.
+   */
   private async hello(p: Principal): Promise<User> {
-    const u = this.user;
-    if (u && this.claimed === p.username && u.role === p.role) return u;
-    this.user = await this.deps.directory.upsertUser({
-      id: p.userId,
-      username: p.username,
-      displayName: p.displayName,
-      role: p.role,
-    });
+    const known = this.user;
+    const user =
+      known && this.claimed === p.username && known.role === p.role
+        ? known
+        : await this.deps.directory.upsertUser({
+            id: p.userId,
+            username: p.username,
+            displayName: p.displayName,
+            role: p.role,
+          });
+    this.user = user;
     this.claimed = p.username;
-    return this.user;
+    if (user.deactivated) throw fail.deactivated();
+    return user;
+  }
+
+  /** After an admin changed the account: the next hello reads the user again. */
+  private changedAccount<T>(answer: T): T {
+    this.user = null;
+    return answer;
   }
 
   /** Publishes an event on the user's own topic: every session of the user gets it. */

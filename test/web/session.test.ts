@@ -74,6 +74,43 @@ describe("the web app's session", () => {
     expect(bob.problems).toEqual([]);
   }, 150_000);
 
+  it("a session whose account was deactivated while no tab was open is refused on load, and says why", async ({
+    task,
+  }) => {
+    let dana: UserPage | null = null;
+    screenshotsOnFailure(task.name, () => [dana]);
+    const username = uniqueName("dana");
+    dana = await web.signIn(username);
+    const { page } = dana;
+    // Away from the app: no socket for the deactivation to close, the session cookie kept.
+    await page.goto("about:blank");
+    const { baseUrl } = web.server;
+    const token = async (name: string, role: string) => {
+      const res = await fetch(`${baseUrl}/auth/dev/token`, {
+        method: "POST",
+        body: JSON.stringify({ username: name, role }),
+      });
+      return (await res.json()) as { accessToken: string; user: { id: string } };
+    };
+    const admin = await token(uniqueName("admin"), "admin");
+    const userId = (await token(username, "member")).user.id;
+    const deactivated = await fetch(`${baseUrl}/v1/admin/users/${userId}/deactivate`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${admin.accessToken}` },
+    });
+    expect(deactivated.status).toBe(200);
+
+    // The session cookie gets no new token: the app says why without opening a socket.
+    const refreshes: number[] = [];
+    page.on("response", (res) => {
+      if (res.url().endsWith("/auth/dev/refresh")) refreshes.push(res.status());
+    });
+    await page.goto(`${baseUrl}/`);
+    await signInScreen(page).heading.waitFor({ timeout: uiTimeout });
+    await page.getByText("Your account was deactivated.").waitFor({ timeout: uiTimeout });
+    expect(refreshes).toEqual([401]);
+  });
+
   it("signs out: the cookie is cleared, and a reload shows the sign-in screen", async ({ task }) => {
     let carol: UserPage | null = null;
     screenshotsOnFailure(task.name, () => [carol]);

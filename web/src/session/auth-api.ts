@@ -24,11 +24,13 @@ export interface IssuedToken {
   user: User | null;
 }
 
-/** A sign-in request the server refused, with its message. */
+/** A sign-in request the server refused, with its message and, when it gave one, its reason. */
 export class SignInError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    /** The error's `details.reason`: `deactivated` for an account an admin deactivated. */
+    readonly reason: string | null = null,
   ) {
     super(message);
     this.name = "SignInError";
@@ -55,10 +57,15 @@ async function postForToken(path: string, body: unknown): Promise<IssuedToken> {
     accessToken?: string;
     expiresAt?: number;
     user?: User;
-    error?: { message?: string };
+    error?: { message?: string; details?: { reason?: unknown } };
   };
   if (!res.ok || typeof json.accessToken !== "string") {
-    throw new SignInError(json.error?.message ?? `sign-in failed (${res.status})`, res.status);
+    const reason = json.error?.details?.reason;
+    throw new SignInError(
+      json.error?.message ?? `sign-in failed (${res.status})`,
+      res.status,
+      typeof reason === "string" ? reason : null,
+    );
   }
   return { accessToken: json.accessToken, expiresAt: json.expiresAt ?? null, user: json.user ?? null };
 }

@@ -15,6 +15,7 @@ import {
   type IssuedToken,
   oidcRefresh,
   oidcSignOut,
+  SignInError,
 } from "./auth-api.js";
 import { TokenKeeper } from "./token-keeper.js";
 
@@ -33,6 +34,9 @@ export const sessionStore = createStore<SessionState>({ status: "loading" });
 
 const noSignIn: AuthConfig = { devAuth: false, oidc: null };
 
+/** What the sign-in screen says once the account is deactivated (closed with 4006, or refused on load). */
+const deactivatedNotice = "Your account was deactivated.";
+
 /**
  * What the sign-in screen says for each reason the server's callback gives
  * (`/signin?error=<reason>`): only these words, since anyone can make such a link.
@@ -41,6 +45,7 @@ const signInFailures: Record<string, string> = {
   expired: "The sign-in took too long, or was started in another browser. Sign in again.",
   mismatch: "The sign-in response did not match the sign-in started here. Sign in again.",
   refused: "The sign-in provider refused the sign-in.",
+  deactivated: deactivatedNotice,
   unavailable: "The sign-in provider cannot be reached. Try again in a moment.",
   failed: "Sign-in failed. Try again.",
 };
@@ -85,7 +90,7 @@ function signedIn(
     void client?.close();
     if (code === CloseCode.deactivated) {
       void end().catch((error) => reportError("ending the deactivated account's session", error));
-      signedOut(config, "Your account was deactivated.");
+      signedOut(config, deactivatedNotice);
       return;
     }
     signedOut(config, "You have been signed out. Sign in again.");
@@ -103,28 +108,37 @@ function startOidcSession(config: AuthConfig, issued: IssuedToken): void {
 
 /**
  * On load: sign in again with the session cookie (single sign-on's, then the dev one's).
- * A single sign-on that failed comes back to `/signin?error=…`, which is shown.
+ * A single sign-on that failed comes back to `/signin?error=…`, which is shown; so is a
+ * session refused because the account was deactivated (the tab was closed when it was).
  */
 export async function restoreSession(pathname: string, search: string): Promise<void> {
   let config = noSignIn;
+  let deactivated = false;
+  /** A refused or missing session is no session; a deactivated account's is remembered. */
+  const refreshed = (refresh: () => Promise<IssuedToken>) =>
+    refresh().catch((error: unknown) => {
+      if (error instanceof SignInError && error.reason === "deactivated") deactivated = true;
+      return null;
+    });
   try {
     config = await fetchAuthConfig();
     if (config.oidc) {
-      const issued = await oidcRefresh().catch(() => null);
+      const issued = await refreshed(oidcRefresh);
       if (issued) {
         startOidcSession(config, issued);
         return;
       }
     }
     if (config.devAuth) {
-      const issued = await devRefresh().catch(() => null);
+      const issued = await refreshed(devRefresh);
       if (issued) {
         startDevSession(config, issued);
         return;
       }
     }
     const failed = pathname === "/signin" ? new URLSearchParams(search).get("error") : null;
-    signedOut(config, failed === null ? null : (signInFailures[failed] ?? signInFailures.failed!));
+    if (deactivated) signedOut(config, deactivatedNotice);
+    else signedOut(config, failed === null ? null : (signInFailures[failed] ?? signInFailures.failed!));
   } catch (error) {
     reportError("restoring the session", error);
     signedOut(config, errorMessage(error));
