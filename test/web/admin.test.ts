@@ -215,6 +215,13 @@ describe("administration in the web app, through Keycloak", () => {
     await expect
       .poll(() => auditRows(alice.page), { timeout: uiTimeout })
       .toEqual(["msg.remove", "msg.remove"]);
+    // By actor, named by username: Mo's removal only.
+    await alice.page.getByRole("textbox", { name: "Actor" }).fill(realmUsers.moderator.username);
+    await alice.page.getByRole("button", { name: "Apply filters" }).click();
+    await expect.poll(() => auditRows(alice.page), { timeout: uiTimeout }).toEqual(["msg.remove"]);
+    await expect
+      .poll(() => mainPane(alice.page).locator("tbody tr").first().textContent())
+      .toContain("Mo Moderator");
     const verdict = alice.page.getByTestId("audit-verdict");
     await alice.page.getByRole("button", { name: "Verify chain" }).click();
     await expect

@@ -1,6 +1,6 @@
 /**
  * The Audit log page (admins): the entries newest first, a page at a time (`audit.list`),
- * filtered by actor, action, target and a range of days; each shows when, who, what, on
+ * filtered by actor (a username or an id), action, target and a range of days; each shows when, who, what, on
  * what, the details, the IP and the request id. `Verify chain` recomputes the hash chain
  * (`audit.verify`) and says whether it is intact or where it broke.
  */
@@ -8,14 +8,16 @@ import { type FormEvent, useState } from "react";
 import { useChat, useChatState } from "../chat-context.js";
 import { dateTimeFormat } from "../format/time.js";
 import { usePagedList } from "../hooks/use-paged-list.js";
-import { errorMessage } from "../logger.js";
+import { errorMessage, reportError } from "../logger.js";
 import {
   type AuditFilters,
+  actorName,
   auditActions,
   auditListArgs,
   detailsText,
   noAuditFilters,
   verdictText,
+  withActorId,
 } from "../state/audit-query.js";
 import { userName } from "../state/conversation-name.js";
 import { PagedListView } from "./PagedListView.js";
@@ -49,10 +51,26 @@ export function AuditLog() {
     onChange: (e: { target: { value: string } }) => setForm((f) => ({ ...f, [name]: e.target.value })),
   });
 
+  /** Applies `filters`, the Actor's username (if it names one) looked up for its user id. */
+  const applyFilters = async (filters: AuditFilters) => {
+    const name = actorName(filters.actor);
+    const found =
+      name === null
+        ? []
+        : await admin.users(name, undefined, 20).then(
+            (page) => page.items,
+            (error: unknown) => {
+              reportError("looking up the audit log's actor", error);
+              return [];
+            },
+          );
+    const next = withActorId(filters, found);
+    if (JSON.stringify(next) === JSON.stringify(applied)) list.reload();
+    else setApplied(next);
+  };
   const apply = (event: FormEvent) => {
     event.preventDefault();
-    if (JSON.stringify(form) === JSON.stringify(applied)) list.reload();
-    else setApplied(form);
+    void applyFilters(form);
   };
   const clear = () => {
     setForm(noAuditFilters);
@@ -95,7 +113,7 @@ export function AuditLog() {
         <form className="admin-filters audit-filters" aria-label="Audit log filters" onSubmit={apply}>
           <label>
             Actor
-            <input {...field("actor")} placeholder="user id" />
+            <input {...field("actor")} placeholder="username or id" />
           </label>
           <label>
             Action

@@ -1,6 +1,9 @@
+import type { User } from "@colink/client";
 import { describe, expect, it } from "vitest";
 import { AuditActions } from "../../../core/types.js";
+import { dateTimeFormat } from "../format/time.js";
 import {
+  actorName,
   auditActions,
   auditListArgs,
   dayEnd,
@@ -8,6 +11,7 @@ import {
   detailsText,
   noAuditFilters,
   verdictText,
+  withActorId,
 } from "./audit-query.js";
 
 describe("audit log filters", () => {
@@ -16,6 +20,20 @@ describe("audit log filters", () => {
     expect(
       auditListArgs({ ...noAuditFilters, actor: "  U1 ", action: "role.set", target: " " }, "c2", 25),
     ).toEqual({ limit: 25, actor: "U1", action: "role.set", cursor: "c2" });
+  });
+
+  it("turns an Actor's username into the id of the user who has it exactly; anything else stays as typed", () => {
+    const user = (id: string, username: string) => ({ id, username }) as User;
+    const found = [user("U1", "mo-moderator"), user("U2", "mo")];
+    const actor = (text: string) => withActorId({ ...noAuditFilters, actor: text }, found).actor;
+    expect(actorName(" @Mo ")).toBe("Mo");
+    expect(actorName("  ")).toBeNull();
+    expect(actor("@MO")).toBe("U2");
+    expect(actor("mo-moderator")).toBe("U1");
+    // Not a username the search found: an id (a row's actor, `system:scanner`).
+    expect(actor("system:scanner")).toBe("system:scanner");
+    expect(actor("U9")).toBe("U9");
+    expect(withActorId(noAuditFilters, found)).toEqual(noAuditFilters);
   });
 
   it("takes the days of the date fields in local time, the last day included", () => {
@@ -52,6 +70,13 @@ describe("audit log texts", () => {
       detailsText({ original: { text: "hi", files: [], editedAt: null, fileIds: ["F1"] }, note: "" }),
     ).toBe('original.text: hi, original.fileIds: ["F1"]');
     expect(detailsText({})).toBe("");
+  });
+
+  it("shows a time as a date, not as epoch ms", () => {
+    const at = Date.UTC(2026, 11, 7, 12, 30);
+    expect(detailsText({ original: { createdAt: at }, count: 3 })).toBe(
+      `original.createdAt: ${dateTimeFormat.format(at)}, count: 3`,
+    );
   });
 });
 

@@ -3,6 +3,8 @@
  * give them, `YYYY-MM-DD` in the browser's time zone), turned into `audit.list`'s args; and
  * what the page says about an entry and about `audit.verify`'s answer.
  */
+import type { User } from "@colink/client";
+import { dateTimeFormat } from "../format/time.js";
 import type { AuditEntry, AuditListArgs, AuditVerdict } from "./admin-types.js";
 
 /**
@@ -52,6 +54,24 @@ export function dayEnd(day: string): number | undefined {
   return new Date(Number(parts[1]), Number(parts[2]) - 1, Number(parts[3]) + 1).getTime() - 1;
 }
 
+/** The username an Actor field names (an `@` before it allowed), or null when it is blank. */
+export function actorName(actor: string): string | null {
+  const name = actor.trim().replace(/^@/, "");
+  return name === "" ? null : name;
+}
+
+/**
+ * The filters to query, the Actor field's username turned into that user's id when one of
+ * `found` (the users its search found) has it exactly; anything else is taken as an id as
+ * typed (`system:scanner`, a user id from a row).
+ */
+export function withActorId(filters: AuditFilters, found: readonly User[]): AuditFilters {
+  const name = actorName(filters.actor);
+  if (name === null) return filters;
+  const user = found.find((u) => u.username.toLowerCase() === name.toLowerCase());
+  return user ? { ...filters, actor: user.id } : filters;
+}
+
 /** `audit.list`'s args for the filters (blank ones left out) and a page. */
 export function auditListArgs(
   filters: AuditFilters,
@@ -81,8 +101,8 @@ export function verdictText(verdict: AuditVerdict): string {
 
 /**
  * An entry's details on one line: `key: value` pairs, a nested object's fields as
- * `key.field` (a removal's `original.text`), lists and other values as JSON; empty values
- * (null, "", []) left out.
+ * `key.field` (a removal's `original.text`), a time (`…At`, epoch ms) as a date, lists and
+ * other values as JSON; empty values (null, "", []) left out.
  */
 export function detailsText(details: AuditEntry["details"]): string {
   const pairs: string[] = [];
@@ -92,6 +112,8 @@ export function detailsText(details: AuditEntry["details"]): string {
       if (value.length > 0) pairs.push(`${key}: ${JSON.stringify(value)}`);
     } else if (typeof value === "object") {
       for (const [field, inner] of Object.entries(value)) add(`${key}.${field}`, inner);
+    } else if (typeof value === "number" && /At$/.test(key)) {
+      pairs.push(`${key}: ${dateTimeFormat.format(value)}`);
     } else {
       pairs.push(`${key}: ${String(value)}`);
     }
