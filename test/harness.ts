@@ -55,14 +55,15 @@ export async function startFailure(
   return { code: Number(m![1]), lines };
 }
 
-/** A dev token and user id for `username`. */
+/** A dev token and user id for `username` (with a site role claim when given). */
 export async function devToken(
-  server: TestServer,
+  server: Pick<TestServer, "baseUrl">,
   username: string,
+  role?: string,
 ): Promise<{ token: string; userId: string }> {
   const res = await fetch(`${server.baseUrl}/auth/dev/token`, {
     method: "POST",
-    body: JSON.stringify({ username }),
+    body: JSON.stringify(role === undefined ? { username } : { username, role }),
   });
   if (!res.ok) throw new Error(`dev token failed: ${res.status} ${await res.text()}`);
   const body = (await res.json()) as { accessToken: string; user: { id: string } };
