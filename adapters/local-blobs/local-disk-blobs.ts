@@ -236,15 +236,19 @@ export class LocalDiskBlobs implements BlobStore, SignedBlobAccess {
         yield chunk;
       }
     }
+    // `flush`: the bytes are on disk before the rename makes them the object.
+    const sink = createWriteStream(temp, { flags: "wx", flush: true });
     try {
-      // `flush`: the bytes are on disk before the rename makes them the object.
-      await pipeline(body, counted, createWriteStream(temp, { flags: "wx", flush: true }));
+      await pipeline(body, counted, sink);
       if (received !== size) {
         throw fail.badRequest(`the upload has ${received} bytes, not the ${size} signed for`);
       }
       await mkdir(dirname(target), { recursive: true });
       await rename(temp, target);
     } catch (err) {
+      // A body that fails at once can fail before the stream has opened (created) its
+      // file; the stream still opens it, then closes it: remove it only after that.
+      if (!sink.closed) await new Promise<void>((closed) => sink.once("close", () => closed()));
       await rm(temp, { force: true });
       throw err;
     }
