@@ -333,12 +333,6 @@ export function userTopic(userId: string): string {
   return `u:${userId}`;
 }
 
-/**
- * The topic of the site's moderators and admins: every connection of one hears it
- * (`flag.created`, `flag.resolved`), so a new report reaches them as it is made.
- */
-export const moderatorsTopic = "mod";
-
 /** The channel whose topic `topic` is, or null when it is not a channel's. */
 export function channelIdOfTopic(topic: string): string | null {
   return topic.startsWith("ch:") ? topic.slice(3) : null;

@@ -7,7 +7,7 @@
  */
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EventFrame, FrameKind } from "../core/protocol.js";
+import { FrameKind } from "../core/protocol.js";
 import type { Flag, Message } from "../core/types.js";
 import { startServer, storeKinds, type TestServer, testDatabaseUrl } from "./harness.js";
 import { RawSocket, type Reply } from "./raw-socket.js";
@@ -82,29 +82,11 @@ describe.each(storeKinds)("moderation (%s)", (store) => {
     );
   }
 
-  /** The `type` event about flag `flagId` that `s` heard on the moderators' topic. */
-  function moderatorsEvent(s: RawSocket, type: string, flagId: string): Promise<Flag> {
-    return s.waitFor(
-      () => {
-        const f = s.frames.find(
-          (x): x is EventFrame =>
-            x[0] === FrameKind.event && x[1] === "mod" && x[2] === type && (x[3].flag as Flag).id === flagId,
-        );
-        return f ? (f[3].flag as Flag) : undefined;
-      },
-      10_000,
-      `${type} of ${flagId}`,
-    );
-  }
-
   it("a member flags, a moderator lists and resolves it removed: members see it deleted live and in history", async () => {
     const { id: channelId, owner } = await channel("public", [member]);
     const messageId = await worlds.send(owner, channelId, "buy cheap watches");
     const listener = await socketOf(member);
     ok(await listener.call("sub", { channelId }));
-    // Moderators and admins hear of flags as they are made, wherever they are; nobody else.
-    const modWatching = await socketOf(mod);
-    const adminWatching = await socketOf(admin);
 
     // The member flags over the WebSocket without naming the channel; flagging again answers the same flag.
     const flagged = ok(await listener.call("msg.flag", { messageId, reason: "spam" })).flag as Flag;
@@ -118,14 +100,6 @@ describe.each(storeKinds)("moderation (%s)", (store) => {
     expect(flagged.message).toBeUndefined();
     const again = ok(await listener.call("msg.flag", { messageId, reason: "still spam" })).flag as Flag;
     expect(again.id).toBe(flagged.id);
-    for (const s of [modWatching, adminWatching]) {
-      expect(await moderatorsEvent(s, "flag.created", flagged.id)).toMatchObject({
-        messageId,
-        channelId,
-        reporterId: member.id,
-        status: "open",
-      });
-    }
     // The owner flags it too, over HTTP.
     const byOwner = await worlds.http(owner, "POST", `/v1/messages/${messageId}/flag`, {
       reason: "off topic",
@@ -156,12 +130,6 @@ describe.each(storeKinds)("moderation (%s)", (store) => {
       message: { id: messageId, text: "buy cheap watches" },
     });
     expect(flag.message!.deletedAt).not.toBeNull();
-    // Both flags went: this one, and the owner's with the message.
-    for (const id of [flagged.id, ownerFlag.id])
-      expect(await moderatorsEvent(modWatching, "flag.resolved", id)).toMatchObject({
-        resolution: "removed",
-      });
-    expect(listener.frames.filter((x) => x[0] === FrameKind.event && x[1] === "mod")).toEqual([]);
 
     // Members hear the removal live, with who removed it and why (the flag's reason).
     const event = await deletedEvent(listener, messageId);

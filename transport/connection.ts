@@ -16,8 +16,7 @@ import { randomBytes } from "node:crypto";
 import type { WebSocket } from "@trufflesuite/uws-js-unofficial";
 import type { Limits } from "../core/config.js";
 import { CloseCode, type ErrorBody, isDeactivated } from "../core/errors.js";
-import { isSiteModerator } from "../core/moderation-rules.js";
-import { channelTopic, moderatorsTopic, userTopic } from "../core/protocol.js";
+import { channelTopic, userTopic } from "../core/protocol.js";
 import type { Principal } from "../core/types.js";
 import type { ClusterTopics } from "./cluster-topics.js";
 import type { ConnectionCaps } from "./connection-caps.js";
@@ -202,10 +201,6 @@ export class Connections {
     set.add(ws);
     ws.subscribe(userTopic(principal.userId));
     this.topics.want(userTopic(principal.userId));
-    if (isSiteModerator(principal)) {
-      ws.subscribe(moderatorsTopic);
-      this.topics.want(moderatorsTopic);
-    }
     // Creates the user on first sight; nothing waits for it.
     this.dispatcher.call(
       { actor: "user", key: principal.userId, op: "user.hello", args: {}, principal },
@@ -226,11 +221,7 @@ export class Connections {
       set?.delete(ws);
       if (set?.size === 0) this.byUser.delete(conn.principal.userId);
       const principal = conn.principal;
-      this.topics.dropIfUnused([
-        userTopic(principal.userId),
-        ...(isSiteModerator(principal) ? [moderatorsTopic] : []),
-        ...[...conn.subs.keys()].map(channelTopic),
-      ]);
+      this.topics.dropIfUnused([userTopic(principal.userId), ...[...conn.subs.keys()].map(channelTopic)]);
       this.tellPresence("presence.disconnect", conn, principal);
     }
   }

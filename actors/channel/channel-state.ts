@@ -23,7 +23,7 @@ import type {
   StoredMessage,
   ThreadFollow,
 } from "../../core/ports.js";
-import { channelTopic, eventFrame, moderatorsTopic, userTopic } from "../../core/protocol.js";
+import { channelTopic, eventFrame, userTopic } from "../../core/protocol.js";
 import type {
   Channel,
   ChannelEvent,
@@ -338,11 +338,6 @@ export class ChannelState {
     this.openBatch.notify(channelTopic(this.id), eventFrame(channelTopic(this.id), type, data));
   }
 
-  /** Publishes an event to the site's moderators and admins after the batch commits. */
-  notifyModerators(type: string, data: Record<string, unknown>): void {
-    this.openBatch.notify(moderatorsTopic, eventFrame(moderatorsTopic, type, data));
-  }
-
   /** Publishes an event on a user's personal topic after the batch commits. */
   notifyUser(userId: string, type: string, data: Record<string, unknown>): void {
     this.openBatch.notify(userTopic(userId), eventFrame(userTopic(userId), type, data));
@@ -585,16 +580,10 @@ export class ChannelState {
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
-  /**
-   * Records a flag created or resolved, in memory and in the batch, and tells the site's
-   * moderators once it is committed (`flag.created` or `flag.resolved`, the flag without
-   * its message: they read that in `flags.list`).
-   */
+  /** Records a flag created or resolved, in memory and in the batch. */
   saveFlag(flag: Flag): void {
     this.flags.set(flag.id, flag);
     this.openBatch.flag(flag);
-    const { message: _view, ...told } = flag;
-    this.notifyModerators(flag.status === "open" ? "flag.created" : "flag.resolved", { flag: told });
   }
 
   /** Appends an audit entry by `actorId` with the batch, from the request's origin. */

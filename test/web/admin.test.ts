@@ -132,10 +132,6 @@ describe("administration in the web app, through Keycloak", () => {
     await sendMessage(miaPage.page, channel, spam);
     await sendMessage(miaPage.page, channel, offTopic);
 
-    // Alice's Flags link counts the open flags, live.
-    const aliceFlagCount = adminMenu(alice.page).getByTestId("open-flag-count");
-    expect(await aliceFlagCount.count()).toBe(0);
-
     // Max, a member: no administration menu, and no Remove on others' messages; he flags the spam.
     const max = await person("max", realmUsers.member);
     expect(await adminMenu(max.page).count()).toBe(0);
@@ -152,7 +148,6 @@ describe("administration in the web app, through Keycloak", () => {
       timeout: uiTimeout,
     });
     await flagDialog.getByRole("button", { name: "Done" }).click();
-    await expect.poll(() => aliceFlagCount.textContent(), { timeout: uiTimeout }).toBe("1");
 
     // Mo, a moderator: the menu offers Flags only; the open flag shows the message's text and the reason.
     const mo = await person("mo", realmUsers.moderator);
@@ -184,7 +179,6 @@ describe("administration in the web app, through Keycloak", () => {
     await resolvedFlag.waitFor({ timeout: uiTimeout });
     await expect.poll(() => resolvedFlag.textContent()).toContain("Removed by Mo Moderator");
     await expect.poll(() => resolvedFlag.textContent()).toContain("no selling here");
-    await aliceFlagCount.waitFor({ state: "detached", timeout: uiTimeout });
 
     // The message is gone for the people in the channel.
     await expect.poll(() => messageWithText(max.page, spam).count(), { timeout: uiTimeout }).toBe(0);

@@ -3,7 +3,7 @@
  * first, a page at a time (`flags.list`); each shows the flagged message with its original
  * text and the reporter's reason, and an open one a Resolve button (ResolveFlagDialog).
  */
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { useChat } from "../chat-context.js";
 import { usePagedList } from "../hooks/use-paged-list.js";
 import type { Flag, FlagStatus } from "../state/admin-types.js";
@@ -25,8 +25,6 @@ export function FlagsAdmin() {
   const list = usePagedList(status, (cursor) => admin.flags(status, cursor, pageLimit));
   const [resolving, setResolving] = useState<Flag | null>(null);
   const [resolved, setResolved] = useState<string | null>(null);
-  // A flag made or resolved elsewhere shows at once.
-  useEffect(() => admin.onFlagsChanged(list.reload), [admin, list.reload]);
 
   const onResolved = (flag: Flag) => {
     // A removal resolves the message's other open flags with it (the server does the same).

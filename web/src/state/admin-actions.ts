@@ -66,27 +66,6 @@ export class AdminActions {
 
   // ------------------------------------------------------------------ flags
 
-  /** How many flags are open, counted up to `cap` (one `flags.list` page). */
-  async openFlagCount(cap: number): Promise<number> {
-    return (await this.client.request("flags.list", { status: "open", limit: cap })).flags.length;
-  }
-
-  /**
-   * Calls `listener` whenever the moderators' topic tells of a flag made or resolved, and
-   * when the connection opens again (what was said meanwhile is not replayed). Returns the
-   * way to stop.
-   */
-  onFlagsChanged(listener: () => void): () => void {
-    const stopEvents = this.client.on("event", (topic, type) => {
-      if (topic === "mod" && (type === "flag.created" || type === "flag.resolved")) listener();
-    });
-    const stopOpens = this.client.on("open", listener);
-    return () => {
-      stopEvents();
-      stopOpens();
-    };
-  }
-
   /** A page of flags, newest first, their reporters and authors known. */
   async flags(status: FlagStatus, cursor: string | undefined, limit: number): Promise<ListPage<Flag>> {
     const result = await this.client.request("flags.list", {
